@@ -1,0 +1,142 @@
+// argv → command. The only place that prints and picks exit codes; every line passes the Redactor.
+import { parseArgs } from 'node:util';
+import { Redactor } from './redact.js';
+import { ConfigError } from './docker-config/file.js';
+import { formatLogout, formatRefresh, formatStatus, makePaint, type Output } from './report.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Usage: registry-login <command> [options]
+
+Logs docker in to the registries named by <PREFIX>_CONTAINER_REGISTRY_SERVER/_USER/_PASSWORD
+secrets (the GitHub Codespaces convention), in $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+
+Commands:
+  refresh [--force] [--json] [--hook]  log in to every registry found; remove logins whose secrets are gone
+  status [--json]                      list managed registries and whether docker uses each login
+  logout [KEY...]                      remove managed logins (all when none is named)
+
+Options:
+  --force     ignore cached ECR tokens and ask AWS again
+  --json      machine-readable output
+  --hook      for dev container lifecycle hooks: report failures as warnings and exit 0
+  --help      this help
+  --version   the version
+
+Exit codes: 0 ok; 1 a login failed or a secret has a problem; 2 usage error or unusable docker config.
+`;
+
+/** A process's streams and environment, so tests can run the CLI in-process. */
+export interface Io {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTty: boolean;
+}
+
+/** Runs the registry-login CLI and returns its exit code. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const redactor = new Redactor();
+  redactor.addFromEnv(io.env);
+  const say = (write: (text: string) => void, lines: string[]) => {
+    if (lines.length > 0) write(redactor.redact(`${lines.join('\n')}\n`));
+  };
+  const paint = makePaint(io.isTty && !io.env.NO_COLOR);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, force: { type: 'boolean' }, hook: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    });
+  } catch (error) {
+    say(io.stderr, [`registry-login: ${(error as Error).message}`, 'Run `registry-login --help` for the commands and options.']);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    say(io.stdout, [`registry-login ${VERSION}`]);
+    return 0;
+  }
+  if (values.help || command === undefined || command === 'help') {
+    say(command === undefined && !values.help ? io.stderr : io.stdout, [USAGE.trimEnd()]);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook'], status: ['json'], logout: ['json'] };
+  const flags = allowed[command];
+  if (!flags) {
+    say(io.stderr, [`registry-login: unknown command "${command}"; the commands are refresh, status and logout (see \`registry-login --help\`).`]);
+    return 2;
+  }
+  const stray = Object.keys(values).filter((flag) => !flags.includes(flag));
+  if (stray.length > 0 || (command !== 'logout' && rest.length > 0)) {
+    say(io.stderr, [`registry-login ${command}: ${stray.length ? `--${stray[0]} does not apply here` : `unexpected argument "${rest[0]}"`}; see \`registry-login --help\`.`]);
+    return 2;
+  }
+  const emit = (result: unknown, output: Output) => {
+    if (values.json) say(io.stdout, [JSON.stringify(result, null, 2)]);
+    else say(io.stdout, output.out);
+    say(io.stderr, output.err);
+  };
+
+  try {
+    switch (command) {
+      case 'refresh': {
+        const { refresh } = await import('./commands/refresh.js');
+        const result = await refresh(io.env, { force: values.force === true });
+        redactor.add(...result.secrets);
+        const { secrets: _secrets, warnings: _warnings, ...json } = result;
+        emit(json, formatRefresh(result, paint));
+        if (values.json) say(io.stderr, formatRefresh(result, paint).err);
+        const failed = result.logins.some((l) => l.status === 'error') || result.problems.length > 0;
+        return failed && !values.hook ? 1 : 0;
+      }
+      case 'status': {
+        const { status } = await import('./commands/status.js');
+        const result = await status(io.env);
+        emit(result, formatStatus(result, paint));
+        return 0;
+      }
+      case 'logout': {
+        const { logout } = await import('./commands/logout.js');
+        const result = await logout(io.env, rest);
+        emit({ configPath: result.configPath, removed: result.removed }, formatLogout(result, paint));
+        return 0;
+      }
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      say(io.stderr, [`registry-login ${command}: ${error.message}`]);
+      return values.hook ? 0 : 2;
+    }
+    say(io.stderr, [`registry-login ${command}: unexpected failure: ${(error as Error)?.message ?? String(error)}. Please report this with the output of \`registry-login status\`.`]);
+    return values.hook ? 0 : 2;
+  }
+  return 2;
+}
+
+/** Runs the docker credential helper; only `get` may put a secret on stdout, where docker reads it. */
+export async function runCredentialHelper(argv: string[], io: Io, readInput: () => Promise<string>): Promise<number> {
+  const redactor = new Redactor();
+  redactor.addFromEnv(io.env);
+  const action = argv[0];
+  const input = action === 'get' || action === 'store' || action === 'erase' ? await readInput() : '';
+  if (action === 'store') {
+    try {
+      redactor.add((JSON.parse(input) as { Secret?: string }).Secret);
+    } catch {
+      // not JSON: the helper says so below, without echoing the input
+    }
+  }
+  try {
+    const { credentialHelper } = await import('./commands/credential-helper.js');
+    const answer = await credentialHelper(action, input, io.env);
+    redactor.add(...answer.secrets);
+    io.stdout(action === 'get' ? answer.stdout : redactor.redact(answer.stdout));
+    if (answer.stderr) io.stderr(redactor.redact(answer.stderr));
+    return answer.exitCode;
+  } catch (error) {
+    io.stderr(redactor.redact(`docker-credential-registry-login ${action}: ${(error as Error)?.message ?? String(error)}\n`));
+    return 1;
+  }
+}

@@ -1,0 +1,205 @@
+// Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, readlink, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { applyEdits, modify, parseTree, type Node as JsonNode } from 'jsonc-parser';
+import lockfile from 'proper-lockfile';
+import type { ConfigEdit } from './plan.js';
+
+/** A config (or state file) that registry-login refuses to touch; the message names the file and the problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The docker config path: $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json. */
+export function dockerConfigPath(env: NodeJS.ProcessEnv): string {
+  if (env.DOCKER_CONFIG) return resolve(env.DOCKER_CONFIG, 'config.json');
+  return join(env.HOME || homedir(), '.docker', 'config.json');
+}
+
+/** Follows a chain of symlinks (even a dangling one) to the file that is really read and written. */
+export async function followSymlinks(path: string): Promise<string> {
+  let current = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let info;
+    try {
+      info = await lstat(current);
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return current;
+      throw new ConfigError(`cannot read ${current}: ${describeFsError(error)}`);
+    }
+    if (!info.isSymbolicLink()) return current;
+    const target = await readlink(current);
+    current = isAbsolute(target) ? target : resolve(dirname(current), target);
+  }
+  throw new ConfigError(`${path} is a loop of symbolic links; point it at a real file or remove it.`);
+}
+
+/** A config file as found: its text (undefined when absent) and, when present, its mode and owner. */
+export interface LoadedFile {
+  path: string;
+  text: string | undefined;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** Reads a file (following symlinks); a missing file is not an error. */
+export async function loadFile(target: string): Promise<LoadedFile> {
+  try {
+    const info = await stat(target);
+    if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
+    const bytes = await readFile(target);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
+    }
+    return { path: target, text, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`cannot read ${target}: ${describeFsError(error)}`);
+  }
+}
+
+/** Parses a docker config, refusing anything docker or registry-login could misread (SPEC §7). */
+export function parseDockerConfig(text: string | undefined, path: string): Record<string, unknown> {
+  if (text === undefined || text.trim() === '') return {};
+  const bad = (what: string): ConfigError => new ConfigError(`${path} ${what}; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
+  if (text.charCodeAt(0) === 0xfeff) throw bad('starts with a byte-order mark, which docker cannot read either');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw bad(`is not valid JSON (${(error as Error).message})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad(`holds ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not a JSON object`);
+  const config = value as Record<string, unknown>;
+  for (const key of ['auths', 'credHelpers']) {
+    const member = config[key];
+    if (member !== undefined && (member === null || typeof member !== 'object' || Array.isArray(member))) throw bad(`has a "${key}" that is not an object`);
+  }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) throw bad(`has the key ${duplicate} twice, so its meaning is ambiguous`);
+  return config;
+}
+
+// Duplicate keys at the top level, or in auths/credHelpers, would make a targeted edit change the wrong copy.
+function findDuplicateKey(text: string): string | undefined {
+  const root = parseTree(text);
+  const check = (node: JsonNode | undefined, where: string): string | undefined => {
+    if (!node || node.type !== 'object') return undefined;
+    const seen = new Set<string>();
+    for (const property of node.children ?? []) {
+      const name = property.children?.[0]?.value as string;
+      if (seen.has(name)) return `"${name}"${where}`;
+      seen.add(name);
+    }
+    return undefined;
+  };
+  const member = (name: string): JsonNode | undefined => root?.children?.find((p) => p.children?.[0]?.value === name)?.children?.[1];
+  return check(root, '') ?? check(member('auths'), ' in "auths"') ?? check(member('credHelpers'), ' in "credHelpers"');
+}
+
+/** Applies planned edits to the config text, leaving every other byte where it was; a new file gets docker's tab indentation. */
+export function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): string {
+  let out = text === undefined || text.trim() === '' ? '{}' : text;
+  const indent = detectIndent(out);
+  const eol = out.includes('\r\n') ? '\r\n' : '\n';
+  for (const edit of edits) {
+    const changes = modify(out, edit.path, edit.value, { formattingOptions: { insertSpaces: indent !== '\t', tabSize: indent === '\t' ? 1 : indent.length, eol } });
+    out = applyEdits(out, changes);
+  }
+  if (text === undefined || text.trim() === '') out = out.endsWith(eol) ? out : out + eol;
+  return out;
+}
+
+function detectIndent(text: string): string {
+  const m = /\n([ \t]+)"/.exec(text);
+  return m ? (m[1]!.startsWith('\t') ? '\t' : m[1]!) : '\t';
+}
+
+/** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
+export async function withFileLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(target, {
+      realpath: false,
+      lockfilePath: `${target}.lock`,
+      stale: 4000,
+      update: 1000,
+      retries: { retries: 400, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
+      // A lock taken over as stale means another process waited 4 s for us; our write is still atomic.
+      onCompromised: () => undefined,
+    });
+  } catch (error) {
+    if (isCode(error, 'ELOCKED')) throw new ConfigError(`${target} stayed locked by another registry-login for too long; try again, or remove ${target}.lock if no registry-login is running.`);
+    throw new ConfigError(`cannot lock ${target}: ${describeFsError(error)}`);
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** Writes a file atomically: a 0600 temp file in the same directory, synced, then renamed over the target; keeps an existing file's mode and owner. */
+export async function writeFileAtomic(target: string, text: string, previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>): Promise<void> {
+  const dir = dirname(target);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.${target.slice(dir.length + 1)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    await handle.writeFile(text, 'utf8');
+    if (previous?.mode !== undefined) await handle.chmod(previous.mode);
+    if (previous?.uid !== undefined && process.getuid?.() === 0 && (previous.uid !== 0 || previous.gid !== 0)) await handle.chown(previous.uid, previous.gid!);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(tmp, target);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was.`);
+  }
+  await syncDirectory(dir);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Makes the rename durable; some filesystems refuse to sync a directory, which costs only durability.
+  const handle = await open(dir, constants.O_RDONLY).catch(() => undefined);
+  await handle?.sync().catch(() => undefined);
+  await handle?.close().catch(() => undefined);
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
+}
+
+/** A short reason for a filesystem error, without a stack. */
+export function describeFsError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (check the owner and mode of the file and its directory)';
+    case 'EROFS':
+      return 'the filesystem is read-only';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ENOTDIR':
+      return 'a part of its path is not a directory';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return e?.message ?? String(error);
+  }
+}

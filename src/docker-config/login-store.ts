@@ -1,0 +1,41 @@
+// Credentials that `docker login` handed to the registry-login helper (docker keeps only an empty auths entry then).
+import { join } from 'node:path';
+import { stateDir } from './ledger.js';
+import { ConfigError, loadFile, withFileLock, writeFileAtomic } from './file.js';
+
+/** One login stored through the credential helper's `store`. */
+export interface StoredLogin {
+  ServerURL: string;
+  Username: string;
+  Secret: string;
+}
+
+type Stored = Record<string, StoredLogin>;
+
+function storePath(env: NodeJS.ProcessEnv): string {
+  return join(stateDir(env), 'docker-logins.json');
+}
+
+/** Reads the logins stored by `docker login`, keyed by registry key. */
+export async function readStoredLogins(env: NodeJS.ProcessEnv): Promise<Stored> {
+  const file = await loadFile(storePath(env));
+  if (file.text === undefined) return {};
+  try {
+    const value = JSON.parse(file.text) as { logins?: Stored };
+    return value && typeof value.logins === 'object' && value.logins !== null ? value.logins : {};
+  } catch {
+    throw new ConfigError(`${file.path} is damaged (not JSON); remove it and run \`docker login\` again for the registries you had logged in to by hand.`);
+  }
+}
+
+/** Adds, replaces (login set) or removes (login undefined) the stored login of a key, under a lock. */
+export async function changeStoredLogin(env: NodeJS.ProcessEnv, key: string, login: StoredLogin | undefined): Promise<void> {
+  const path = storePath(env);
+  await withFileLock(path, async () => {
+    const logins = await readStoredLogins(env);
+    if (login) logins[key] = login;
+    else if (key in logins) delete logins[key];
+    else return;
+    await writeFileAtomic(path, `${JSON.stringify({ version: 1, logins }, null, 2)}\n`);
+  });
+}

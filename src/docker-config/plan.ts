@@ -1,0 +1,164 @@
+// Old config + wanted logins + ledger → the edits to make and the ledger to keep. Pure.
+import { isDeepStrictEqual } from 'node:util';
+import { HELPER_NAME, hashEntry, type Ledger, type LedgerEntry } from './ledger.js';
+import type { Kind } from '../types.js';
+
+/** A login to write: the credentials docker should use for a key. */
+export interface WantedEntry {
+  key: string;
+  prefix: string;
+  kind: Kind;
+  username: string;
+  secret: string;
+  issuedAt?: Date;
+  expiresAt?: Date;
+}
+
+/** One change to the config: set (or, with value undefined, delete) `config[path[0]][path[1]]`, or a top-level key. */
+export interface ConfigEdit {
+  path: [string] | [string, string];
+  value: unknown;
+}
+
+/** A note for the user about an entry registry-login chose not to touch. */
+export interface PlanWarning {
+  prefix: string;
+  key: string;
+  message: string;
+}
+
+export interface PlanInput {
+  config: Record<string, unknown>;
+  ledger: Ledger;
+  /** Logins to write. */
+  write: WantedEntry[];
+  /** Keys whose secrets still exist but could not be resolved now: their entries stay as they are. */
+  keep: string[];
+  /** 'stale': remove every managed key not written or kept; a list: remove exactly those (logout). */
+  remove: 'stale' | string[];
+}
+
+export interface Plan {
+  edits: ConfigEdit[];
+  /** The ledger to save before the config is written: it also knows every entry being removed. */
+  ledgerBefore: Ledger;
+  /** The ledger once the config is written. */
+  ledgerAfter: Ledger;
+  written: string[];
+  removed: string[];
+  warnings: PlanWarning[];
+}
+
+const CONTAINERS = ['auths', 'credHelpers'] as const;
+
+/** The docker `auth` field: base64 of user:password. */
+export function encodeAuth(username: string, secret: string): string {
+  return Buffer.from(`${username}:${secret}`, 'utf8').toString('base64');
+}
+
+/** Plans the config change: writes wanted logins, removes stale or named ones, restores displaced entries, leaves user-changed ones alone. */
+export function planConfigChange(input: PlanInput): Plan {
+  const { config, ledger } = input;
+  const view = {
+    auths: objectAt(config, 'auths'),
+    credHelpers: objectAt(config, 'credHelpers'),
+  };
+  const edits: ConfigEdit[] = [];
+  const warnings: PlanWarning[] = [];
+  const entries: Record<string, LedgerEntry> = { ...ledger.entries };
+  const created = new Set(ledger.created);
+  const written: string[] = [];
+  const removed: string[] = [];
+
+  const set = (container: 'auths' | 'credHelpers', key: string, value: unknown): void => {
+    if (isDeepStrictEqual(view[container][key], value)) return;
+    if (!(container in config) && !created.has(container)) created.add(container);
+    if (value === undefined) delete view[container][key];
+    else view[container][key] = value;
+    edits.push({ path: [container, key], value });
+  };
+
+  for (const want of input.write) {
+    const previous = entries[want.key];
+    const auth = { auth: encodeAuth(want.username, want.secret) };
+    const current = view.auths[want.key];
+    const currentHelper = view.credHelpers[want.key];
+    const entry: LedgerEntry = previous
+      ? { ...previous, prefix: want.prefix, kind: want.kind }
+      : { prefix: want.prefix, kind: want.kind, authHashes: [] };
+    if (!previous) {
+      const displaced: LedgerEntry['displaced'] = {};
+      if (current !== undefined) displaced.auths = current;
+      if (currentHelper !== undefined && currentHelper !== HELPER_NAME) displaced.credHelpers = currentHelper;
+      if (Object.keys(displaced).length > 0) entry.displaced = displaced;
+    } else if (current !== undefined && !isOurs(previous, current) && !isDeepStrictEqual(current, previous.displaced?.auths)) {
+      // (An entry equal to the displaced one means a crash came between the ledger and the config write.)
+      warnings.push({
+        prefix: want.prefix,
+        key: want.key,
+        message: `${want.prefix}: the docker config entry for ${want.key} was changed outside registry-login (for example by docker login), so it was left alone. To let registry-login manage it again, run \`registry-login logout ${want.key}\` and then \`registry-login refresh\`.`,
+      });
+      entries[want.key] = entry;
+      continue;
+    }
+    const hash = hashEntry(auth);
+    entry.authHashes = [hash, ...entry.authHashes.filter((h) => h !== hash)].slice(0, 2);
+    if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
+    else delete entry.issuedAt;
+    if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
+    else delete entry.expiresAt;
+    entries[want.key] = entry;
+    set('auths', want.key, auth);
+    if (previous && currentHelper !== undefined && currentHelper !== HELPER_NAME) {
+      warnings.push({
+        prefix: want.prefix,
+        key: want.key,
+        message: `${want.prefix}: credHelpers["${want.key}"] was changed to "${String(currentHelper)}" outside registry-login, so docker asks that helper instead; remove that line from the docker config to use this login.`,
+      });
+    } else {
+      set('credHelpers', want.key, HELPER_NAME);
+    }
+    written.push(want.key);
+  }
+
+  const keepKeys = new Set([...input.keep, ...written, ...input.write.map((w) => w.key)]);
+  const toRemove = input.remove === 'stale' ? Object.keys(entries).filter((k) => !keepKeys.has(k)) : input.remove.filter((k) => k in entries);
+  for (const key of toRemove) {
+    const entry = entries[key]!;
+    const current = view.auths[key];
+    if (current === undefined || isOurs(entry, current) || isDeepStrictEqual(current, entry.displaced?.auths)) {
+      set('auths', key, entry.displaced?.auths);
+    } else {
+      warnings.push({
+        prefix: entry.prefix,
+        key,
+        message: `${entry.prefix}: the docker config entry for ${key} was changed outside registry-login, so it was kept although its secrets are gone; remove it with \`docker logout ${key}\` if it is no longer wanted.`,
+      });
+    }
+    if (view.credHelpers[key] === HELPER_NAME) set('credHelpers', key, entry.displaced?.credHelpers);
+    delete entries[key];
+    removed.push(key);
+  }
+
+  // A container registry-login created and emptied again goes too, so logout leaves the file as it found it.
+  for (const container of CONTAINERS) {
+    if (created.has(container) && container in config && Object.keys(view[container]).length === 0 && edits.some((e) => e.path[0] === container)) {
+      edits.push({ path: [container], value: undefined });
+      created.delete(container);
+    }
+    if (created.has(container) && Object.keys(entries).length === 0 && !edits.some((e) => e.path[0] === container)) created.delete(container);
+  }
+
+  const ledgerAfter: Ledger = { version: 1, configPath: ledger.configPath, entries, created: [...created] };
+  const ledgerBefore: Ledger = { ...ledgerAfter, entries: { ...ledger.entries, ...entries }, created: [...new Set([...ledger.created, ...created])] };
+  return { edits, ledgerBefore, ledgerAfter, written, removed, warnings };
+}
+
+function isOurs(entry: LedgerEntry, current: unknown): boolean {
+  return entry.authHashes.includes(hashEntry(current));
+}
+
+function objectAt(config: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = config[key];
+  return value && typeof value === 'object' && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+}

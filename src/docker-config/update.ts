@@ -1,0 +1,58 @@
+// One locked read-plan-write cycle over the docker config and its ledger.
+import { isDeepStrictEqual } from 'node:util';
+import { ConfigError, applyConfigEdits, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
+import { ledgerPath, parseLedger, type Ledger } from './ledger.js';
+import { planConfigChange, type Plan, type PlanInput } from './plan.js';
+
+/** The docker config and ledger as they are now, read without the lock (writes are atomic renames). */
+export interface ConfigSnapshot {
+  /** The path docker reads (may be a symlink). */
+  configPath: string;
+  /** The file really written. */
+  target: string;
+  config: Record<string, unknown>;
+  ledger: Ledger;
+}
+
+/** Reads the docker config and its ledger; throws ConfigError when the config must not be touched. */
+export async function readConfigSnapshot(env: NodeJS.ProcessEnv): Promise<ConfigSnapshot> {
+  const configPath = dockerConfigPath(env);
+  const target = await followSymlinks(configPath);
+  const file = await loadFile(target);
+  const config = parseDockerConfig(file.text, target);
+  const ledger = await readLedger(env, target);
+  return { configPath, target, config, ledger };
+}
+
+async function readLedger(env: NodeJS.ProcessEnv, target: string): Promise<Ledger> {
+  const file = await loadFile(ledgerPath(env, target)).catch((error: unknown) => {
+    if (error instanceof ConfigError) return { text: undefined };
+    throw error;
+  });
+  return parseLedger(file.text, target);
+}
+
+/** Under the config's lock: re-reads config and ledger, plans with the caller's input, and saves ledger and config atomically. */
+export async function updateDockerConfig(
+  env: NodeJS.ProcessEnv,
+  makeInput: (snapshot: ConfigSnapshot) => Omit<PlanInput, 'config' | 'ledger'>,
+): Promise<{ configPath: string; plan: Plan }> {
+  const configPath = dockerConfigPath(env);
+  const target = await followSymlinks(configPath);
+  return withFileLock(target, async () => {
+    const file = await loadFile(target);
+    const config = parseDockerConfig(file.text, target);
+    const ledger = await readLedger(env, target);
+    const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
+    const where = ledgerPath(env, target);
+    // Ledger first: a crash after it leaves entries the next run still recognises as its own.
+    if (!isDeepStrictEqual(plan.ledgerBefore, ledger)) await writeFileAtomic(where, serializeLedger(plan.ledgerBefore));
+    if (plan.edits.length > 0) await writeFileAtomic(target, applyConfigEdits(file.text, plan.edits), file);
+    if (!isDeepStrictEqual(plan.ledgerAfter, plan.ledgerBefore)) await writeFileAtomic(where, serializeLedger(plan.ledgerAfter));
+    return { configPath, plan };
+  });
+}
+
+function serializeLedger(ledger: Ledger): string {
+  return `${JSON.stringify(ledger, null, 2)}\n`;
+}
