@@ -61,8 +61,9 @@ export async function getAuthorizationToken(endpoint: EcrEndpoint, keys: AwsKeys
     region: endpoint.region,
     // A static credentials object: the default provider chain (ambient AWS_* keys, profiles, instance roles) is never consulted.
     credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey, ...(keys.sessionToken ? { sessionToken: keys.sessionToken } : {}) },
-    useFipsEndpoint: endpoint.fips,
-    useDualstackEndpoint: endpoint.dualStack,
+    // An endpoint from AWS_ENDPOINT_URL* is used as given: the SDK refuses FIPS or dual-stack with a custom endpoint.
+    useFipsEndpoint: endpoint.fips && !endpoint.url,
+    useDualstackEndpoint: endpoint.dualStack && !endpoint.url,
     ...(endpoint.url ? { endpoint: endpoint.url } : {}),
     // Every setting the SDK would otherwise read from AWS_* variables or ~/.aws/config is given here, so neither changes a swap.
     ignoreConfiguredEndpointUrls: true,
@@ -137,6 +138,9 @@ function describeError(error: unknown, limits: SwapLimits): Omit<SwapFailure, 'h
   const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
   const httpStatus = e?.$metadata?.httpStatusCode;
   const message = String(e?.message ?? error).split('\n')[0]!.slice(0, 300);
+  // The SDK names socket errors such as ECONNRESET "TimeoutError" (to retry them): the errno says what happened.
+  const errno = typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && e.code !== 'ETIMEDOUT' ? e.code : undefined;
+  if (errno) return { kind: 'network', code: errno, message };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'ETIMEDOUT') {
     return { kind: 'timeout', code: 'TimeoutError', message: `no answer within the time limit (${limits.requestTimeoutMs / 1000} s per attempt, ${limits.totalTimeoutMs / 1000} s in all, ${limits.maxAttempts} attempts)` };
   }
