@@ -36,8 +36,9 @@ await build({
   // Prefer ESM builds: they tree-shake (jsonc-parser's UMD main cannot be bundled at all).
   mainFields: ['module', 'main'],
   // graceful-fs (via proper-lockfile) patches fs at start-up, costing ~8 ms; plain fs serves the lock as well.
-  alias: { 'graceful-fs': 'node:fs' },
-  minify: true,
+  // signal-exit 3 loads `assert` (~2 ms); its successor serves proper-lockfile the same way.
+  alias: { 'graceful-fs': 'node:fs', 'signal-exit': './scripts/shims/signal-exit-v3.cjs' },
+  minify: process.env.RL_NO_MINIFY !== "1",
   legalComments: 'linked',
   define: { __REGISTRY_LOGIN_VERSION__: JSON.stringify(version) },
   plugins: [keepLazyApart],

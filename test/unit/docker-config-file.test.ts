@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, readdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, applyConfigEdits, dockerConfigPath, followSymlinks, parseDockerConfig, withFileLock, writeFileAtomic } from '../../src/docker-config/file.js';
+import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, parseDockerConfig, withFileLock, writeFileAtomic } from '../../src/docker-config/file.js';
 
 const dirs: string[] = [];
 async function tmp(): Promise<string> {
@@ -32,8 +32,6 @@ describe('parseDockerConfig', () => {
     ['{"auths": {}', 'not valid JSON'],
     ['{"a": 1,}', 'not valid JSON'],
     ['\uFEFF{}', 'byte-order mark'],
-    ['{"auths": {"a": {}, "a": {}}}', 'the key "a" in "auths" twice'],
-    ['{"x": 1, "x": 2}', 'the key "x" twice'],
   ])('refuses %j, naming the file and the problem', (text, problem) => {
     expect(() => parseDockerConfig(text, '/home/u/.docker/config.json')).toThrowError(ConfigError);
     try {
@@ -43,6 +41,16 @@ describe('parseDockerConfig', () => {
       expect((error as Error).message).toContain(problem);
       expect((error as Error).message).toContain('changed nothing');
     }
+  });
+
+  it.each([
+    ['{"auths": {"a": {}, "a": {}}}', 'the key "a" in "auths" twice'],
+    ['{"credHelpers": {"a": "x", "b": "y", "a": "z"}}', 'the key "a" in "credHelpers" twice'],
+    ['{"x": 1, "x": 2}', 'the key "x" twice'],
+  ])('refuses to edit %j, whose duplicate key makes an edit ambiguous (reading takes the last, as docker does)', (text, problem) => {
+    expect(() => parseDockerConfig(text, '/c.json')).not.toThrow();
+    expect(() => assertEditable(text, '/c.json')).toThrowError(new RegExp(`/c\\.json has ${problem.replace(/"/g, '"')}`));
+    expect(() => assertEditable('{"x": {"a": 1}, "y": {"a": 2}}', '/c.json')).not.toThrow();
   });
 
   it('takes a missing or blank file as an empty config, as docker does', () => {
