@@ -4,7 +4,8 @@ import { lstat, mkdir, open, readFile, readlink, rename, unlink, stat, type File
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { applyEdits, modify, parseTree, type Node as JsonNode } from 'jsonc-parser';
+import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+import { editJson } from './json-edit.js';
 import lockfile from 'proper-lockfile';
 import type { ConfigEdit } from './plan.js';
 
@@ -107,20 +108,10 @@ function findDuplicateKey(text: string): string | undefined {
 
 /** Applies planned edits to the config text, leaving every other byte where it was; a new file gets docker's tab indentation. */
 export function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): string {
-  let out = text === undefined || text.trim() === '' ? '{}' : text;
-  const indent = detectIndent(out);
-  const eol = out.includes('\r\n') ? '\r\n' : '\n';
-  for (const edit of edits) {
-    const changes = modify(out, edit.path, edit.value, { formattingOptions: { insertSpaces: indent !== '\t', tabSize: indent === '\t' ? 1 : indent.length, eol } });
-    out = applyEdits(out, changes);
-  }
-  if (text === undefined || text.trim() === '') out = out.endsWith(eol) ? out : out + eol;
-  return out;
-}
-
-function detectIndent(text: string): string {
-  const m = /\n([ \t]+)"/.exec(text);
-  return m ? (m[1]!.startsWith('\t') ? '\t' : m[1]!) : '\t';
+  const fresh = text === undefined || text.trim() === '';
+  let out = fresh ? '{\n}' : text;
+  for (const edit of edits) out = editJson(out, edit.path, edit.value);
+  return fresh ? `${out}\n` : out;
 }
 
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
@@ -151,10 +142,10 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
 /** Writes a file atomically: a 0600 temp file in the same directory, synced, then renamed over the target; keeps an existing file's mode and owner. */
 export async function writeFileAtomic(target: string, text: string, previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>): Promise<void> {
   const dir = dirname(target);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${target.slice(dir.length + 1)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let handle: FileHandle | undefined;
   try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     await handle.writeFile(text, 'utf8');
     if (previous?.mode !== undefined) await handle.chmod(previous.mode);
