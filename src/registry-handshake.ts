@@ -105,11 +105,12 @@ export async function registryHandshake(key: string, credentials: { username: st
   } catch (error) {
     if (signal.aborted) return { result: 'unreachable', cause: `${stage} gave no answer within ${seconds} s`, certsDir };
     const failure = classifyNetworkError(error, certsDir);
-    if (failure.kind === 'tls') return { result: 'tls', cause: `${stage}: ${failure.cause}`, ...(failure.advice ? { advice: failure.advice } : {}), certsDir };
+    const at = stage === 'the registry' ? '' : `${stage}: `;
+    if (failure.kind === 'tls') return { result: 'tls', cause: `${at}${failure.cause}`, ...(failure.advice ? { advice: failure.advice } : {}), certsDir };
     if (failure.kind === 'not-tls' && base.startsWith('https:') && stage === 'the registry') {
       return { result: 'tls', cause: `${failure.cause} (${host})`, advice: `docker uses plain http only for loopback registries and those in the daemon's insecure-registries; serve TLS there`, certsDir };
     }
-    return { result: 'unreachable', cause: `${stage}: ${failure.cause}`, certsDir };
+    return { result: 'unreachable', cause: `${at}${failure.cause}`, certsDir };
   }
 }
 

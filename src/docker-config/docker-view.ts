@@ -48,7 +48,7 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
   const authsEntry = auths[key];
   const fromAuths = (extra: Partial<DockerChoice>): DockerChoice => {
     const credentials = decodeAuthsEntry(authsEntry);
-    if (!credentials) return { source: 'none', ...extra };
+    if (!credentials) return { source: 'none', ...(authsEntry !== undefined ? { authsEntry } : {}), ...extra };
     return { source: 'auths', authsEntry, credentials, ...extra };
   };
   if (helper === undefined) return fromAuths({});
