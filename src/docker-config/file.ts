@@ -1,6 +1,6 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readFile, readlink, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, readlink, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -146,6 +146,7 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
   let handle: FileHandle | undefined;
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    await removeOrphanedTempFiles(dir, target.slice(dir.length + 1));
     handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     await handle.writeFile(text, 'utf8');
     if (previous?.mode !== undefined) await handle.chmod(previous.mode);
@@ -160,6 +161,30 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
     throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was.`);
   }
   await syncDirectory(dir);
+}
+
+// Callers hold the file's lock, so a temp file of another live process cannot be in flight; one whose
+// writer is dead (killed between open and rename) is garbage.
+async function removeOrphanedTempFiles(dir: string, base: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = new RegExp(`^\\.${escapeRegExp(base)}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`).exec(name);
+    if (m && !isAlive(Number(m[1]))) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isCode(error, 'EPERM');
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 async function syncDirectory(dir: string): Promise<void> {

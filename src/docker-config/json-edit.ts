@@ -64,7 +64,7 @@ function deleteProperty(text: string, object: JsonNode, property: JsonNode): str
 }
 
 function render(value: unknown, depth: number, style: Style, multiline: boolean): string {
-  if (!multiline) return JSON.stringify(value, null, 1).replace(/\n\s*/g, ' ').replace(/\{ /g, '{').replace(/ \}/g, '}').replace(/\[ /g, '[').replace(/ \]/g, ']');
+  if (!multiline) return JSON.stringify(value);
   return JSON.stringify(value, null, style.unit).split('\n').join(`${style.eol}${style.unit.repeat(depth)}`);
 }
 

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
 
 /** Creates a fresh private directory under os.tmpdir(); the caller removes it. */
 export async function makeTempDir(prefix = 'rl-test-'): Promise<string> {
@@ -30,15 +29,6 @@ export class TempDirs {
     const dirs = this.dirs.splice(0);
     await Promise.all(dirs.map((d) => removeTempDir(d)));
   }
-}
-
-/** Creates a temp dir that is removed when the current vitest test finishes (call inside a test). */
-export async function testTempDir(prefix?: string): Promise<string> {
-  const dir = await makeTempDir(prefix);
-  onTestFinished(async () => {
-    await removeTempDir(dir);
-  });
-  return dir;
 }
 
 /** Runs fn with a temp dir that is removed afterwards, whether fn succeeds or throws. */
