@@ -2,14 +2,11 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeAgentHome, runAgent, triple } from '../support/agent.js';
 import { freePort } from '../support/ports.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { TempDirs } from '../support/tmp.js';
-
-const REPO = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(REPO, 'bin', 'registry-login');
 
 // Distinctive secrets, so a leak check cannot pass by accident.
 const BASIC_PASSWORD = 'basic-pw-Vq8Zr2Lx';
@@ -44,28 +41,19 @@ afterAll(async () => {
   await dirs.cleanup();
 });
 
-/** A fresh HOME and DOCKER_CONFIG, with bin/ (and extraPath) on PATH and nothing else of this process's environment. */
+/** A fresh home (docker config in ~/.docker), bin/ and extraPath on PATH, certs.d pointed at this file's tree. */
 async function sandbox(secrets: Record<string, string>, extraPath: string[] = []): Promise<{ env: Record<string, string>; configFile: string }> {
-  const home = await dirs.make('rl-home-');
-  const dockerConfig = path.join(home, 'docker');
-  const env = {
-    PATH: [...extraPath, path.join(REPO, 'bin'), process.env.PATH ?? '/usr/bin:/bin'].join(path.delimiter),
-    HOME: home,
-    DOCKER_CONFIG: dockerConfig,
-    REGISTRY_LOGIN_CERTS_D: certsRoot,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ...secrets,
-  };
-  return { env, configFile: path.join(dockerConfig, 'config.json') };
+  const home = await makeAgentHome(await dirs.make('rl-check-'), { REGISTRY_LOGIN_CERTS_D: certsRoot, ...secrets });
+  const env = { ...home.env, PATH: [...extraPath, home.env.PATH].join(path.delimiter) };
+  return { env, configFile: home.configPath };
 }
 
-async function run(args: string[], env: Record<string, string>): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const result = await execa(CLI, args, { env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' });
-  if (/dist\/registry-login\.\w+ is missing/.test(result.stderr)) throw new Error(`the agent is not built: ${result.stderr}`);
+/** Runs the built CLI and fails on the spot if any test secret shows in its output. */
+async function run(args: string[], env: Record<string, string>) {
+  const result = await runAgent(args, env);
   expectNoSecret(`${result.stdout}\n${result.stderr}`);
   outputs.push(result.stdout, result.stderr);
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+  return result;
 }
 
 async function checkJson(env: Record<string, string>, keys: string[] = []) {
@@ -81,10 +69,6 @@ function expectNoSecret(text: string): void {
     expect(text).not.toContain(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
     for (const user of USERS) expect(text).not.toContain(Buffer.from(`${user}:${secret}`).toString('base64').replace(/=+$/, ''));
   }
-}
-
-function triple(prefix: string, server: string, user: string, password: string): Record<string, string> {
-  return { [`${prefix}_CONTAINER_REGISTRY_SERVER`]: server, [`${prefix}_CONTAINER_REGISTRY_USER`]: user, [`${prefix}_CONTAINER_REGISTRY_PASSWORD`]: password };
 }
 
 describe('registry-login check', () => {
