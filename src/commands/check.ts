@@ -69,8 +69,10 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
       if (choice.source === 'docker-login' && choice.credentials && !sameCredentials(choice.credentials, mine)) {
         // The user ran `docker login` for this registry on purpose; docker pull succeeds or fails with that login.
         const [theirs, ours] = await Promise.all([handshake(choice.credentials), handshake(mine)]);
+        const registry = registryName(login.key);
+        const next = theirs.result === 'ok' ? '' : `; run \`docker logout ${login.key}\` to use the ${stem(login)} secrets instead, or \`docker login ${login.key}\` again`;
         const note = ours.result === 'ok' ? '' : `; the ${stem(login)} secrets themselves: ${ours.result} (${ours.cause})`;
-        return { ...base, result: theirs.result, detail: `docker uses the login \`docker login\` stored for ${registryName(login.key)}, not the ${stem(login)} secrets: ${theirs.result === 'ok' ? theirs.cause : describe(login, theirs, 'the stored login')}${note}` };
+        return { ...base, result: theirs.result, detail: `docker uses the login \`docker login\` stored for ${registry}, not the ${stem(login)} secrets: ${theirs.result} (${theirs.cause})${next}${note}` };
       }
       const outcome = await handshake(mine);
       if (outcome.result !== 'ok') return { ...base, result: outcome.result, detail: describe(login, outcome) };
@@ -100,7 +102,8 @@ function registryName(key: string): string {
 }
 
 /** One line a user can act on: what happened, naming the prefix and the registry, then the next step. */
-export function describe(login: Login, outcome: HandshakeOutcome, whose = `the ${stem(login)} secrets`): string {
+export function describe(login: Login, outcome: HandshakeOutcome): string {
+  const whose = `the ${stem(login)} secrets`;
   const registry = registryName(login.key);
   switch (outcome.result) {
     case 'ok':

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeAgentHome, runAgent, triple } from '../support/agent.js';
+import { makeAgentHome, runAgent, runHelper, triple } from '../support/agent.js';
 import { freePort } from '../support/ports.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { TempDirs } from '../support/tmp.js';
@@ -220,6 +220,18 @@ describe('registry-login check', () => {
     const changed = await checkJson(env);
     expect(changed.byKey(key)).toMatchObject({ result: 'not-effective' });
     expect(changed.byKey(key)!.detail).toContain(`changed outside registry-login; run \`registry-login logout ${key}\``);
+  });
+
+  it('checks the login `docker login` stored through the helper when docker uses that one, and says so', async () => {
+    const { env } = await sandbox(triple('ACME', basicRegistry.host, 'alice', BASIC_PASSWORD));
+    await run(['refresh'], env);
+    const stored = await runHelper('store', JSON.stringify({ ServerURL: basicRegistry.host, Username: 'alice', Secret: WRONG_PASSWORD }), env);
+    expect(stored.exitCode).toBe(0);
+    const { exitCode, byKey } = await checkJson(env);
+    expect(exitCode).toBe(1);
+    expect(byKey(basicRegistry.host)).toMatchObject({ result: 'unauthorized' });
+    expect(byKey(basicRegistry.host)!.detail).toContain('docker uses the login `docker login` stored for');
+    expect(byKey(basicRegistry.host)!.detail).toContain(`\`docker logout ${basicRegistry.host}\``);
   });
 
   it('reports an ECR login whose AWS keys cannot be swapped as error, with the resolve message', async () => {
