@@ -1,16 +1,12 @@
 // The built CLI and credential helper against the ECR stand-in: whose keys, how many calls, what the cache saves
 // (down to which modules load), what failures say, and how the helper renews a token past half-life.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO, runAgent, runHelper, type AgentResult } from '../support/agent.js';
+import { makeTempDir, removeTempDir } from '../support/tmp.js';
 import { startEcrStandIn, type EcrStandIn, type RecordedCall } from '../support/ecr-stand-in.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'bin/registry-login');
-const HELPER = join(ROOT, 'bin/docker-credential-registry-login');
 
 const A = { accessKeyId: 'AKIAE2EKEYA000000001', secretAccessKey: 'e2e-secret-a-0000000000000000000000000001' };
 const B = { accessKeyId: 'AKIAE2EKEYB000000002', secretAccessKey: 'e2e-secret-b-0000000000000000000000000002' };
@@ -22,11 +18,11 @@ const ALL_KEYS = [A, B, T, DENIED, DECOY];
 let standIn: EcrStandIn;
 let work: string;
 let home: string;
-let moduleHook: string;
+let moduleHooks: string;
 
 /** Fails (never skips) when the agent was not built or is older than its sources. */
 async function assertFreshBuild(): Promise<void> {
-  const built = join(ROOT, 'dist/registry-login.mjs');
+  const built = join(REPO, 'dist/registry-login.cjs');
   if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` before these tests (npm test does).`);
   const newest = async (dir: string): Promise<number> => {
     let max = 0;
@@ -36,7 +32,7 @@ async function assertFreshBuild(): Promise<void> {
     }
     return max;
   };
-  if ((await stat(built)).mtimeMs < (await newest(join(ROOT, 'src')))) throw new Error(`${built} is older than src/: run \`npm run build\`.`);
+  if ((await stat(built)).mtimeMs < (await newest(join(REPO, 'src')))) throw new Error(`${built} is older than src/: run \`npm run build\`.`);
 }
 
 beforeAll(async () => {
@@ -45,18 +41,20 @@ beforeAll(async () => {
     keys: ALL_KEYS,
     reply: (call) => (call.keyId === DENIED.accessKeyId ? { kind: 'error', status: 400, type: 'AccessDeniedException', message: `User: arn:aws:iam::123456789012:user/dev is not authorized to perform: ecr:GetAuthorizationToken` } : { kind: 'token' }),
   });
-  work = await mkdtemp(join(tmpdir(), 'ecr-cli-'));
-  // Records every module the agent loads, so a test can tell whether the AWS SDK was evaluated.
-  moduleHook = join(work, 'register-module-log.mjs');
-  await writeFile(join(work, 'module-log-hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { if (process.env.RL_MODULE_LOG) appendFileSync(process.env.RL_MODULE_LOG, url + '\\n'); return next(url, context); }\n`);
-  await writeFile(moduleHook, `import { register } from 'node:module';\nregister('./module-log-hooks.mjs', import.meta.url);\n`);
+  work = await makeTempDir('ecr-cli-');
+  // Records every module the agent loads, so a test can tell whether the AWS SDK was evaluated:
+  // files loaded through the ESM loader (import(), as the lazy swap is) and those in require.cache at exit.
+  await writeFile(join(work, 'module-log-hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(process.env.RL_MODULE_LOG, url + '\\n'); return next(url, context); }\n`);
+  await writeFile(join(work, 'module-log-register.mjs'), `import { register } from 'node:module';\nregister('./module-log-hooks.mjs', import.meta.url);\n`);
+  await writeFile(join(work, 'module-log-require.cjs'), `process.on('exit', () => require('node:fs').appendFileSync(process.env.RL_MODULE_LOG, Object.keys(require.cache).map((f) => 'file://' + f + '\\n').join('')));\n`);
+  moduleHooks = `--import ${join(work, 'module-log-register.mjs')} --require ${join(work, 'module-log-require.cjs')}`;
   await writeFile(join(work, 'aws-config'), `[profile decoy]\nregion = eu-west-1\nendpoint_url = http://127.0.0.1:9\n[default]\nregion = eu-west-1\n`);
   await writeFile(join(work, 'aws-credentials'), `[decoy]\naws_access_key_id = ${DECOY.accessKeyId}\naws_secret_access_key = ${DECOY.secretAccessKey}\n`);
 });
 
 afterAll(async () => {
   await standIn?.close();
-  if (work) await rm(work, { recursive: true, force: true });
+  if (work) await removeTempDir(work);
 });
 
 beforeEach(async () => {
@@ -66,9 +64,10 @@ beforeEach(async () => {
 
 type Triple = [prefix: string, server: string, keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }];
 
-function envFor(triples: Triple[], extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+function envFor(triples: Triple[], extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: `${join(REPO, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+    LANG: 'C.UTF-8',
     HOME: home,
     DOCKER_CONFIG: join(home, '.docker'),
     XDG_CACHE_HOME: join(home, '.cache'),
@@ -97,10 +96,15 @@ function envFor(triples: Triple[], extra: NodeJS.ProcessEnv = {}): NodeJS.Proces
 }
 
 const outputs: string[] = [];
-async function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string) {
-  const result = await execa(command, args, { env, extendEnv: false, reject: false, ...(input !== undefined ? { input } : {}) });
-  outputs.push(result.stderr);
-  if (!(command === HELPER && args[0] === 'get')) outputs.push(result.stdout);
+async function cli(args: string[], env: Record<string, string>): Promise<AgentResult> {
+  const result = await runAgent(args, env);
+  outputs.push(result.stdout, result.stderr);
+  return result;
+}
+async function helper(action: string, input: string, env: Record<string, string>): Promise<AgentResult> {
+  const result = await runHelper(action, input, env);
+  // Only `get` may print a secret, on stdout, for docker.
+  outputs.push(result.stderr, ...(action === 'get' ? [] : [result.stdout]));
   return result;
 }
 
@@ -127,7 +131,7 @@ describe('refresh with AWS keys', () => {
       ['CENTRAL', ecr('333333333333', 'eu-central-1'), T],
       ['GALLERY', 'public.ecr.aws', B],
     ];
-    const result = await run(CLI, ['refresh', '--json'], envFor(triples));
+    const result = await cli(['refresh', '--json'], envFor(triples));
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     const calls = callsSince(before);
@@ -151,17 +155,17 @@ describe('refresh with AWS keys', () => {
     const report = JSON.parse(result.stdout) as { logins: { key: string; kind: string; status: string; expiresAt: string }[] };
     expect(report.logins.find((l) => l.key === 'public.ecr.aws')).toMatchObject({ kind: 'ecr-public-keys', status: 'ok', expiresAt: issued(B.accessKeyId).expiresAt!.toISOString() });
 
-    const status = await run(CLI, ['status', '--json'], envFor([]));
+    const status = await cli(['status', '--json'], envFor([]));
     const listed = (JSON.parse(status.stdout) as { logins: { key: string; expiresAt?: string; effective: boolean }[] }).logins;
     expect(listed.find((l) => l.key === ecr('333333333333', 'eu-central-1'))).toMatchObject({ expiresAt: issued(T.accessKeyId).expiresAt!.toISOString(), effective: true });
-    const human = await run(CLI, ['status'], envFor([]));
+    const human = await cli(['status'], envFor([]));
     expect(human.stdout).toContain(`until ${issued(T.accessKeyId).expiresAt!.toISOString()}`);
   });
 
   it('makes 2 calls for 6 registries over 2 key pairs in one region', async () => {
     const before = standIn.calls.length;
     const triples: Triple[] = ['1', '2', '3', '4', '5', '6'].map((n) => [`R${n}`, ecr(n.repeat(12), 'ap-northeast-1'), Number(n) <= 3 ? A : B]);
-    const result = await run(CLI, ['refresh'], envFor(triples));
+    const result = await cli(['refresh'], envFor(triples));
     expect(result.exitCode).toBe(0);
     expect(callsSince(before).map((c) => c.keyId).sort()).toEqual([A.accessKeyId, B.accessKeyId]);
     expect(result.stdout).toContain('6 of 6 registries logged in');
@@ -170,7 +174,7 @@ describe('refresh with AWS keys', () => {
   it('serves a second refresh from the cache with zero calls and without loading the SDK; --force asks AWS again', async () => {
     const triples: Triple[] = [['ONE', ecr('111111111111', 'sa-east-1'), A], ['TWO', ecr('222222222222', 'sa-east-1'), A]];
     const before = standIn.calls.length;
-    expect((await run(CLI, ['refresh'], envFor(triples))).exitCode).toBe(0);
+    expect((await cli(['refresh'], envFor(triples))).exitCode).toBe(0);
     expect(callsSince(before)).toHaveLength(1);
     const firstConfig = await readFile(join(home, '.docker/config.json'), 'utf8');
 
@@ -180,20 +184,23 @@ describe('refresh with AWS keys', () => {
     expect((await stat(join(home, '.cache/registry-login', cacheFiles[0]!))).mode & 0o777).toBe(0o600);
 
     const moduleLog = join(home, 'modules.log');
-    const cached = await run(CLI, ['refresh'], envFor(triples, { NODE_OPTIONS: `--import ${moduleHook}`, RL_MODULE_LOG: moduleLog }));
+    const cached = await cli(['refresh', '--json'], envFor(triples, { NODE_OPTIONS: moduleHooks, RL_MODULE_LOG: moduleLog }));
     expect(cached.exitCode).toBe(0);
     expect(callsSince(before)).toHaveLength(1);
+    // Both ECR logins were resolved (from the cache) and the config is as the first run left it.
+    expect((JSON.parse(cached.stdout) as { logins: { status: string; kind: string }[] }).logins).toMatchObject([{ status: 'ok', kind: 'ecr-keys' }, { status: 'ok', kind: 'ecr-keys' }]);
     expect(await readFile(join(home, '.docker/config.json'), 'utf8')).toBe(firstConfig);
-    const loaded = (await readFile(moduleLog, 'utf8')).split('\n').filter((u) => u.startsWith('file://'));
-    // The ECR path ran (its resolver loaded) ...
-    expect(loaded.some((u) => /\/dist\/chunks\/resolve-ecr-/.test(u))).toBe(true);
+    const loaded = [...new Set((await readFile(moduleLog, 'utf8')).split('\n').filter((u) => u.startsWith('file://')))];
+    // The module log saw the agent itself (so it would have seen the SDK) ...
+    expect(loaded.some((u) => u.endsWith('/dist/registry-login.cjs'))).toBe(true);
+    expect(loaded.some((u) => u.endsWith('/dist/ecr-swap.cjs'))).toBe(false);
     // ... and no loaded file holds SDK code.
     for (const url of loaded) {
       const text = await readFile(new URL(url), 'utf8');
       expect(text.includes('AmazonEC2ContainerRegistry_V20150921') || text.includes('SpencerFrontendService') || text.includes('aws-sdk-js'), url).toBe(false);
     }
 
-    const forced = await run(CLI, ['refresh', '--force'], envFor(triples));
+    const forced = await cli(['refresh', '--force'], envFor(triples));
     expect(forced.exitCode).toBe(0);
     expect(callsSince(before)).toHaveLength(2);
     expect(await readFile(join(home, '.docker/config.json'), 'utf8')).not.toBe(firstConfig);
@@ -208,7 +215,7 @@ describe('refresh with AWS keys', () => {
       ['NOPERM', ecr('333333333333', 'us-east-2'), DENIED],
       ['NOPERM_PUBLIC', 'public.ecr.aws', DENIED],
     ];
-    const result = await run(CLI, ['refresh'], envFor(triples));
+    const result = await cli(['refresh'], envFor(triples));
     expect(result.exitCode).toBe(1);
     expect(callsSince(before).length).toBeGreaterThanOrEqual(4);
     const config = await readConfig();
@@ -219,14 +226,14 @@ describe('refresh with AWS keys', () => {
     expect(lines.find((l) => l.includes('NOPERM_PUBLIC:'))).toMatch(/public\.ecr\.aws.*AccessDeniedException.*sts:GetServiceBearerToken/);
     expect(result.stdout).toContain('1 of 4 registries logged in');
 
-    const hook = await run(CLI, ['refresh', '--hook'], envFor(triples));
+    const hook = await cli(['refresh', '--hook'], envFor(triples));
     expect(hook.exitCode).toBe(0);
   });
 
   it('says which endpoint could not be reached, and still writes the rest', async () => {
     const closed = await startEcrStandIn({ keys: [] });
     await closed.close();
-    const result = await run(CLI, ['refresh'], envFor([['PRIVATE', ecr('111111111111', 'us-west-1'), A], ['PUBLIC', 'public.ecr.aws', B]], { AWS_ENDPOINT_URL_ECR: closed.url }));
+    const result = await cli(['refresh'], envFor([['PRIVATE', ecr('111111111111', 'us-west-1'), A], ['PUBLIC', 'public.ecr.aws', B]], { AWS_ENDPOINT_URL_ECR: closed.url }));
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/PRIVATE: .*111111111111\.dkr\.ecr\.us-west-1\.amazonaws\.com.*ECONNREFUSED.*127\.0\.0\.1.*AWS_ENDPOINT_URL_ECR/);
     expect(Object.keys((await readConfig()).auths)).toEqual(['public.ecr.aws']);
@@ -235,7 +242,7 @@ describe('refresh with AWS keys', () => {
 
 describe('credential helper get', () => {
   const KEY = ecr('444444444444', 'us-west-2');
-  const helperGet = (env: NodeJS.ProcessEnv) => run(HELPER, ['get'], env, `https://${KEY}\n`);
+  const helperGet = (env: Record<string, string>) => helper('get', `https://${KEY}\n`, env);
 
   it('renews a token past half its life when the keys are in its environment, writing it before answering', async () => {
     const triples: Triple[] = [['RENEW', KEY, A], ['OTHER', ecr('555555555555', 'us-west-2'), B]];
@@ -243,7 +250,7 @@ describe('credential helper get', () => {
     standIn.setReply(() => ({ kind: 'token', expiresAt: new Date(Date.now() + 3000) }));
     try {
       const before = standIn.calls.length;
-      expect((await run(CLI, ['refresh'], envFor(triples))).exitCode).toBe(0);
+      expect((await cli(['refresh'], envFor(triples))).exitCode).toBe(0);
       const first = callsSince(before).find((c) => c.keyId === A.accessKeyId)!;
       const otherAuth = (await readConfig()).auths[ecr('555555555555', 'us-west-2')];
 
@@ -263,7 +270,7 @@ describe('credential helper get', () => {
       const config = await readConfig();
       expect(decodedAuth(config, KEY)).toBe(`AWS:${renewed[0]!.password}`);
       expect(config.auths[ecr('555555555555', 'us-west-2')]).toEqual(otherAuth);
-      const status = JSON.parse((await run(CLI, ['status', '--json'], envFor([]))).stdout) as { logins: { key: string; expiresAt: string }[] };
+      const status = JSON.parse((await cli(['status', '--json'], envFor([]))).stdout) as { logins: { key: string; expiresAt: string }[] };
       expect(status.logins.map((l) => l.key).sort()).toEqual([KEY, ecr('555555555555', 'us-west-2')].sort());
       expect(status.logins.find((l) => l.key === KEY)!.expiresAt).toBe(renewed[0]!.expiresAt!.toISOString());
     } finally {
@@ -275,7 +282,7 @@ describe('credential helper get', () => {
     standIn.setReply(() => ({ kind: 'token', expiresAt: new Date(Date.now() + 2000) }));
     try {
       const before = standIn.calls.length;
-      expect((await run(CLI, ['refresh'], envFor([['AWAY', KEY, A]]))).exitCode).toBe(0);
+      expect((await cli(['refresh'], envFor([['AWAY', KEY, A]]))).exitCode).toBe(0);
       const issued = callsSince(before)[0]!;
       await new Promise((r) => setTimeout(r, 1200));
       const answer = await helperGet(envFor([]));

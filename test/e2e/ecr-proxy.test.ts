@@ -1,37 +1,27 @@
 // The AWS call goes through a real forward proxy (Debian tinyproxy on loopback) when HTTP(S)_PROXY says so, and around it for NO_PROXY.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { REPO, runAgent } from '../support/agent.js';
+import { freePort } from '../support/ports.js';
+import { requireCommand, spawnTracked, stopTracked, type TrackedChild } from '../support/process.js';
+import { makeTempDir, removeTempDir } from '../support/tmp.js';
 import { startEcrStandIn, type EcrStandIn } from '../support/ecr-stand-in.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'bin/registry-login');
 const KEY = { accessKeyId: 'AKIAPROXYKEY00000001', secretAccessKey: 'proxy-secret-000000000000000000000000001' };
-const TINYPROXY = ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy'].find((p) => existsSync(p));
 
 let standIn: EcrStandIn;
 let work: string;
-let proxy: ChildProcess | undefined;
+let proxy: TrackedChild | undefined;
 let proxyPort: number;
 let proxyLog: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 5000): Promise<void> {
+async function waitForPort(port: number, child: TrackedChild, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`tinyproxy exited with ${child.exitCode} before listening`);
+    if (child.hasExited()) throw new Error(`tinyproxy exited before listening: ${child.output()}`);
     const ok = await new Promise<boolean>((r) => {
       const socket = connect(port, '127.0.0.1', () => (socket.destroy(), r(true)));
       socket.on('error', () => r(false));
@@ -43,31 +33,28 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 5000):
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist/registry-login.mjs'))) throw new Error('dist/registry-login.mjs is missing: run `npm run build` first (npm test does).');
-  if (!TINYPROXY) throw new Error('tinyproxy is not installed; these tests need a real forward proxy: `apt-get install -y tinyproxy` (or `npm run setup`).');
+  if (!existsSync(join(REPO, 'dist/registry-login.cjs'))) throw new Error('dist/registry-login.cjs is missing: run `npm run build` first (npm test does).');
+  const tinyproxy = await requireCommand('tinyproxy', 'tinyproxy');
   standIn = await startEcrStandIn({ keys: [KEY] });
-  work = await mkdtemp(join(tmpdir(), 'ecr-proxy-'));
+  work = await makeTempDir('ecr-proxy-');
   proxyPort = await freePort();
   proxyLog = join(work, 'tinyproxy.log');
   const conf = join(work, 'tinyproxy.conf');
   // Foreground (-d), loopback only, log every connection; stopped by PID in afterAll.
   await writeFile(conf, `Port ${proxyPort}\nListen 127.0.0.1\nTimeout 30\nLogFile "${proxyLog}"\nLogLevel Connect\nMaxClients 20\nAllow 127.0.0.1\n`);
-  proxy = spawn(TINYPROXY, ['-d', '-c', conf], { stdio: 'ignore' });
+  proxy = spawnTracked(tinyproxy, ['-d', '-c', conf]);
   await waitForPort(proxyPort, proxy);
 });
 
 afterAll(async () => {
-  if (proxy?.pid && proxy.exitCode === null) {
-    proxy.kill('SIGTERM');
-    await new Promise((r) => proxy!.once('exit', r));
-  }
+  if (proxy) await stopTracked(proxy);
   await standIn?.close();
-  if (work) await rm(work, { recursive: true, force: true });
+  if (work) await removeTempDir(work);
 });
 
-function env(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function env(extra: Record<string, string>): Record<string, string> {
   return {
-    PATH: process.env.PATH,
+    PATH: `${join(REPO, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
     HOME: work,
     DOCKER_CONFIG: join(work, 'docker'),
     XDG_CACHE_HOME: join(work, 'cache'),
@@ -91,7 +78,7 @@ describe('AWS calls and proxies', () => {
   it('go through HTTP_PROXY to an http endpoint (the proxy logs the CONNECT)', async () => {
     const calls = standIn.calls.length;
     const connects = await proxiedConnects();
-    const result = await execa(CLI, ['refresh', '--force'], { env: env({ HTTP_PROXY: `http://127.0.0.1:${proxyPort}` }), extendEnv: false, reject: false });
+    const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${proxyPort}` }));
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(standIn.calls.length - calls).toBe(1);
@@ -101,7 +88,7 @@ describe('AWS calls and proxies', () => {
 
   it('go through a lower-case http_proxy too', async () => {
     const connects = await proxiedConnects();
-    const result = await execa(CLI, ['refresh', '--force'], { env: env({ http_proxy: `127.0.0.1:${proxyPort}` }), extendEnv: false, reject: false });
+    const result = await runAgent(['refresh', '--force'], env({ http_proxy: `127.0.0.1:${proxyPort}` }));
     expect(result.exitCode).toBe(0);
     expect((await proxiedConnects()) - connects).toBe(1);
   });
@@ -109,7 +96,7 @@ describe('AWS calls and proxies', () => {
   it('bypass the proxy for hosts in NO_PROXY', async () => {
     const calls = standIn.calls.length;
     const connects = await proxiedConnects();
-    const result = await execa(CLI, ['refresh', '--force'], { env: env({ HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'localhost,127.0.0.1' }), extendEnv: false, reject: false });
+    const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'localhost,127.0.0.1' }));
     expect(result.exitCode).toBe(0);
     expect(standIn.calls.length - calls).toBe(1);
     expect((await proxiedConnects()) - connects).toBe(0);
@@ -118,7 +105,7 @@ describe('AWS calls and proxies', () => {
   it('report a proxy that refuses, naming it as the proxy', async () => {
     // tinyproxy answers 403 to a CONNECT from a client it does not allow; here the proxy address is simply closed.
     const closedPort = await freePort();
-    const result = await execa(CLI, ['refresh', '--force'], { env: env({ HTTP_PROXY: `http://127.0.0.1:${closedPort}` }), extendEnv: false, reject: false });
+    const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${closedPort}` }));
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/VIA: .*ECONNREFUSED calling 127\.0\.0\.1:\d+ through the proxy.*HTTPS_PROXY\/HTTP_PROXY/);
     expect(result.stderr).not.toContain(KEY.secretAccessKey);
