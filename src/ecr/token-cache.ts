@@ -1,9 +1,10 @@
 // ECR tokens kept between runs, per user: one 0600 file per swap identity in a 0700 directory, named by a hash.
-import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../docker-config/file.js';
+// The ledger's pure-JS SHA-256: loading node:crypto would cost a cached run ~3 ms.
+import { sha256Hex } from '../docker-config/ledger.js';
 
 /** A token as cached: the registry password and its lifetime. */
 export interface CachedToken {
@@ -32,7 +33,7 @@ export interface SwapIdentity {
 /** The cache key of a swap identity: a SHA-256 hash, so no secret is ever a file name. */
 export function tokenCacheKey(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
-  return createHash('sha256').update(`registry-login ecr token v1\0${parts.join('\0')}`).digest('hex');
+  return sha256Hex(`registry-login ecr token v1\0${parts.join('\0')}`);
 }
 
 /** True while more than half of the token's lifetime is left (SPEC §6). */
