@@ -72,6 +72,8 @@ export async function getAuthorizationToken(endpoint: EcrEndpoint, keys: AwsKeys
     defaultsMode: 'standard' as const,
     authSchemePreference: ['sigv4'],
     userAgentAppId: 'registry-login',
+    // The SDK default (correct for a skewed clock), stated so that no config file is consulted for it.
+    disableClockSkewCorrection: false,
     requestHandler,
     logger: NO_LOG,
   };

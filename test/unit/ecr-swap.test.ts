@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, getAuthorizationToken, readAuthorizationData, type SwapLimits } from '../../src/ecr/swap.js';
@@ -73,6 +74,19 @@ describe('whose keys and which region', () => {
     expect(decoyStandIn.calls).toHaveLength(0);
     if (result.ok) expect(result.password).toBe(calls[0]!.password);
   });
+
+  it('never opens the AWS config or credentials file (each is a FIFO here: opening one would block the swap)', async () => {
+    const saved = { config: process.env.AWS_CONFIG_FILE, credentials: process.env.AWS_SHARED_CREDENTIALS_FILE };
+    const fifos = { config: join(tmp, 'config.fifo'), credentials: join(tmp, 'credentials.fifo') };
+    execFileSync('mkfifo', [fifos.config, fifos.credentials]);
+    Object.assign(process.env, { AWS_CONFIG_FILE: fifos.config, AWS_SHARED_CREDENTIALS_FILE: fifos.credentials });
+    try {
+      const result = await getAuthorizationToken(at('123456789012.dkr.ecr.us-east-1.amazonaws.com'), KEY, {}, { ...FAST, totalTimeoutMs: 3000 });
+      expect(result.ok).toBe(true);
+    } finally {
+      Object.assign(process.env, { AWS_CONFIG_FILE: saved.config, AWS_SHARED_CREDENTIALS_FILE: saved.credentials });
+    }
+  }, 10_000);
 
   it('passes the session token of temporary keys', async () => {
     const before = standIn.calls.length;
