@@ -164,3 +164,27 @@ export async function scratchRootfs(): Promise<ScratchRootfs> {
     },
   };
 }
+
+/**
+ * Imports the cached rootfs plus the given host files (e.g. node) into a docker daemon as an image.
+ * Only the files themselves are added (their directories already exist in Debian): docker import
+ * refuses an archive that names a path twice.
+ */
+export async function importRootfsImage(dockerHost: string, tag: string, extraFiles: { source: string; target: string }[]): Promise<void> {
+  const lower = await cachedRootfs();
+  const extra = await mkdtemp(path.join(os.tmpdir(), 'registry-login-image-'));
+  try {
+    for (const { source, target } of extraFiles) {
+      const inExtra = path.join(extra, target.replace(/^\/+/, ''));
+      await mkdir(path.dirname(inExtra), { recursive: true });
+      await copyFile(source, inExtra);
+      await execa('chmod', ['0755', inExtra]);
+    }
+    const files = extraFiles.map(({ target }) => `.${target}`);
+    await execa('bash', ['-o', 'pipefail', '-c', 'tar -C "$LOWER" -c --exclude=./.complete . -C "$EXTRA" --no-recursion "$@" | docker -H "$DOCKER" import - "$TAG"', 'import', ...files], {
+      env: { LOWER: lower, EXTRA: extra, DOCKER: dockerHost, TAG: tag },
+    });
+  } finally {
+    await rm(extra, { recursive: true, force: true });
+  }
+}
