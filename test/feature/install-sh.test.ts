@@ -183,3 +183,36 @@ describe('the lifecycle hook', () => {
     expect(result.stderr).toContain("Run 'registry-login refresh' in a terminal");
   });
 });
+
+describe('install.sh under BusyBox ash and applets with an Alpine os-release (Alpine userland stand-in)', () => {
+  // Not a real Alpine image (none can be built offline here, and the host's glibc Node.js would not
+  // run on musl): it proves install.sh needs nothing beyond what Alpine's BusyBox provides, and that
+  // the advice for Alpine is the right one.
+  const alpineRelease = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME="Alpine Linux v3.20"\n';
+  const busyboxInstall = 'mkdir -p /opt/bb && /bin/busybox --install -s /opt/bb && cd /tmp/feature && PATH=/opt/bb /bin/busybox sh ./install.sh';
+
+  async function alpineLike(): Promise<ScratchRootfs> {
+    const image = await imageWithFeature();
+    await writeFile(path.join(image.upper, 'alpine-os-release'), alpineRelease);
+    await image.run('rm /etc/os-release /usr/lib/os-release && mv /alpine-os-release /etc/os-release');
+    return image;
+  }
+
+  it('installs with only BusyBox tools on PATH', async () => {
+    const image = await alpineLike();
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    const result = await image.run(busyboxInstall);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('installing for alpine');
+    const run = await image.run('PATH=/opt/bb /bin/busybox sh /usr/local/bin/registry-login --version', { user: '1000:1000' });
+    expect(run.exitCode).toBe(0);
+  });
+
+  it('without Node.js tells Alpine users to apk add nodejs', async () => {
+    const image = await alpineLike();
+    const result = await image.run(busyboxInstall);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('RUN apk add --no-cache nodejs');
+  });
+});

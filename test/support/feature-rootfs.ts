@@ -9,8 +9,10 @@ import path from 'node:path';
 /** Where built root filesystems are cached; REGISTRY_LOGIN_TEST_CACHE overrides it. */
 export const rootfsCacheDir = process.env.REGISTRY_LOGIN_TEST_CACHE ?? '/var/cache/registry-login-test';
 
+/** Added to minbase: busybox gives the install.sh tests Alpine's shell (ash) and tools. */
+const extraPackages = ['busybox'];
 /** Changes whenever what goes into the cached rootfs changes, so an old cache is never reused. */
-const rootfsKey = 'bookworm-minbase-user1000-v1';
+const rootfsKey = `bookworm-minbase-${extraPackages.join('+')}-user1000-v1`;
 
 /** The non-root user (uid/gid 1000) the cached rootfs has, for remoteUser. */
 export const rootfsUser = 'vscode';
@@ -90,7 +92,7 @@ async function buildOrReuseRootfs(): Promise<string> {
     await rm(building, { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
     const mirror = await aptMirror();
-    await execa('debootstrap', ['--variant=minbase', 'bookworm', building, mirror], { all: true }).catch(
+    await execa('debootstrap', ['--variant=minbase', `--include=${extraPackages.join(',')}`, 'bookworm', building, mirror], { all: true }).catch(
       (error: { all?: string }) => {
         throw new Error(`debootstrap of bookworm from ${mirror} failed:\n${(error.all ?? '').slice(-3000)}`);
       },
