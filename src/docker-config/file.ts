@@ -1,10 +1,11 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
 // Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
 import { chmodSync, chownSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseTree, type Node as JsonNode } from 'jsonc-parser';
-import { editJson } from './json-edit.js';
+import { editJsonMany } from './json-edit.js';
 import type { ConfigEdit } from './plan.js';
 
 /** A config (or state file) that registry-login refuses to touch; the message names the file and the problem. */
@@ -51,12 +52,10 @@ export async function loadFile(target: string): Promise<LoadedFile> {
     const info = statSync(target);
     if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
     const bytes = readFileSync(target);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
+    if (!isUtf8(bytes)) {
       throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
     }
+    const text = bytes.toString('utf8');
     return { path: target, text, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
   } catch (error) {
     if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
@@ -111,7 +110,7 @@ function findDuplicateKey(text: string): string | undefined {
 export function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): string {
   const fresh = text === undefined || text.trim() === '';
   let out = fresh ? '{\n}' : text;
-  for (const edit of edits) out = editJson(out, edit.path, edit.value);
+  out = editJsonMany(out, edits);
   return fresh ? `${out}\n` : out;
 }
 
