@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Redactor } from './redact.js';
 import { ConfigError } from './docker-config/file.js';
-import { formatLogout, formatRefresh, formatStatus, makePaint, type Output } from './report.js';
+import { formatCheck, formatLogout, formatRefresh, formatStatus, makePaint, type Output } from './report.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: registry-login <command> [options]
@@ -13,6 +13,7 @@ secrets (the GitHub Codespaces convention), in $DOCKER_CONFIG/config.json or ~/.
 Commands:
   refresh [--force] [--json] [--hook]  log in to every registry found; remove logins whose secrets are gone
   status [--json]                      list managed registries and whether docker uses each login
+  check [KEY...] [--json]              log in to each registry as docker would and say why a login fails
   logout [KEY...]                      remove managed logins (all when none is named)
 
 Options:
@@ -62,14 +63,14 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     say(command === undefined && !values.help ? io.stderr : io.stdout, [USAGE.trimEnd()]);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook'], status: ['json'], logout: ['json'] };
+  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook'], status: ['json'], check: ['json'], logout: ['json'] };
   const flags = allowed[command];
   if (!flags) {
-    say(io.stderr, [`registry-login: unknown command "${command}"; the commands are refresh, status and logout (see \`registry-login --help\`).`]);
+    say(io.stderr, [`registry-login: unknown command "${command}"; the commands are refresh, status, check and logout (see \`registry-login --help\`).`]);
     return 2;
   }
   const stray = Object.keys(values).filter((flag) => !flags.includes(flag));
-  if (stray.length > 0 || (command !== 'logout' && rest.length > 0)) {
+  if (stray.length > 0 || (command !== 'logout' && command !== 'check' && rest.length > 0)) {
     say(io.stderr, [`registry-login ${command}: ${stray.length ? `--${stray[0]} does not apply here` : `unexpected argument "${rest[0]}"`}; see \`registry-login --help\`.`]);
     return 2;
   }
@@ -96,6 +97,13 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         const result = await status(io.env);
         emit(result, formatStatus(result, paint));
         return 0;
+      }
+      case 'check': {
+        const { check } = await import('./commands/check.js');
+        const result = await check(io.env, rest);
+        redactor.add(...result.secrets);
+        emit({ results: result.results, problems: result.problems }, formatCheck(result, paint));
+        return result.results.every((r) => r.result === 'ok') && result.problems.length === 0 ? 0 : 1;
       }
       case 'logout': {
         const { logout } = await import('./commands/logout.js');

@@ -31,7 +31,7 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
   // Refuse an unusable config before spending any AWS call.
-  await readConfigSnapshot(env);
+  await readConfigSnapshot(env, { forWrite: true });
   const resolved = await resolveLogins(keyed.logins, { env, force: options.force, now: options.now ?? new Date() });
   const write: WantedEntry[] = [];
   const keep: string[] = [];

@@ -1,7 +1,10 @@
 // status: what registry-login manages in the docker config, and whether docker really uses it.
-import { HELPER_NAME, hashEntry } from '../docker-config/ledger.js';
+import { HELPER_NAME, hashEntry, type LedgerEntry } from '../docker-config/ledger.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
 import { readStoredLogins } from '../docker-config/login-store.js';
+import { credentialHelperOnPath, dockerChoice, type DockerChoice } from '../docker-config/docker-view.js';
+import { discoverTriples } from '../discover.js';
+import { keyLogins } from '../registry.js';
 import type { Kind } from '../types.js';
 
 export interface StatusLogin {
@@ -22,28 +25,54 @@ export interface StatusResult {
 /** Lists managed registries with their expiry and whether docker would use the entry. */
 export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<StatusResult> {
   const { configPath, config, ledger } = await readConfigSnapshot(env);
-  const stored = await readStoredLogins(env).catch(() => ({}) as Record<string, unknown>);
-  const auths = (config.auths ?? {}) as Record<string, unknown>;
-  const helpers = (config.credHelpers ?? {}) as Record<string, unknown>;
-  const credsStore = typeof config.credsStore === 'string' ? config.credsStore : undefined;
+  const stored = await readStoredLogins(env).catch(() => ({}));
+  const helperOnPath = (name: string) => credentialHelperOnPath(name, env);
+  // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
+  const renewable = new Set(keyLogins(discoverTriples(env).triples).logins.filter((l) => l.kind === 'ecr-keys' || l.kind === 'ecr-public-keys').map((l) => l.key));
   const logins = Object.entries(ledger.entries)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([key, entry]): StatusLogin => {
       const base = { prefix: entry.prefix, key, kind: entry.kind, ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}) };
-      const verdict = judge(key);
-      return { ...base, ...verdict };
-
-      function judge(key: string): { effective: boolean; reason?: string } {
-        const helper = helpers[key];
-        if (helper !== undefined && helper !== HELPER_NAME) return { effective: false, reason: `credHelpers sends ${key} to docker-credential-${String(helper)}; remove that line from ${configPath}` };
-        if (helper === undefined && credsStore) return { effective: false, reason: `no credHelpers entry, so the credsStore "${credsStore}" shadows it; run \`registry-login refresh\`` };
-        if (key in stored) return { effective: true, reason: 'served from the login stored by `docker login`' };
-        const current = auths[key];
-        if (current === undefined) return { effective: false, reason: `the auths entry is gone (docker logout?); run \`registry-login refresh\`` };
-        if (!entry.authHashes.includes(hashEntry(current))) return { effective: false, reason: `the auths entry was changed outside registry-login; run \`registry-login logout ${key}\` then \`registry-login refresh\`` };
-        if (entry.expiresAt && Date.parse(entry.expiresAt) <= now.getTime()) return { effective: false, reason: `the token expired at ${entry.expiresAt}; run \`registry-login refresh\`` };
-        return { effective: true };
-      }
+      const choice = dockerChoice(key, { config, stored, helperOnPath });
+      return { ...base, ...judgeEffective(key, entry, choice, { configPath, now, renewable: renewable.has(key) }) };
     });
   return { configPath, logins };
+}
+
+/** Whether docker uses the entry registry-login wrote for key, and if not (or only by luck) why, with the next step. Pure. */
+export function judgeEffective(
+  key: string,
+  entry: LedgerEntry,
+  choice: DockerChoice,
+  context: { configPath: string; now: Date; renewable: boolean },
+): { effective: boolean; reason?: string } {
+  const { configPath } = context;
+  const helperName = `docker-credential-${choice.helper ?? ''}`;
+  switch (choice.source) {
+    case 'other-helper':
+      return choice.helperSetBy === 'credHelpers'
+        ? { effective: false, reason: `credHelpers sends ${key} to ${helperName}; remove that line from ${configPath}` }
+        : { effective: false, reason: `no credHelpers entry for ${key}, so docker asks the credsStore helper ${helperName} instead; run \`registry-login refresh\`` };
+    case 'docker-login':
+      return { effective: true, reason: 'served from the login stored by `docker login`' };
+    case 'none':
+      if (choice.authsEntry === undefined) return { effective: false, reason: `the auths entry is gone (docker logout?); run \`registry-login refresh\`` };
+      return { effective: false, reason: `the auths entry was changed outside registry-login and holds no credentials; run \`registry-login logout ${key}\` then \`registry-login refresh\`` };
+    case 'auths':
+      break;
+  }
+  if (!entry.authHashes.includes(hashEntry(choice.authsEntry))) {
+    return { effective: false, reason: `the auths entry was changed outside registry-login; run \`registry-login logout ${key}\` then \`registry-login refresh\`` };
+  }
+  if (entry.expiresAt && Date.parse(entry.expiresAt) <= context.now.getTime()) {
+    const helperServes = choice.helper === HELPER_NAME && !choice.helperMissing;
+    if (helperServes && context.renewable) return { effective: true, reason: `the token expired at ${entry.expiresAt}; ${helperName} gets a new one when docker next asks` };
+    return { effective: false, reason: `the token expired at ${entry.expiresAt}; run \`registry-login refresh\`` };
+  }
+  if (choice.helperMissing) {
+    if (choice.helper === HELPER_NAME) return { effective: true, reason: `${helperName} is not on PATH, so docker reads the auths entry itself (ECR tokens are then not renewed); put it on PATH` };
+    if (choice.helperSetBy === 'credsStore') return { effective: true, reason: `no credHelpers entry for ${key}: docker uses the auths entry only while the credsStore helper ${helperName} is not on PATH; run \`registry-login refresh\`` };
+    return { effective: true, reason: `credHelpers sends ${key} to ${helperName}, which is not on PATH, so docker falls back to the auths entry; remove that line from ${configPath}` };
+  }
+  return { effective: true };
 }

@@ -1,11 +1,11 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readFile, readlink, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
+// Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
+import { chmodSync, chownSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { applyEdits, modify, parseTree, type Node as JsonNode } from 'jsonc-parser';
-import lockfile from 'proper-lockfile';
+import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+import { editJsonMany } from './json-edit.js';
 import type { ConfigEdit } from './plan.js';
 
 /** A config (or state file) that registry-login refuses to touch; the message names the file and the problem. */
@@ -25,13 +25,13 @@ export async function followSymlinks(path: string): Promise<string> {
   for (let hops = 0; hops < 40; hops++) {
     let info;
     try {
-      info = await lstat(current);
+      info = lstatSync(current);
     } catch (error) {
       if (isCode(error, 'ENOENT')) return current;
       throw new ConfigError(`cannot read ${current}: ${describeFsError(error)}`);
     }
     if (!info.isSymbolicLink()) return current;
-    const target = await readlink(current);
+    const target = readlinkSync(current);
     current = isAbsolute(target) ? target : resolve(dirname(current), target);
   }
   throw new ConfigError(`${path} is a loop of symbolic links; point it at a real file or remove it.`);
@@ -49,15 +49,13 @@ export interface LoadedFile {
 /** Reads a file (following symlinks); a missing file is not an error. */
 export async function loadFile(target: string): Promise<LoadedFile> {
   try {
-    const info = await stat(target);
+    const info = statSync(target);
     if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
-    const bytes = await readFile(target);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
+    const bytes = readFileSync(target);
+    if (!isUtf8(bytes)) {
       throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
     }
+    const text = bytes.toString('utf8');
     return { path: target, text, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
   } catch (error) {
     if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
@@ -83,12 +81,15 @@ export function parseDockerConfig(text: string | undefined, path: string): Recor
     const member = config[key];
     if (member !== undefined && (member === null || typeof member !== 'object' || Array.isArray(member))) throw bad(`has a "${key}" that is not an object`);
   }
-  const duplicate = findDuplicateKey(text);
-  if (duplicate) throw bad(`has the key ${duplicate} twice, so its meaning is ambiguous`);
   return config;
 }
 
-// Duplicate keys at the top level, or in auths/credHelpers, would make a targeted edit change the wrong copy.
+/** Refuses a config whose top level, auths or credHelpers repeat a key: a targeted edit could change the copy docker does not read. */
+export function assertEditable(text: string | undefined, path: string): void {
+  const duplicate = text === undefined ? undefined : findDuplicateKey(text);
+  if (duplicate) throw new ConfigError(`${path} has the key ${duplicate} twice, so its meaning is ambiguous; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
+}
+
 function findDuplicateKey(text: string): string | undefined {
   const root = parseTree(text);
   const check = (node: JsonNode | undefined, where: string): string | undefined => {
@@ -107,27 +108,23 @@ function findDuplicateKey(text: string): string | undefined {
 
 /** Applies planned edits to the config text, leaving every other byte where it was; a new file gets docker's tab indentation. */
 export function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): string {
-  let out = text === undefined || text.trim() === '' ? '{}' : text;
-  const indent = detectIndent(out);
-  const eol = out.includes('\r\n') ? '\r\n' : '\n';
-  for (const edit of edits) {
-    const changes = modify(out, edit.path, edit.value, { formattingOptions: { insertSpaces: indent !== '\t', tabSize: indent === '\t' ? 1 : indent.length, eol } });
-    out = applyEdits(out, changes);
-  }
-  if (text === undefined || text.trim() === '') out = out.endsWith(eol) ? out : out + eol;
-  return out;
-}
-
-function detectIndent(text: string): string {
-  const m = /\n([ \t]+)"/.exec(text);
-  return m ? (m[1]!.startsWith('\t') ? '\t' : m[1]!) : '\t';
+  const fresh = text === undefined || text.trim() === '';
+  let out = fresh ? '{\n}' : text;
+  out = editJsonMany(out, edits);
+  return fresh ? `${out}\n` : out;
 }
 
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
 export async function withFileLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
-  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new ConfigError(`cannot create ${dirname(target)}: ${describeFsError(error)}`);
+  }
   let release: () => Promise<void>;
   try {
+    // Loaded on first use: commands that only read (status, the helper's get) never pay for it.
+    const { default: lockfile } = await import('proper-lockfile');
     release = await lockfile.lock(target, {
       realpath: false,
       lockfilePath: `${target}.lock`,
@@ -151,31 +148,81 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
 /** Writes a file atomically: a 0600 temp file in the same directory, synced, then renamed over the target; keeps an existing file's mode and owner. */
 export async function writeFileAtomic(target: string, text: string, previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>): Promise<void> {
   const dir = dirname(target);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${target.slice(dir.length + 1)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let handle: FileHandle | undefined;
+  const tmp = join(dir, `.${target.slice(dir.length + 1)}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`);
+  let fd: number | undefined;
   try {
-    handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    await handle.writeFile(text, 'utf8');
-    if (previous?.mode !== undefined) await handle.chmod(previous.mode);
-    if (previous?.uid !== undefined && process.getuid?.() === 0 && (previous.uid !== 0 || previous.gid !== 0)) await handle.chown(previous.uid, previous.gid!);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(tmp, target);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    removeOrphanedTempFiles(dir, target.slice(dir.length + 1));
+    // Created 0600 and exclusive: no moment in which the content is readable by others or shared with another writer.
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const bytes = Buffer.from(text, 'utf8');
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    if (previous?.mode !== undefined) chmodSync(tmp, previous.mode);
+    if (previous?.uid !== undefined && process.getuid?.() === 0 && (previous.uid !== 0 || previous.gid !== 0)) chownSync(tmp, previous.uid, previous.gid!);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, target);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
+    if (fd !== undefined) closeQuietly(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created, or already renamed
+    }
     throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was.`);
   }
-  await syncDirectory(dir);
+  syncDirectory(dir);
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+// Callers hold the file's lock, so a temp file of another live process cannot be in flight; one whose
+// writer is dead (killed between open and rename) is garbage.
+function removeOrphanedTempFiles(dir: string, base: string): void {
+  const pattern = new RegExp(`^\\.${escapeRegExp(base)}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+  for (const name of readdirSync(dir)) {
+    const m = pattern.exec(name);
+    if (!m || isAlive(Number(m[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // gone already
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isCode(error, 'EPERM');
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function syncDirectory(dir: string): void {
   // Makes the rename durable; some filesystems refuse to sync a directory, which costs only durability.
-  const handle = await open(dir, constants.O_RDONLY).catch(() => undefined);
-  await handle?.sync().catch(() => undefined);
-  await handle?.close().catch(() => undefined);
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY);
+    fsyncSync(fd);
+  } catch {
+    // durability only
+  } finally {
+    if (fd !== undefined) closeQuietly(fd);
+  }
 }
 
 function isCode(error: unknown, code: string): boolean {

@@ -1,5 +1,7 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
-import { createHash } from 'node:crypto';
+// A pure-JS SHA-256: node:crypto costs ~3 ms of start-up that status and the helper's get would pay.
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
@@ -34,7 +36,12 @@ export function emptyLedger(configPath: string): Ledger {
 
 /** Hashes a config entry, so the ledger can recognise it without holding the credential. */
 export function hashEntry(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('hex');
+  return sha256Hex(JSON.stringify(value) ?? 'undefined');
+}
+
+/** The SHA-256 of a string, as hex. */
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
 }
 
 /** The per-user state directory ($XDG_STATE_HOME/registry-login, else ~/.local/state/registry-login). */
@@ -45,7 +52,7 @@ export function stateDir(env: NodeJS.ProcessEnv): string {
 
 /** Where the ledger of a config file (by its real path) lives: the state directory, never beside a possibly shared config. */
 export function ledgerPath(env: NodeJS.ProcessEnv, configTarget: string): string {
-  return join(stateDir(env), `ledger-${createHash('sha256').update(configTarget).digest('hex').slice(0, 16)}.json`);
+  return join(stateDir(env), `ledger-${sha256Hex(configTarget).slice(0, 16)}.json`);
 }
 
 /** Reads a ledger from its JSON text; anything unusable counts as empty (the config stays the source of truth). */

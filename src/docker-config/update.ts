@@ -1,6 +1,6 @@
 // One locked read-plan-write cycle over the docker config and its ledger.
 import { isDeepStrictEqual } from 'node:util';
-import { ConfigError, applyConfigEdits, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
+import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
 import { ledgerPath, parseLedger, type Ledger } from './ledger.js';
 import { planConfigChange, type Plan, type PlanInput } from './plan.js';
 
@@ -14,12 +14,13 @@ export interface ConfigSnapshot {
   ledger: Ledger;
 }
 
-/** Reads the docker config and its ledger; throws ConfigError when the config must not be touched. */
-export async function readConfigSnapshot(env: NodeJS.ProcessEnv): Promise<ConfigSnapshot> {
+/** Reads the docker config and its ledger; throws ConfigError when the config cannot be read (or, forWrite, not safely edited). */
+export async function readConfigSnapshot(env: NodeJS.ProcessEnv, options: { forWrite?: boolean } = {}): Promise<ConfigSnapshot> {
   const configPath = dockerConfigPath(env);
   const target = await followSymlinks(configPath);
   const file = await loadFile(target);
   const config = parseDockerConfig(file.text, target);
+  if (options.forWrite) assertEditable(file.text, target);
   const ledger = await readLedger(env, target);
   return { configPath, target, config, ledger };
 }
@@ -32,16 +33,22 @@ async function readLedger(env: NodeJS.ProcessEnv, target: string): Promise<Ledge
   return parseLedger(file.text, target);
 }
 
-/** Under the config's lock: re-reads config and ledger, plans with the caller's input, and saves ledger and config atomically. */
+/** Plans with the caller's input and, when anything changes, re-reads and saves ledger and config atomically under the config's lock. */
 export async function updateDockerConfig(
   env: NodeJS.ProcessEnv,
   makeInput: (snapshot: ConfigSnapshot) => Omit<PlanInput, 'config' | 'ledger'>,
 ): Promise<{ configPath: string; plan: Plan }> {
-  const configPath = dockerConfigPath(env);
-  const target = await followSymlinks(configPath);
+  // Most refreshes change nothing: a consistent unlocked read (writes are renames) settles that without the lock.
+  const snapshot = await readConfigSnapshot(env, { forWrite: true });
+  const dryRun = planConfigChange({ ...makeInput(snapshot), config: snapshot.config, ledger: snapshot.ledger });
+  if (dryRun.edits.length === 0 && isDeepStrictEqual(dryRun.ledgerAfter, snapshot.ledger) && isDeepStrictEqual(dryRun.ledgerBefore, snapshot.ledger)) {
+    return { configPath: snapshot.configPath, plan: dryRun };
+  }
+  const { configPath, target } = snapshot;
   return withFileLock(target, async () => {
     const file = await loadFile(target);
     const config = parseDockerConfig(file.text, target);
+    assertEditable(file.text, target);
     const ledger = await readLedger(env, target);
     const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
     const where = ledgerPath(env, target);

@@ -1,0 +1,143 @@
+// Targeted edits of JSON text: set or delete one member of the root object or of an object inside it,
+// touching no other byte (jsonc-parser's own modify reformats neighbouring members).
+import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+
+/** How new members are laid out: the file's indentation unit and line ending. */
+interface Style {
+  unit: string;
+  eol: string;
+}
+
+/** Sets (or, with value undefined, deletes) the member at path (one or two keys deep) in JSON text. */
+export function editJson(text: string, path: [string] | [string, string], value: unknown): string {
+  const root = parseTree(text);
+  if (!root || root.type !== 'object') throw new Error('editJson needs a JSON object');
+  const style = detectStyle(text);
+  const [first, second] = path;
+  const firstProperty = findProperty(root, first);
+  if (second === undefined) return setMember(text, root, firstProperty, first, value, 1, style);
+  if (firstProperty) {
+    const container = firstProperty.children![1]!;
+    if (container.type !== 'object') throw new Error(`"${first}" is not an object`);
+    return setMember(text, container, findProperty(container, second), second, value, 2, style);
+  }
+  if (value === undefined) return text;
+  return setMember(text, root, undefined, first, { [second]: value }, 1, style);
+}
+
+function findProperty(object: JsonNode, key: string): JsonNode | undefined {
+  return object.children?.find((p) => p.children?.[0]?.value === key);
+}
+
+function setMember(text: string, object: JsonNode, property: JsonNode | undefined, key: string, value: unknown, depth: number, style: Style): string {
+  const multiline = /[\r\n]/.test(text.slice(object.offset, object.offset + object.length));
+  if (value === undefined) return property ? deleteProperty(text, object, property) : text;
+  if (property) {
+    const old = property.children![1]!;
+    return splice(text, old.offset, old.offset + old.length, render(value, depth, style, multiline));
+  }
+  const member = `${JSON.stringify(key)}: ${render(value, depth, style, multiline)}`;
+  const children = object.children ?? [];
+  const last = children[children.length - 1];
+  const closing = object.offset + object.length - 1;
+  if (last) {
+    const at = last.offset + last.length;
+    return splice(text, at, at, multiline ? `,${style.eol}${style.unit.repeat(depth)}${member}` : `, ${member}`);
+  }
+  // An empty object: replace what is between its braces.
+  const inner = multiline || depth === 1 ? `${style.eol}${style.unit.repeat(depth)}${member}${style.eol}${style.unit.repeat(depth - 1)}` : member;
+  return splice(text, object.offset + 1, closing, inner);
+}
+
+function deleteProperty(text: string, object: JsonNode, property: JsonNode): string {
+  const children = object.children!;
+  const index = children.indexOf(property);
+  const next = children[index + 1];
+  const previous = children[index - 1];
+  if (next) return splice(text, property.offset, next.offset, '');
+  if (previous) return splice(text, previous.offset + previous.length, property.offset + property.length, '');
+  // The only member: leave the braces as the file had them before the member was added.
+  const open = object.offset + 1;
+  const close = object.offset + object.length - 1;
+  const between = text.slice(open, close);
+  return splice(text, open, close, /[\r\n]/.test(between) && object.parent === undefined ? detectStyle(text).eol : '');
+}
+
+function render(value: unknown, depth: number, style: Style, multiline: boolean): string {
+  if (!multiline) return compact(value);
+  return JSON.stringify(value, null, style.unit).split('\n').join(`${style.eol}${style.unit.repeat(depth)}`);
+}
+
+// One line, spaced as people write JSON by hand: {"a": 1, "b": [2, 3]}.
+function compact(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(compact).join(', ')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${compact(v)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function detectStyle(text: string): Style {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const m = /\n([ \t]+)"/.exec(text);
+  return { unit: m ? (m[1]!.startsWith('\t') ? '\t' : m[1]!) : '\t', eol };
+}
+
+function splice(text: string, start: number, end: number, insert: string): string {
+  return text.slice(0, start) + insert + text.slice(end);
+}
+
+/** Applies edits in order, as repeated editJson would, but with one parse for the common cases (new members, new containers). */
+export function editJsonMany(text: string, edits: { path: [string] | [string, string]; value: unknown }[]): string {
+  let out = text;
+  let i = 0;
+  while (i < edits.length) {
+    // A run of additions of new second-level members, to containers that exist or not, is one splice per container.
+    const root = parseTree(out);
+    const batch = new Map<string, Record<string, unknown>>();
+    let j = i;
+    for (; j < edits.length; j++) {
+      const edit = edits[j]!;
+      const [first, second] = edit.path;
+      if (second === undefined || edit.value === undefined || !root || root.type !== 'object') break;
+      const container = findProperty(root, first)?.children?.[1];
+      if (container && (container.type !== 'object' || findProperty(container, second))) break;
+      const members = batch.get(first) ?? {};
+      if (second in members) break;
+      members[second] = edit.value;
+      batch.set(first, members);
+    }
+    if (j === i) {
+      const edit = edits[i]!;
+      out = editJson(out, edit.path, edit.value);
+      i++;
+      continue;
+    }
+    for (const [first, members] of batch) out = addMembers(out, first, members);
+    i = j;
+  }
+  return out;
+}
+
+// Adds new members to the object at root[first] (creating it): one parse, one splice.
+function addMembers(text: string, first: string, members: Record<string, unknown>): string {
+  const root = parseTree(text)!;
+  const style = detectStyle(text);
+  const property = findProperty(root, first);
+  if (!property) return setMember(text, root, undefined, first, members, 1, style);
+  const object = property.children![1]!;
+  const multiline = /[\r\n]/.test(text.slice(object.offset, object.offset + object.length));
+  const rendered = Object.entries(members).map(([key, value]) => `${JSON.stringify(key)}: ${render(value, 2, style, multiline)}`);
+  const children = object.children ?? [];
+  const last = children[children.length - 1];
+  const separator = multiline ? `,${style.eol}${style.unit.repeat(2)}` : ', ';
+  if (last) {
+    const at = last.offset + last.length;
+    return splice(text, at, at, separator + rendered.join(separator));
+  }
+  const inner = multiline ? `${style.eol}${style.unit.repeat(2)}${rendered.join(separator)}${style.eol}${style.unit}` : rendered.join(separator);
+  return splice(text, object.offset + 1, object.offset + object.length - 1, inner);
+}

@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, readdir, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, parseDockerConfig, withFileLock, writeFileAtomic } from '../../src/docker-config/file.js';
+
+const dirs: string[] = [];
+async function tmp(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rl-file-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('dockerConfigPath', () => {
+  it('prefers $DOCKER_CONFIG, else $HOME/.docker', () => {
+    expect(dockerConfigPath({ DOCKER_CONFIG: '/x/y', HOME: '/h' })).toBe('/x/y/config.json');
+    expect(dockerConfigPath({ HOME: '/h' })).toBe('/h/.docker/config.json');
+  });
+});
+
+describe('parseDockerConfig', () => {
+  it.each([
+    ['[]', 'an array'],
+    ['"text"', 'a string'],
+    ['null', 'null'],
+    ['42', 'a number'],
+    ['{"auths": []}', '"auths" that is not an object'],
+    ['{"credHelpers": "x"}', '"credHelpers" that is not an object'],
+    ['{"auths": {}', 'not valid JSON'],
+    ['{"a": 1,}', 'not valid JSON'],
+    ['\uFEFF{}', 'byte-order mark'],
+  ])('refuses %j, naming the file and the problem', (text, problem) => {
+    expect(() => parseDockerConfig(text, '/home/u/.docker/config.json')).toThrowError(ConfigError);
+    try {
+      parseDockerConfig(text, '/home/u/.docker/config.json');
+    } catch (error) {
+      expect((error as Error).message).toContain('/home/u/.docker/config.json');
+      expect((error as Error).message).toContain(problem);
+      expect((error as Error).message).toContain('changed nothing');
+    }
+  });
+
+  it.each([
+    ['{"auths": {"a": {}, "a": {}}}', 'the key "a" in "auths" twice'],
+    ['{"credHelpers": {"a": "x", "b": "y", "a": "z"}}', 'the key "a" in "credHelpers" twice'],
+    ['{"x": 1, "x": 2}', 'the key "x" twice'],
+  ])('refuses to edit %j, whose duplicate key makes an edit ambiguous (reading takes the last, as docker does)', (text, problem) => {
+    expect(() => parseDockerConfig(text, '/c.json')).not.toThrow();
+    expect(() => assertEditable(text, '/c.json')).toThrowError(new RegExp(`/c\\.json has ${problem.replace(/"/g, '"')}`));
+    expect(() => assertEditable('{"x": {"a": 1}, "y": {"a": 2}}', '/c.json')).not.toThrow();
+  });
+
+  it('takes a missing or blank file as an empty config, as docker does', () => {
+    expect(parseDockerConfig(undefined, 'p')).toEqual({});
+    expect(parseDockerConfig(' \n', 'p')).toEqual({});
+  });
+});
+
+describe('applyConfigEdits', () => {
+  it('changes only the edited entries and keeps every other byte, order and indentation', () => {
+    const text = '{\n    "psFormat": "table {{.ID}}",\n    "auths": {\n        "other.io": {"auth": "eDp5"}\n    },\n    "10": true,\n    "z": [1, 2]\n}\n';
+    const out = applyConfigEdits(text, [{ path: ['auths', 'ghcr.io'], value: { auth: 'YTpi' } }, { path: ['credHelpers', 'ghcr.io'], value: 'registry-login' }]);
+    expect(out.startsWith('{\n    "psFormat": "table {{.ID}}",\n    "auths": {\n        "other.io": {"auth": "eDp5"},\n        "ghcr.io": {\n            "auth": "YTpi"\n        }\n    },\n    "10": true,\n    "z": [1, 2]')).toBe(true);
+    expect(JSON.parse(out)).toEqual({ psFormat: 'table {{.ID}}', auths: { 'other.io': { auth: 'eDp5' }, 'ghcr.io': { auth: 'YTpi' } }, 10: true, z: [1, 2], credHelpers: { 'ghcr.io': 'registry-login' } });
+    const back = applyConfigEdits(out, [{ path: ['auths', 'ghcr.io'], value: undefined }, { path: ['credHelpers'], value: undefined }]);
+    expect(back).toBe(text);
+  });
+
+  it('writes a new file with docker\'s tab indentation', () => {
+    expect(applyConfigEdits(undefined, [{ path: ['auths', 'a.io'], value: { auth: 'x' } }])).toBe('{\n\t"auths": {\n\t\t"a.io": {\n\t\t\t"auth": "x"\n\t\t}\n\t}\n}\n');
+  });
+
+  it('keeps large numbers and unusual strings exactly as written', () => {
+    const text = '{"big": 12345678901234567890123, "s": "\\u00e9\\n", "auths": {}}';
+    const out = applyConfigEdits(text, [{ path: ['auths', 'a.io'], value: { auth: 'x' } }]);
+    expect(out).toContain('"big": 12345678901234567890123, "s": "\\u00e9\\n"');
+  });
+});
+
+describe('followSymlinks', () => {
+  it('follows a chain of links, relative and absolute, even to a missing target', async () => {
+    const dir = await tmp();
+    await mkdir(join(dir, 'dotfiles'));
+    await symlink('dotfiles/docker.json', join(dir, 'link1'));
+    await symlink(join(dir, 'link1'), join(dir, 'config.json'));
+    expect(await followSymlinks(join(dir, 'config.json'))).toBe(join(dir, 'dotfiles', 'docker.json'));
+  });
+
+  it('refuses a loop of links', async () => {
+    const dir = await tmp();
+    await symlink('b', join(dir, 'a'));
+    await symlink('a', join(dir, 'b'));
+    await expect(followSymlinks(join(dir, 'a'))).rejects.toThrow(/loop of symbolic links/);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('creates new files 0600 in new 0700 directories and leaves no temp file', async () => {
+    const dir = await tmp();
+    const target = join(dir, 'new', 'config.json');
+    await writeFileAtomic(target, '{}\n');
+    expect((await stat(target)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'new'))).mode & 0o777).toBe(0o700);
+    expect(await readdir(join(dir, 'new'))).toEqual(['config.json']);
+  });
+
+  it('keeps the mode of an existing file', async () => {
+    const dir = await tmp();
+    const target = join(dir, 'config.json');
+    await writeFile(target, '{}');
+    await chmod(target, 0o640);
+    const before = await stat(target);
+    await writeFileAtomic(target, '{"a":1}', { mode: before.mode & 0o7777, uid: before.uid, gid: before.gid });
+    expect((await stat(target)).mode & 0o777).toBe(0o640);
+    expect(await readFile(target, 'utf8')).toBe('{"a":1}');
+  });
+
+  it('fails with a clear error when a part of the path is not a directory', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'sub'), 'x');
+    await expect(writeFileAtomic(join(dir, 'sub', 'config.json'), '{}')).rejects.toThrow(/cannot write .*sub\/config\.json: .*the file was left as it was/);
+    expect(await readFile(join(dir, 'sub'), 'utf8')).toBe('x');
+  });
+});
+
+describe('withFileLock', () => {
+  it('serialises critical sections of concurrent callers', async () => {
+    const dir = await tmp();
+    const target = join(dir, 'config.json');
+    let inside = 0;
+    let maxInside = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        withFileLock(target, async () => {
+          inside++;
+          maxInside = Math.max(maxInside, inside);
+          await new Promise((r) => setTimeout(r, 5));
+          inside--;
+        }),
+      ),
+    );
+    expect(maxInside).toBe(1);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
