@@ -26,8 +26,16 @@ if [ "$(id -u)" -ne 0 ]; then
         "to run it by hand, use 'sudo $0'."
 fi
 
-if [ ! -f "$FEATURE_DIR/agent/registry-login.mjs" ]; then
-    die "$FEATURE_DIR/agent/registry-login.mjs is missing: this is the Feature's source folder, not a built" \
+# The agent's entry file, as the build names it.
+agent_entry=
+for candidate in registry-login.cjs registry-login.mjs; do
+    if [ -f "$FEATURE_DIR/agent/$candidate" ]; then
+        agent_entry=$candidate
+        break
+    fi
+done
+if [ -z "$agent_entry" ]; then
+    die "$FEATURE_DIR/agent/ holds no built agent: this is the Feature's source folder, not a built" \
         "Feature. Build one with 'npm ci && npm run package' in the registry-login repository."
 fi
 
@@ -177,7 +185,7 @@ if [ ! -x "\$node" ]; then
         exit 127
     }
 fi
-${mode_line}exec "\$node" $SHARE_DIR/agent/registry-login.mjs "\$@"
+${mode_line}exec "\$node" $SHARE_DIR/agent/$agent_entry "\$@"
 EOF
     chmod 0755 "$target.new.$$"
     mv -f "$target.new.$$" "$target"

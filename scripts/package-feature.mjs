@@ -30,9 +30,11 @@ function run(command, argv) {
 
 if (!args['skip-build']) run('npm', ['run', '--silent', 'build']);
 
+// install.sh looks for the same entry names.
 const dist = path.join(root, 'dist');
-if (!(await stat(path.join(dist, 'registry-login.mjs')).catch(() => null))) {
-  console.error('package-feature: dist/registry-login.mjs is missing; run npm run build first');
+const entries = ['registry-login.cjs', 'registry-login.mjs'];
+if (!(await Promise.all(entries.map((name) => stat(path.join(dist, name)).catch(() => null)))).some(Boolean)) {
+  console.error(`package-feature: dist/ holds none of ${entries.join(', ')}; run npm run build first`);
   process.exit(1);
 }
 

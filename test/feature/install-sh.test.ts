@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scratchRootfs, type ScratchRootfs, whyRootTierCannotRun } from '../support/feature-rootfs.js';
-import { stageFeature } from '../support/feature-stage.js';
+import { agentEntry, stageFeature } from '../support/feature-stage.js';
 
 const hostNode = process.execPath;
 const install = 'cd /tmp/feature && ./install.sh';
@@ -59,7 +59,7 @@ describe('install.sh in Debian bookworm', () => {
     const listing = await image.run(listInstall);
     expect(listing.stdout).toMatch(/^\/usr\/local\/bin\/registry-login root:root 755$/m);
     expect(listing.stdout).toMatch(/^\/usr\/local\/bin\/docker-credential-registry-login root:root 755$/m);
-    expect(listing.stdout).toMatch(/^\/usr\/local\/share\/registry-login\/agent\/registry-login\.mjs root:root 644$/m);
+    expect(listing.stdout).toContain(`/usr/local/share/registry-login/agent/${agentEntry} root:root 644\n`);
     expect(listing.stdout).toMatch(/^\/usr\/local\/share\/registry-login\/hooks\/refresh\.sh root:root 755$/m);
     for (const line of listing.stdout.split('\n').filter((l) => l.startsWith('/usr/local/share/registry-login'))) {
       expect(line).toMatch(/ root:root (755|644)$/);
@@ -92,7 +92,7 @@ describe('install.sh in Debian bookworm', () => {
     expect((await image.run(install)).exitCode).toBe(0);
     const first = (await image.run(listInstall)).stdout;
     // A chunk left by an older agent version must not survive a reinstall.
-    await writeFile(path.join(image.upper, 'usr/local/share/registry-login/agent/chunks/stale-OLD.mjs'), '');
+    await writeFile(path.join(image.upper, 'usr/local/share/registry-login/agent/stale-OLD.cjs'), '');
 
     const again = await image.run(install);
     expect(again.stderr).toBe('');

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { repoRoot, stageFeature } from '../support/feature-stage.js';
+import { agentEntry, repoRoot, stageFeature } from '../support/feature-stage.js';
 
 const temps: string[] = [];
 afterAll(async () => {
@@ -21,7 +21,7 @@ it('packs metadata, install.sh, the hook, NOTES.md and the whole built agent int
   const archive = path.join(out, 'devcontainer-feature-registry-login.tgz');
   const listing = (await execa('tar', ['-tvf', archive])).stdout;
   const entries = listing.split('\n').map((line) => line.split(/\s+/).at(-1)?.replace(/^\.\//, ''));
-  expect(entries).toEqual(expect.arrayContaining(['devcontainer-feature.json', 'install.sh', 'NOTES.md', 'hooks/refresh.sh', 'agent/registry-login.mjs']));
+  expect(entries).toEqual(expect.arrayContaining(['devcontainer-feature.json', 'install.sh', 'NOTES.md', 'hooks/refresh.sh', `agent/${agentEntry}`]));
   expect(listing).toMatch(/^-rwxr-xr-x .* \.\/install\.sh$/m);
   expect(listing).toMatch(/^-rwxr-xr-x .* \.\/hooks\/refresh\.sh$/m);
 

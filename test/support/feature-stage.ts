@@ -8,14 +8,17 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The built agent's entry file in dist/ (and in the Feature's agent/). */
+export const agentEntry = 'registry-login.cjs';
+
 /**
  * Stages the Feature into a new temporary directory and returns it. Uses dist/ as built by
  * `npm run build` (the test command builds first); rebuilding here would pull dist/ out from under
  * tests running in parallel.
  */
 export async function stageFeature(): Promise<string> {
-  if (!existsSync(path.join(repoRoot, 'dist', 'registry-login.mjs'))) {
-    throw new Error('dist/registry-login.mjs is missing: run `npm run build` before the Feature tests');
+  if (!existsSync(path.join(repoRoot, 'dist', agentEntry))) {
+    throw new Error(`dist/${agentEntry} is missing: run \`npm run build\` before the Feature tests`);
   }
   const stage = path.join(await mkdtemp(path.join(os.tmpdir(), 'registry-login-feature-')), 'registry-login');
   await execa('node', [path.join(repoRoot, 'scripts', 'package-feature.mjs'), '--skip-build', '--stage-only', '--stage', stage], { cwd: repoRoot });

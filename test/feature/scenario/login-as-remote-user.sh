@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs inside the dev container, as its non-root remote user, after `devcontainer features test` has
-# created it with the registry-login Feature. REGISTRY_ADDRESS, IMAGE and EXPECTED_IMAGE_ID come from the test's remoteEnv.
+# created it with the registry-login Feature. REGISTRY_ADDRESS, IMAGE and EXPECTED_REPO_DIGEST come from the test's remoteEnv.
 set -e
 
 # shellcheck disable=SC1091
@@ -29,6 +29,6 @@ check "without the login, docker pull is refused as unauthorized" sh -c '
   out=$(DOCKER_CONFIG=$(mktemp -d) docker pull "$REGISTRY_ADDRESS/$IMAGE" 2>&1) && exit 1
   echo "$out" | grep -Eqi "unauthorized|no basic auth credentials"'
 check "with the login, docker pull succeeds" docker pull "$REGISTRY_ADDRESS/$IMAGE"
-check "the pulled image is the pushed one" test "$(docker image inspect --format '{{.Id}}' "$REGISTRY_ADDRESS/$IMAGE")" = "$EXPECTED_IMAGE_ID"
+check "the pulled image is the pushed one" test "$(docker image inspect --format '{{index .RepoDigests 0}}' "$REGISTRY_ADDRESS/$IMAGE")" = "$EXPECTED_REPO_DIGEST"
 
 reportResults
