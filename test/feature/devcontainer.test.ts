@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Dockerd, startDockerd, whyDockerdCannotRun } from '../support/feature-dockerd.js';
 import { pushTestImage } from '../support/oci-image.js';
+import { requireCommand } from '../support/process.js';
 import { type RunningRegistry, startRegistry } from '../support/registry.js';
 import { importRootfsImage, rootfsUser, whyRootTierCannotRun } from '../support/feature-rootfs.js';
 import { repoRoot, stageFeature } from '../support/feature-stage.js';
@@ -41,10 +42,10 @@ beforeAll(async () => {
   [dockerd, registry] = await Promise.all([startDockerd(), startRegistry({ auth: { kind: 'htpasswd', users: [robot] } })]);
   manifestDigest = await pushTestImage(registry.host, image.repo, image.tag, { creds: robot });
   // The base image: debootstrapped bookworm with a non-root user, the host's Node.js, and the host's
-  // (static) docker CLI as the client that pulls inside the container.
+  // docker CLI as the client that pulls inside the container (both run there: the host is bookworm too).
   await importRootfsImage(dockerd.host, baseImage, [
     { source: process.execPath, target: '/usr/local/bin/node' },
-    { source: '/usr/local/bin/docker', target: '/usr/bin/docker' },
+    { source: await requireCommand('docker', 'docker.io'), target: '/usr/bin/docker' },
   ]);
 
   const testDir = path.join(project, 'test', 'registry-login');
