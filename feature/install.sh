@@ -208,4 +208,4 @@ write_launcher "$BIN_DIR/docker-credential-registry-login" "export REGISTRY_LOGI
 if ! agent_version=$("$BIN_DIR/registry-login" --version 2>&1); then
     die "the installed agent does not start with $node:" "$agent_version"
 fi
-say "installed registry-login $agent_version: $BIN_DIR/registry-login, $BIN_DIR/docker-credential-registry-login"
+say "installed $agent_version: $BIN_DIR/registry-login, $BIN_DIR/docker-credential-registry-login"
