@@ -1,5 +1,5 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
@@ -34,7 +34,13 @@ export function emptyLedger(configPath: string): Ledger {
 
 /** Hashes a config entry, so the ledger can recognise it without holding the credential. */
 export function hashEntry(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('hex');
+  return nodeCrypto().createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('hex');
+}
+
+// node:crypto costs ~3.5 ms to load; a refresh that changes nothing never needs it, so it is loaded on first use.
+let cryptoModule: typeof import('node:crypto') | undefined;
+function nodeCrypto(): typeof import('node:crypto') {
+  return (cryptoModule ??= createRequire('/registry-login.js')('node:crypto') as typeof import('node:crypto'));
 }
 
 /** The per-user state directory ($XDG_STATE_HOME/registry-login, else ~/.local/state/registry-login). */
