@@ -30,8 +30,8 @@ export interface RefreshResult {
 export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean; now?: Date }): Promise<RefreshResult> {
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
-  // Refuse an unusable config before spending any AWS call.
-  await readConfigSnapshot(env, { forWrite: true });
+  // Refuse an unreadable config before spending any AWS call (one that is only unsafe to edit is refused when a write is due).
+  await readConfigSnapshot(env);
   const resolved = await resolveLogins(keyed.logins, { env, force: options.force, now: options.now ?? new Date() });
   const write: WantedEntry[] = [];
   const keep: string[] = [];

@@ -57,7 +57,7 @@ describe('editJsonMany', () => {
     fc.assert(
       fc.property(start, edits, (text, list) => {
         const normalised = list.map((e) => ({ path: e.path as [string] | [string, string], value: e.value === undefined ? undefined : (JSON.parse(JSON.stringify(e.value)) as unknown) }));
-        let expected = text;
+        let expected: string = text;
         try {
           for (const edit of normalised) expected = editJson(expected, edit.path, edit.value);
         } catch (error) {
