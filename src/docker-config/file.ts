@@ -1,10 +1,9 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
 // Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
 import { chmodSync, chownSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseTree, type Node as JsonNode } from 'jsonc-parser';
-import { editJson } from './json-edit.js';
 import type { ConfigEdit } from './plan.js';
 
 /** A config (or state file) that registry-login refuses to touch; the message names the file and the problem. */
@@ -51,12 +50,10 @@ export async function loadFile(target: string): Promise<LoadedFile> {
     const info = statSync(target);
     if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
     const bytes = readFileSync(target);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
+    if (!isUtf8(bytes)) {
       throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
     }
+    const text = bytes.toString('utf8');
     return { path: target, text, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
   } catch (error) {
     if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
@@ -86,32 +83,20 @@ export function parseDockerConfig(text: string | undefined, path: string): Recor
 }
 
 /** Refuses a config whose top level, auths or credHelpers repeat a key: a targeted edit could change the copy docker does not read. */
-export function assertEditable(text: string | undefined, path: string): void {
-  const duplicate = text === undefined ? undefined : findDuplicateKey(text);
+export async function assertEditable(text: string | undefined, path: string): Promise<void> {
+  if (text === undefined) return;
+  const { findDuplicateKey } = await import('./json-edit.js');
+  const duplicate = findDuplicateKey(text);
   if (duplicate) throw new ConfigError(`${path} has the key ${duplicate} twice, so its meaning is ambiguous; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
 }
 
-function findDuplicateKey(text: string): string | undefined {
-  const root = parseTree(text);
-  const check = (node: JsonNode | undefined, where: string): string | undefined => {
-    if (!node || node.type !== 'object') return undefined;
-    const seen = new Set<string>();
-    for (const property of node.children ?? []) {
-      const name = property.children?.[0]?.value as string;
-      if (seen.has(name)) return `"${name}"${where}`;
-      seen.add(name);
-    }
-    return undefined;
-  };
-  const member = (name: string): JsonNode | undefined => root?.children?.find((p) => p.children?.[0]?.value === name)?.children?.[1];
-  return check(root, '') ?? check(member('auths'), ' in "auths"') ?? check(member('credHelpers'), ' in "credHelpers"');
-}
-
 /** Applies planned edits to the config text, leaving every other byte where it was; a new file gets docker's tab indentation. */
-export function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): string {
+export async function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): Promise<string> {
+  // Loaded on first use: the JSON parser is only needed when the file changes.
+  const { editJsonMany } = await import('./json-edit.js');
   const fresh = text === undefined || text.trim() === '';
   let out = fresh ? '{\n}' : text;
-  for (const edit of edits) out = editJson(out, edit.path, edit.value);
+  out = editJsonMany(out, edits);
   return fresh ? `${out}\n` : out;
 }
 

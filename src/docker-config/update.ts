@@ -14,13 +14,12 @@ export interface ConfigSnapshot {
   ledger: Ledger;
 }
 
-/** Reads the docker config and its ledger; throws ConfigError when the config cannot be read (or, forWrite, not safely edited). */
-export async function readConfigSnapshot(env: NodeJS.ProcessEnv, options: { forWrite?: boolean } = {}): Promise<ConfigSnapshot> {
+/** Reads the docker config and its ledger; throws ConfigError when the config cannot be read. */
+export async function readConfigSnapshot(env: NodeJS.ProcessEnv): Promise<ConfigSnapshot> {
   const configPath = dockerConfigPath(env);
   const target = await followSymlinks(configPath);
   const file = await loadFile(target);
   const config = parseDockerConfig(file.text, target);
-  if (options.forWrite) assertEditable(file.text, target);
   const ledger = await readLedger(env, target);
   return { configPath, target, config, ledger };
 }
@@ -39,7 +38,7 @@ export async function updateDockerConfig(
   makeInput: (snapshot: ConfigSnapshot) => Omit<PlanInput, 'config' | 'ledger'>,
 ): Promise<{ configPath: string; plan: Plan }> {
   // Most refreshes change nothing: a consistent unlocked read (writes are renames) settles that without the lock.
-  const snapshot = await readConfigSnapshot(env, { forWrite: true });
+  const snapshot = await readConfigSnapshot(env);
   const dryRun = planConfigChange({ ...makeInput(snapshot), config: snapshot.config, ledger: snapshot.ledger });
   if (dryRun.edits.length === 0 && isDeepStrictEqual(dryRun.ledgerAfter, snapshot.ledger) && isDeepStrictEqual(dryRun.ledgerBefore, snapshot.ledger)) {
     return { configPath: snapshot.configPath, plan: dryRun };
@@ -48,13 +47,13 @@ export async function updateDockerConfig(
   return withFileLock(target, async () => {
     const file = await loadFile(target);
     const config = parseDockerConfig(file.text, target);
-    assertEditable(file.text, target);
+    await assertEditable(file.text, target);
     const ledger = await readLedger(env, target);
     const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
     const where = ledgerPath(env, target);
     // Ledger first: a crash after it leaves entries the next run still recognises as its own.
     if (!isDeepStrictEqual(plan.ledgerBefore, ledger)) await writeFileAtomic(where, serializeLedger(plan.ledgerBefore));
-    if (plan.edits.length > 0) await writeFileAtomic(target, applyConfigEdits(file.text, plan.edits), file);
+    if (plan.edits.length > 0) await writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file);
     if (!isDeepStrictEqual(plan.ledgerAfter, plan.ledgerBefore)) await writeFileAtomic(where, serializeLedger(plan.ledgerAfter));
     return { configPath, plan };
   });

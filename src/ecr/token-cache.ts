@@ -2,9 +2,8 @@
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../docker-config/file.js';
-// The ledger's pure-JS SHA-256: loading node:crypto would cost a cached run ~3 ms.
-import { sha256Hex } from '../docker-config/ledger.js';
 
 /** A token as cached: the registry password and its lifetime. */
 export interface CachedToken {
@@ -33,7 +32,13 @@ export interface SwapIdentity {
 /** The cache key of a swap identity: a SHA-256 hash, so no secret is ever a file name. */
 export function tokenCacheKey(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
-  return sha256Hex(`registry-login ecr token v1\0${parts.join('\0')}`);
+  return nodeCrypto().createHash('sha256').update(`registry-login ecr token v1\0${parts.join('\0')}`).digest('hex');
+}
+
+// node:crypto costs ~3.5 ms to load; only the ECR path needs it, so it is loaded on first use (as the ledger does).
+let cryptoModule: typeof import('node:crypto') | undefined;
+function nodeCrypto(): typeof import('node:crypto') {
+  return (cryptoModule ??= createRequire('/registry-login.js')('node:crypto') as typeof import('node:crypto'));
 }
 
 /** True while more than half of the token's lifetime is left (SPEC §6). */
