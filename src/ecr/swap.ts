@@ -6,7 +6,7 @@ import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { proxyForUrl } from './proxy.js';
+import { proxyForUrl } from '../proxy.js';
 import type { EcrEndpoint } from './endpoint.js';
 
 // registry-login runs on whatever Node the image has; the SDK's plan for its next releases is not the user's business here.

@@ -1,8 +1,13 @@
-// HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY for the AWS calls, read from the environment the agent was given.
+// HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, read from the environment the agent was given: the one proxy
+// decision for the AWS calls and for check's registry handshakes.
 import { BlockList, isIP } from 'node:net';
 
-/** The proxy URL for a request to target, or undefined to connect directly (curl's and proxy-from-env's rules, plus CIDR entries as Go and docker allow). */
-export function proxyForUrl(target: URL, env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * The proxy URL for a request to target, or undefined to connect directly (curl's rules, plus CIDR entries as Go
+ * and docker allow). With loopback 'direct', loopback targets are never proxied, as docker's Go client does.
+ */
+export function proxyForUrl(target: URL, env: NodeJS.ProcessEnv, options: { loopback?: 'direct' | 'as-configured' } = {}): string | undefined {
+  if (options.loopback === 'direct' && isLoopbackHost(target.hostname)) return undefined;
   const scheme = target.protocol.replace(/:$/, '');
   const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = Number(target.port) || (scheme === 'https' ? 443 : 80);
@@ -45,4 +50,12 @@ function cidrContains(cidr: string, host: string): boolean {
     return false;
   }
   return list.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Whether a host name is loopback: docker treats 127.0.0.0/8 and ::1 (and so localhost) as insecure registries. */
+export function isLoopbackHost(hostname: string): boolean {
+  const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1' || bare === '0:0:0:0:0:0:0:1';
 }

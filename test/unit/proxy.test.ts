@@ -1,6 +1,6 @@
 // Which AWS calls go through HTTPS_PROXY / HTTP_PROXY, and which NO_PROXY sends direct.
 import { describe, expect, it } from 'vitest';
-import { proxyForUrl } from '../../src/ecr/proxy.js';
+import { proxyForUrl } from '../../src/proxy.js';
 
 const API = 'https://api.ecr.us-west-2.amazonaws.com/';
 
