@@ -12,6 +12,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The file changed under us (another program saved it while we held our lock, which it does not know of); nothing was written. */
+export class ConcurrentChangeError extends ConfigError {
+  override name = 'ConcurrentChangeError';
+}
+
 /** The docker config path: $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json. */
 export function dockerConfigPath(env: NodeJS.ProcessEnv): string {
   if (env.DOCKER_CONFIG) return resolve(env.DOCKER_CONFIG, 'config.json');
@@ -146,8 +151,12 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
   }
 }
 
-/** Writes a file atomically: a 0600 temp file in the same directory, synced, then renamed over the target; keeps an existing file's mode and owner. */
-export async function writeFileAtomic(target: string, text: string, previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>): Promise<void> {
+/**
+ * Writes a file atomically: a 0600 temp file in the same directory, synced, then renamed over the target; keeps an
+ * existing file's mode and owner. With `unchanged`, the target must still hold that text (undefined: be absent) just
+ * before the rename, else ConcurrentChangeError: docker login and editors save the config without our lock.
+ */
+export async function writeFileAtomic(target: string, text: string, previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>, unchanged?: { text: string | undefined }): Promise<void> {
   const dir = dirname(target);
   const tmp = join(dir, `.${target.slice(dir.length + 1)}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`);
   let fd: number | undefined;
@@ -163,6 +172,7 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
+    if (unchanged && currentText(target) !== unchanged.text) throw new ConcurrentChangeError(`${target} was changed by another program while registry-login was writing it; nothing was written. Run \`registry-login refresh\` again.`);
     renameSync(tmp, target);
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
@@ -171,9 +181,19 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
     } catch {
       // never created, or already renamed
     }
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was.`);
   }
   syncDirectory(dir);
+}
+
+function currentText(target: string): string | undefined {
+  try {
+    return readFileSync(target, 'utf8');
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return undefined;
+    throw error;
+  }
 }
 
 function closeQuietly(fd: number): void {
