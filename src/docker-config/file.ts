@@ -3,7 +3,7 @@
 import { chmodSync, chownSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+import { parse as parseJsonc, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { editJson } from './json-edit.js';
 import type { ConfigEdit } from './plan.js';
 
@@ -79,7 +79,7 @@ export function parseDockerConfig(text: string | undefined, path: string): Recor
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw bad(`is not valid JSON (${(error as Error).message})`);
+    throw bad(`is not valid JSON (${describeJsonError(text, error)})`);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad(`holds ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not a JSON object`);
   const config = value as Record<string, unknown>;
@@ -88,6 +88,22 @@ export function parseDockerConfig(text: string | undefined, path: string): Recor
     if (member !== undefined && (member === null || typeof member !== 'object' || Array.isArray(member))) throw bad(`has a "${key}" that is not an object`);
   }
   return config;
+}
+
+/**
+ * Where and why JSON text is broken, without quoting it: V8's own message quotes the text around the error, and a
+ * docker config holds credentials (of registries registry-login does not know, so the redactor cannot mask them).
+ */
+export function describeJsonError(text: string, error: unknown): string {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const position = /at position (\d+)/.exec((error as Error)?.message ?? '');
+  const offset = position ? Number(position[1]) : (errors[0]?.offset ?? 0);
+  const what = errors[0] && (!position || errors[0].offset === offset) ? printParseErrorCode(errors[0].error) : 'syntax error';
+  if (offset >= text.trimEnd().length) return 'it ends before the JSON is complete, as if cut off';
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `${what} at line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 /** Refuses a config whose top level, auths or credHelpers repeat a key: a targeted edit could change the copy docker does not read. */

@@ -53,6 +53,22 @@ describe('parseDockerConfig', () => {
     expect(() => assertEditable('{"x": {"a": 1}, "y": {"a": 2}}', '/c.json')).not.toThrow();
   });
 
+  it.each([
+    '{"auths": {"x": {"auth": c2VjcmV0OnNlY3JldA}}}',
+    'S3cretPassw0rdPastedRaw',
+    '{"auths": {"x": {"auth": "c2VjcmV0OnNlY3JldA==" "y"}}}',
+    '{"auths": {"x": {"auth": "c2VjcmV0OnNlY3JldA==',
+  ])('says where %j is broken without quoting it (a config holds credentials the redactor does not know)', (text) => {
+    let message = '';
+    try {
+      parseDockerConfig(text, '/c.json');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/not valid JSON \((.+ at line \d+, column \d+|it ends before the JSON is complete, as if cut off)\)/);
+    for (const secret of ['c2VjcmV0', 'S3cret', 'Passw0rd']) expect(message).not.toContain(secret);
+  });
+
   it('takes a missing or blank file as an empty config, as docker does', () => {
     expect(parseDockerConfig(undefined, 'p')).toEqual({});
     expect(parseDockerConfig(' \n', 'p')).toEqual({});
