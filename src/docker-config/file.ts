@@ -32,7 +32,7 @@ export async function followSymlinks(path: string): Promise<string> {
       info = lstatSync(current);
     } catch (error) {
       if (isCode(error, 'ENOENT')) return current;
-      throw new ConfigError(`cannot read ${current}: ${describeFsError(error)}`);
+      throw new ConfigError(`cannot read ${current}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(current))}`);
     }
     if (!info.isSymbolicLink()) return current;
     const target = readlinkSync(current);
@@ -66,7 +66,7 @@ export async function loadFile(target: string): Promise<LoadedFile> {
   } catch (error) {
     if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot read ${target}: ${describeFsError(error)}`);
+    throw new ConfigError(`cannot read ${target}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
   }
 }
 
@@ -141,7 +141,7 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
   try {
     mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new ConfigError(`cannot create ${dirname(target)}: ${describeFsError(error)}`);
+    throw new ConfigError(`cannot create ${dirname(target)}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
   }
   let release: () => Promise<void>;
   try {
@@ -158,7 +158,7 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
     });
   } catch (error) {
     if (isCode(error, 'ELOCKED')) throw new ConfigError(`${target} stayed locked by another registry-login for too long; try again, or remove ${target}.lock if no registry-login is running.`);
-    throw new ConfigError(`cannot lock ${target}: ${describeFsError(error)}`);
+    throw new ConfigError(`cannot lock ${target} (${target}.lock): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
   }
   try {
     return await fn();
@@ -198,7 +198,7 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
       // never created, or already renamed
     }
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was.`);
+    throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was. ${nextStep(error, dir)}`);
   }
   syncDirectory(dir);
 }
@@ -266,6 +266,22 @@ function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }
 
+/** What a user can do about a filesystem error in dir, ending with the command to run again. */
+function nextStep(error: unknown, dir: string): string {
+  const again = 'then run `registry-login refresh` again.';
+  switch ((error as NodeJS.ErrnoException)?.code) {
+    case 'EROFS':
+    case 'EACCES':
+    case 'EPERM':
+      return `Make ${dir} writable for this user (or set DOCKER_CONFIG, or XDG_STATE_HOME for registry-login's state, to a writable directory), ${again}`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `Free some space on the filesystem holding ${dir}, ${again}`;
+    default:
+      return `Fix that, ${again}`;
+  }
+}
+
 /** A short reason for a filesystem error, without a stack. */
 export function describeFsError(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
@@ -277,6 +293,8 @@ export function describeFsError(error: unknown): string {
       return 'the filesystem is read-only';
     case 'ENOSPC':
       return 'no space left on the device';
+    case 'EDQUOT':
+      return 'the disk quota is exhausted';
     case 'EISDIR':
       return 'it is a directory';
     case 'ENOTDIR':
