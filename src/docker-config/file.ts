@@ -58,7 +58,7 @@ export async function loadFile(target: string): Promise<LoadedFile> {
     const bytes = readFileSync(target);
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
       throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
     }

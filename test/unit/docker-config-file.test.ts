@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, readdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, parseDockerConfig, withFileLock, writeFileAtomic } from '../../src/docker-config/file.js';
+import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from '../../src/docker-config/file.js';
 
 const dirs: string[] = [];
 async function tmp(): Promise<string> {
@@ -67,6 +67,13 @@ describe('parseDockerConfig', () => {
     }
     expect(message).toMatch(/not valid JSON \((.+ at line \d+, column \d+|it ends before the JSON is complete, as if cut off)\)/);
     for (const secret of ['c2VjcmV0', 'S3cret', 'Passw0rd']) expect(message).not.toContain(secret);
+  });
+
+  it('refuses a file on disk that starts with a byte-order mark (the decoder must not drop it, or the BOM is silently removed)', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'config.json'), '\uFEFF{"auths": {}}');
+    const file = await loadFile(join(dir, 'config.json'));
+    expect(() => parseDockerConfig(file.text, file.path)).toThrowError(/byte-order mark/);
   });
 
   it('takes a missing or blank file as an empty config, as docker does', () => {
