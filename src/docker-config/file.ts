@@ -1,6 +1,6 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
 // Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
-import { chmodSync, chownSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseJsonc, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
@@ -136,10 +136,15 @@ export function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]):
   return fresh ? `${out}\n` : out;
 }
 
+/** A lock older than this (its holder stopped refreshing it) is taken over. */
+export const LOCK_STALE_MS = 4000;
+// How long to wait for a lock another registry-login holds.
+const LOCK_WAIT_MS = 40_000;
+
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
 export async function withFileLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
   try {
-    mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+    makeDirectory(dirname(target));
   } catch (error) {
     throw new ConfigError(`cannot create ${dirname(target)}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
   }
@@ -177,7 +182,7 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
   const tmp = join(dir, `.${target.slice(dir.length + 1)}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`);
   let fd: number | undefined;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectory(dir);
     removeOrphanedTempFiles(dir, target.slice(dir.length + 1));
     // Created 0600 and exclusive: no moment in which the content is readable by others or shared with another writer.
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -201,6 +206,20 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
     throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was. ${nextStep(error, dir)}`);
   }
   syncDirectory(dir);
+}
+
+// New directories are 0700. A recursive mkdir that cannot create a missing parent reports ENOENT whatever the cause
+// (read-only filesystem, permissions); creating the first missing one alone surfaces the real error for the message.
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if (!isCode(error, 'ENOENT')) throw error;
+    let missing = dir;
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    mkdirSync(missing, { mode: 0o700 });
+    throw error;
+  }
 }
 
 function currentText(target: string): string | undefined {
