@@ -152,15 +152,26 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
   try {
     // Loaded on first use: commands that only read (status, the helper's get) never pay for it.
     const { default: lockfile } = await import('proper-lockfile');
-    release = await lockfile.lock(target, {
-      realpath: false,
-      lockfilePath: `${target}.lock`,
-      stale: 4000,
-      update: 1000,
-      retries: { retries: 400, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
-      // A lock taken over as stale means another process waited 4 s for us; our write is still atomic.
-      onCompromised: () => undefined,
-    });
+    // Only a held lock is worth waiting for: proper-lockfile's own retries also repeat EROFS, EACCES and ENOSPC,
+    // which turned a read-only config directory into a 40 s hang before the error.
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let delay = 5; ; delay = Math.min(100, delay * 1.3)) {
+      try {
+        release = await lockfile.lock(target, {
+          realpath: false,
+          lockfilePath: `${target}.lock`,
+          stale: LOCK_STALE_MS,
+          update: 1000,
+          retries: 0,
+          // A lock taken over as stale means another process waited 4 s for us; the write checks the file is unchanged.
+          onCompromised: () => undefined,
+        });
+        break;
+      } catch (error) {
+        if (!isCode(error, 'ELOCKED') || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+      }
+    }
   } catch (error) {
     if (isCode(error, 'ELOCKED')) throw new ConfigError(`${target} stayed locked by another registry-login for too long; try again, or remove ${target}.lock if no registry-login is running.`);
     throw new ConfigError(`cannot lock ${target} (${target}.lock): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
