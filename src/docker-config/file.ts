@@ -1,6 +1,6 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
 // Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
-import { chmodSync, chownSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -9,6 +9,11 @@ import type { ConfigEdit } from './plan.js';
 /** A config (or state file) that registry-login refuses to touch; the message names the file and the problem. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** The file changed under us (another program saved it while we held our lock, which it does not know of); nothing was written. */
+export class ConcurrentChangeError extends ConfigError {
+  override name = 'ConcurrentChangeError';
 }
 
 /** The docker config path: $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json. */
@@ -26,7 +31,7 @@ export async function followSymlinks(path: string): Promise<string> {
       info = lstatSync(current);
     } catch (error) {
       if (isCode(error, 'ENOENT')) return current;
-      throw new ConfigError(`cannot read ${current}: ${describeFsError(error)}`);
+      throw new ConfigError(`cannot read ${current}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(current))}`);
     }
     if (!info.isSymbolicLink()) return current;
     const target = readlinkSync(current);
@@ -50,6 +55,7 @@ export async function loadFile(target: string): Promise<LoadedFile> {
     const info = statSync(target);
     if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
     const bytes = readFileSync(target);
+    // isUtf8 + toString keeps a byte-order mark as U+FEFF (TextDecoder would drop it), so a BOM is refused below.
     if (!isUtf8(bytes)) {
       throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
     }
@@ -58,12 +64,12 @@ export async function loadFile(target: string): Promise<LoadedFile> {
   } catch (error) {
     if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot read ${target}: ${describeFsError(error)}`);
+    throw new ConfigError(`cannot read ${target}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
   }
 }
 
 /** Parses a docker config, refusing anything docker or registry-login could misread (SPEC §7). */
-export function parseDockerConfig(text: string | undefined, path: string): Record<string, unknown> {
+export async function parseDockerConfig(text: string | undefined, path: string): Promise<Record<string, unknown>> {
   if (text === undefined || text.trim() === '') return {};
   const bad = (what: string): ConfigError => new ConfigError(`${path} ${what}; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
   if (text.charCodeAt(0) === 0xfeff) throw bad('starts with a byte-order mark, which docker cannot read either');
@@ -71,7 +77,9 @@ export function parseDockerConfig(text: string | undefined, path: string): Recor
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw bad(`is not valid JSON (${(error as Error).message})`);
+    // Loaded only on this error path: the JSON parser that can say where the text is broken.
+    const { describeJsonError } = await import('./json-edit.js');
+    throw bad(`is not valid JSON (${describeJsonError(text, error)})`);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad(`holds ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not a JSON object`);
   const config = value as Record<string, unknown>;
@@ -100,29 +108,45 @@ export async function applyConfigEdits(text: string | undefined, edits: ConfigEd
   return fresh ? `${out}\n` : out;
 }
 
+/** A lock older than this (its holder stopped refreshing it) is taken over. */
+export const LOCK_STALE_MS = 4000;
+// How long to wait for a lock another registry-login holds.
+const LOCK_WAIT_MS = 40_000;
+
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
 export async function withFileLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
   try {
-    mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+    makeDirectory(dirname(target));
   } catch (error) {
-    throw new ConfigError(`cannot create ${dirname(target)}: ${describeFsError(error)}`);
+    throw new ConfigError(`cannot create ${dirname(target)}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
   }
   let release: () => Promise<void>;
   try {
     // Loaded on first use: commands that only read (status, the helper's get) never pay for it.
     const { default: lockfile } = await import('proper-lockfile');
-    release = await lockfile.lock(target, {
-      realpath: false,
-      lockfilePath: `${target}.lock`,
-      stale: 4000,
-      update: 1000,
-      retries: { retries: 400, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
-      // A lock taken over as stale means another process waited 4 s for us; our write is still atomic.
-      onCompromised: () => undefined,
-    });
+    // Only a held lock is worth waiting for: proper-lockfile's own retries also repeat EROFS, EACCES and ENOSPC,
+    // which turned a read-only config directory into a 40 s hang before the error.
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let delay = 5; ; delay = Math.min(100, delay * 1.3)) {
+      try {
+        release = await lockfile.lock(target, {
+          realpath: false,
+          lockfilePath: `${target}.lock`,
+          stale: LOCK_STALE_MS,
+          update: 1000,
+          retries: 0,
+          // A lock taken over as stale means another process waited 4 s for us; the write checks the file is unchanged.
+          onCompromised: () => undefined,
+        });
+        break;
+      } catch (error) {
+        if (!isCode(error, 'ELOCKED') || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+      }
+    }
   } catch (error) {
     if (isCode(error, 'ELOCKED')) throw new ConfigError(`${target} stayed locked by another registry-login for too long; try again, or remove ${target}.lock if no registry-login is running.`);
-    throw new ConfigError(`cannot lock ${target}: ${describeFsError(error)}`);
+    throw new ConfigError(`cannot lock ${target} (${target}.lock): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
   }
   try {
     return await fn();
@@ -131,13 +155,17 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
   }
 }
 
-/** Writes a file atomically: a 0600 temp file in the same directory, synced, then renamed over the target; keeps an existing file's mode and owner. */
-export async function writeFileAtomic(target: string, text: string, previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>): Promise<void> {
+/**
+ * Writes a file atomically: a 0600 temp file in the same directory, synced, then renamed over the target; keeps an
+ * existing file's mode and owner. With `unchanged`, the target must still hold that text (undefined: be absent) just
+ * before the rename, else ConcurrentChangeError: docker login and editors save the config without our lock.
+ */
+export async function writeFileAtomic(target: string, text: string, previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>, unchanged?: { text: string | undefined }): Promise<void> {
   const dir = dirname(target);
   const tmp = join(dir, `.${target.slice(dir.length + 1)}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`);
   let fd: number | undefined;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectory(dir);
     removeOrphanedTempFiles(dir, target.slice(dir.length + 1));
     // Created 0600 and exclusive: no moment in which the content is readable by others or shared with another writer.
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -148,6 +176,7 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
+    if (unchanged && currentText(target) !== unchanged.text) throw new ConcurrentChangeError(`${target} was changed by another program while registry-login was writing it; nothing was written. Run \`registry-login refresh\` again.`);
     renameSync(tmp, target);
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
@@ -156,9 +185,33 @@ export async function writeFileAtomic(target: string, text: string, previous?: P
     } catch {
       // never created, or already renamed
     }
-    throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was.`);
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was. ${nextStep(error, dir)}`);
   }
   syncDirectory(dir);
+}
+
+// New directories are 0700. A recursive mkdir that cannot create a missing parent reports ENOENT whatever the cause
+// (read-only filesystem, permissions); creating the first missing one alone surfaces the real error for the message.
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if (!isCode(error, 'ENOENT')) throw error;
+    let missing = dir;
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    mkdirSync(missing, { mode: 0o700 });
+    throw error;
+  }
+}
+
+function currentText(target: string): string | undefined {
+  try {
+    return readFileSync(target, 'utf8');
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return undefined;
+    throw error;
+  }
 }
 
 function closeQuietly(fd: number): void {
@@ -215,6 +268,22 @@ function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }
 
+/** What a user can do about a filesystem error in dir, ending with the command to run again. */
+function nextStep(error: unknown, dir: string): string {
+  const again = 'then run `registry-login refresh` again.';
+  switch ((error as NodeJS.ErrnoException)?.code) {
+    case 'EROFS':
+    case 'EACCES':
+    case 'EPERM':
+      return `Make ${dir} writable for this user (or set DOCKER_CONFIG, or XDG_STATE_HOME for registry-login's state, to a writable directory), ${again}`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `Free some space on the filesystem holding ${dir}, ${again}`;
+    default:
+      return `Fix that, ${again}`;
+  }
+}
+
 /** A short reason for a filesystem error, without a stack. */
 export function describeFsError(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
@@ -226,6 +295,8 @@ export function describeFsError(error: unknown): string {
       return 'the filesystem is read-only';
     case 'ENOSPC':
       return 'no space left on the device';
+    case 'EDQUOT':
+      return 'the disk quota is exhausted';
     case 'EISDIR':
       return 'it is a directory';
     case 'ENOTDIR':

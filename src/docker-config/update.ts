@@ -1,6 +1,6 @@
 // One locked read-plan-write cycle over the docker config and its ledger.
 import { isDeepStrictEqual } from 'node:util';
-import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
+import { ConcurrentChangeError, ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
 import { ledgerPath, parseLedger, type Ledger } from './ledger.js';
 import { planConfigChange, type Plan, type PlanInput } from './plan.js';
 
@@ -19,18 +19,25 @@ export async function readConfigSnapshot(env: NodeJS.ProcessEnv): Promise<Config
   const configPath = dockerConfigPath(env);
   const target = await followSymlinks(configPath);
   const file = await loadFile(target);
-  const config = parseDockerConfig(file.text, target);
+  const config = await parseDockerConfig(file.text, target);
   const ledger = await readLedger(env, target);
   return { configPath, target, config, ledger };
 }
 
 async function readLedger(env: NodeJS.ProcessEnv, target: string): Promise<Ledger> {
+  return (await readLedgerFile(env, target)).ledger;
+}
+
+async function readLedgerFile(env: NodeJS.ProcessEnv, target: string): Promise<{ ledger: Ledger; text: string | undefined }> {
   const file = await loadFile(ledgerPath(env, target)).catch((error: unknown) => {
     if (error instanceof ConfigError) return { text: undefined };
     throw error;
   });
-  return parseLedger(file.text, target);
+  return { ledger: parseLedger(file.text, target), text: file.text };
 }
+
+// How often a locked cycle starts over when another program saved the config meanwhile.
+const CONCURRENT_CHANGE_ATTEMPTS = 5;
 
 /** Plans with the caller's input and, when anything changes, re-reads and saves ledger and config atomically under the config's lock. */
 export async function updateDockerConfig(
@@ -45,17 +52,32 @@ export async function updateDockerConfig(
   }
   const { configPath, target } = snapshot;
   return withFileLock(target, async () => {
-    const file = await loadFile(target);
-    const config = parseDockerConfig(file.text, target);
-    await assertEditable(file.text, target);
-    const ledger = await readLedger(env, target);
-    const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
-    const where = ledgerPath(env, target);
-    // Ledger first: a crash after it leaves entries the next run still recognises as its own.
-    if (!isDeepStrictEqual(plan.ledgerBefore, ledger)) await writeFileAtomic(where, serializeLedger(plan.ledgerBefore));
-    if (plan.edits.length > 0) await writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file);
-    if (!isDeepStrictEqual(plan.ledgerAfter, plan.ledgerBefore)) await writeFileAtomic(where, serializeLedger(plan.ledgerAfter));
-    return { configPath, plan };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const file = await loadFile(target);
+        const config = await parseDockerConfig(file.text, target);
+        await assertEditable(file.text, target);
+        const { ledger, text: ledgerText } = await readLedgerFile(env, target);
+        const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
+        const where = ledgerPath(env, target);
+        // Ledger first: a crash after it leaves entries the next run still recognises as its own.
+        // Each write checks that the file still holds what was read: our lock does not stop docker login or an editor
+        // (nor, past its staleness, a registry-login that waited for a stalled one).
+        let ledgerNow = ledgerText;
+        if (!isDeepStrictEqual(plan.ledgerBefore, ledger)) {
+          const text = serializeLedger(plan.ledgerBefore);
+          await writeFileAtomic(where, text, undefined, { text: ledgerNow });
+          ledgerNow = text;
+        }
+        if (plan.edits.length > 0) await writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file, { text: file.text });
+        if (!isDeepStrictEqual(plan.ledgerAfter, plan.ledgerBefore)) await writeFileAtomic(where, serializeLedger(plan.ledgerAfter), undefined, { text: ledgerNow });
+        return { configPath, plan };
+      } catch (error) {
+        // Start over from what the other program saved (a ledger already written only knows more, never less).
+        if (error instanceof ConcurrentChangeError && attempt < CONCURRENT_CHANGE_ATTEMPTS) continue;
+        throw error;
+      }
+    }
   });
 }
 

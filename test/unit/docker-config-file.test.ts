@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, readdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, parseDockerConfig, withFileLock, writeFileAtomic } from '../../src/docker-config/file.js';
+import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from '../../src/docker-config/file.js';
 
 const dirs: string[] = [];
 async function tmp(): Promise<string> {
@@ -32,10 +32,10 @@ describe('parseDockerConfig', () => {
     ['{"auths": {}', 'not valid JSON'],
     ['{"a": 1,}', 'not valid JSON'],
     ['\uFEFF{}', 'byte-order mark'],
-  ])('refuses %j, naming the file and the problem', (text, problem) => {
-    expect(() => parseDockerConfig(text, '/home/u/.docker/config.json')).toThrowError(ConfigError);
+  ])('refuses %j, naming the file and the problem', async (text, problem) => {
+    await expect(parseDockerConfig(text, '/home/u/.docker/config.json')).rejects.toThrowError(ConfigError);
     try {
-      parseDockerConfig(text, '/home/u/.docker/config.json');
+      await parseDockerConfig(text, '/home/u/.docker/config.json');
     } catch (error) {
       expect((error as Error).message).toContain('/home/u/.docker/config.json');
       expect((error as Error).message).toContain(problem);
@@ -48,14 +48,37 @@ describe('parseDockerConfig', () => {
     ['{"credHelpers": {"a": "x", "b": "y", "a": "z"}}', 'the key "a" in "credHelpers" twice'],
     ['{"x": 1, "x": 2}', 'the key "x" twice'],
   ])('refuses to edit %j, whose duplicate key makes an edit ambiguous (reading takes the last, as docker does)', async (text, problem) => {
-    expect(() => parseDockerConfig(text, '/c.json')).not.toThrow();
+    await expect(parseDockerConfig(text, '/c.json')).resolves.toBeTypeOf('object');
     await expect(assertEditable(text, '/c.json')).rejects.toThrowError(new RegExp(`/c\\.json has ${problem}`));
     await expect(assertEditable('{"x": {"a": 1}, "y": {"a": 2}}', '/c.json')).resolves.toBeUndefined();
   });
 
-  it('takes a missing or blank file as an empty config, as docker does', () => {
-    expect(parseDockerConfig(undefined, 'p')).toEqual({});
-    expect(parseDockerConfig(' \n', 'p')).toEqual({});
+  it.each([
+    '{"auths": {"x": {"auth": c2VjcmV0OnNlY3JldA}}}',
+    'S3cretPassw0rdPastedRaw',
+    '{"auths": {"x": {"auth": "c2VjcmV0OnNlY3JldA==" "y"}}}',
+    '{"auths": {"x": {"auth": "c2VjcmV0OnNlY3JldA==',
+  ])('says where %j is broken without quoting it (a config holds credentials the redactor does not know)', async (text) => {
+    let message = '';
+    try {
+      await parseDockerConfig(text, '/c.json');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/not valid JSON \((.+ at line \d+, column \d+|it ends before the JSON is complete, as if cut off)\)/);
+    for (const secret of ['c2VjcmV0', 'S3cret', 'Passw0rd']) expect(message).not.toContain(secret);
+  });
+
+  it('refuses a file on disk that starts with a byte-order mark (the decoder must not drop it, or the BOM is silently removed)', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'config.json'), '\uFEFF{"auths": {}}');
+    const file = await loadFile(join(dir, 'config.json'));
+    await expect(parseDockerConfig(file.text, file.path)).rejects.toThrowError(/byte-order mark/);
+  });
+
+  it('takes a missing or blank file as an empty config, as docker does', async () => {
+    expect(await parseDockerConfig(undefined, 'p')).toEqual({});
+    expect(await parseDockerConfig(' \n', 'p')).toEqual({});
   });
 });
 
