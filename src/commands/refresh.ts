@@ -30,8 +30,8 @@ export interface RefreshResult {
 export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean; hook?: boolean; now?: Date }): Promise<RefreshResult> {
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
-  // Refuse an unreadable config before spending any AWS call (one that is only unsafe to edit is refused when a write is due).
-  await readConfigSnapshot(env);
+  // Refuse an unusable config before spending any AWS call.
+  const snapshot = await readConfigSnapshot(env, { editable: true });
   const resolved = await resolveLogins(keyed.logins, { env, force: options.force, now: options.now ?? new Date() });
   const write: WantedEntry[] = [];
   const keep: string[] = [];
@@ -51,7 +51,7 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
   const { configPath, plan } = await updateDockerConfig(env, ({ ledger }) => {
     kept = blind ? Object.keys(ledger.entries) : [];
     return { write, keep: [...keep, ...kept], remove: 'stale' };
-  });
+  }, snapshot);
   const keptWarning: PlanWarning[] = kept.length
     ? [
         {

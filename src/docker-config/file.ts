@@ -113,6 +113,11 @@ export const LOCK_STALE_MS = 4000;
 // How long to wait for a lock another registry-login holds.
 const LOCK_WAIT_MS = 40_000;
 
+/** The lock directory of a file: beside it, so it lives and dies with the file's directory. */
+export function lockPath(target: string): string {
+  return `${target}.lock`;
+}
+
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
 export async function withFileLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -131,7 +136,7 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
       try {
         release = await lockfile.lock(target, {
           realpath: false,
-          lockfilePath: `${target}.lock`,
+          lockfilePath: lockPath(target),
           stale: LOCK_STALE_MS,
           update: 1000,
           retries: 0,
