@@ -3,7 +3,7 @@ import { discoverTriples } from '../discover.js';
 import { keyLogins } from '../registry.js';
 import { resolveLogins } from '../resolve.js';
 import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
-import type { PlanWarning, WantedEntry } from '../docker-config/plan.js';
+import { wantedEntry, type PlanWarning, type WantedEntry } from '../docker-config/plan.js';
 import type { Kind, Problem, Resolved } from '../types.js';
 
 /** One login's line in the refresh report (SPEC §8 JSON shape). */
@@ -37,8 +37,7 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
   const keep: string[] = [];
   for (const result of resolved) {
     if (result.ok) {
-      const { credentials, login } = result;
-      write.push({ key: login.key, prefix: login.prefix, kind: login.kind, username: credentials.username, secret: credentials.secret, ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt } : {}), ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt } : {}) });
+      write.push(wantedEntry(result.login, result.credentials));
     } else {
       keep.push(result.login.key);
     }

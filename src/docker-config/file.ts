@@ -227,8 +227,8 @@ function closeQuietly(fd: number): void {
   }
 }
 
-// Callers hold the file's lock, so a temp file of another live process cannot be in flight; one whose
-// writer is dead (killed between open and rename) is garbage.
+// A temp file whose writer is dead (killed between open and rename) is garbage. One of a live writer is left: the
+// config and ledger are written under their lock anyway, and the token cache, written without one, only by this user.
 function removeOrphanedTempFiles(dir: string, base: string): void {
   const pattern = new RegExp(`^\\.${escapeRegExp(base)}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
   for (const name of readdirSync(dir)) {

@@ -25,7 +25,7 @@ interface CliRun {
 async function cli(argv: string[], env: Record<string, string>): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false });
+  const code = await runCli(argv, { env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), tty: { stdout: false, stderr: false } });
   return { code, stdout, stderr };
 }
 
