@@ -4,6 +4,7 @@ import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, lsta
 import { isUtf8 } from 'node:buffer';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { findDuplicateKey } from './duplicate-keys.js';
 import type { ConfigEdit } from './plan.js';
 
 /** A config (or state file) that registry-login refuses to touch; the message names the file and the problem. */
@@ -92,9 +93,7 @@ export async function parseDockerConfig(text: string | undefined, path: string):
 
 /** Refuses a config whose top level, auths or credHelpers repeat a key: a targeted edit could change the copy docker does not read. */
 export async function assertEditable(text: string | undefined, path: string): Promise<void> {
-  if (text === undefined) return;
-  const { findDuplicateKey } = await import('./json-edit.js');
-  const duplicate = findDuplicateKey(text);
+  const duplicate = text === undefined ? undefined : findDuplicateKey(text);
   if (duplicate) throw new ConfigError(`${path} has the key ${duplicate} twice, so its meaning is ambiguous; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
 }
 

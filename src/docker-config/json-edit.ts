@@ -142,23 +142,6 @@ function addMembers(text: string, first: string, members: Record<string, unknown
   return splice(text, object.offset + 1, object.offset + object.length - 1, inner);
 }
 
-/** The first key repeated at the top level or inside auths/credHelpers, as `"key"` or `"key" in "auths"`; undefined when none is. */
-export function findDuplicateKey(text: string): string | undefined {
-  const root = parseTree(text);
-  const check = (node: JsonNode | undefined, where: string): string | undefined => {
-    if (!node || node.type !== 'object') return undefined;
-    const seen = new Set<string>();
-    for (const property of node.children ?? []) {
-      const name = property.children?.[0]?.value as string;
-      if (seen.has(name)) return `"${name}"${where}`;
-      seen.add(name);
-    }
-    return undefined;
-  };
-  const member = (name: string): JsonNode | undefined => root?.children?.find((p) => p.children?.[0]?.value === name)?.children?.[1];
-  return check(root, '') ?? check(member('auths'), ' in "auths"') ?? check(member('credHelpers'), ' in "credHelpers"');
-}
-
 /**
  * Where and why JSON text is broken, without quoting it: V8's own message quotes the text around the error, and a
  * docker config holds credentials (of registries registry-login does not know, so the redactor cannot mask them).

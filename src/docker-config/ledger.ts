@@ -1,5 +1,6 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
 import { sha256Hex } from '../sha256.js';
+import { fingerprint64 } from '../fingerprint.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
@@ -43,19 +44,7 @@ export function stateDir(env: NodeJS.ProcessEnv): string {
 
 /** Where the ledger of a config file (by its real path) lives: the state directory, never beside a possibly shared config. */
 export function ledgerPath(env: NodeJS.ProcessEnv, configTarget: string): string {
-  return join(stateDir(env), `ledger-${pathId(configTarget)}.json`);
-}
-
-// A path is not a secret: two FNV-1a 32-bit hashes (different offsets) name its ledger without SHA-256's first-call cost.
-function pathId(path: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193) >>> 0;
-    b = Math.imul(b ^ c, 0x01000193) >>> 0;
-  }
-  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+  return join(stateDir(env), `ledger-${fingerprint64(configTarget)}.json`);
 }
 
 /** Reads a ledger from its JSON text; anything unusable counts as empty (the config stays the source of truth). */

@@ -1,8 +1,9 @@
 // ECR tokens kept between runs, per user: one 0600 file per swap identity in a 0700 directory, named by a hash.
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+// Synchronous on purpose, as in docker-config/file.ts: a few small files, no thread pool or fs/promises at start-up.
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { sha256Hex } from '../sha256.js';
+import { fingerprint64 } from '../fingerprint.js';
 import { isFresh } from './half-life.js';
 
 export { isFresh };
@@ -32,10 +33,10 @@ export interface SwapIdentity {
   endpointUrl?: string;
 }
 
-/** The cache key of a swap identity: a SHA-256 hash, so no secret is ever a file name. */
+/** The cache key of a swap identity: a fingerprint, so no secret is ever a file name (see src/fingerprint.ts for why not SHA-256). */
 export function tokenCacheKey(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
-  return sha256Hex(`registry-login ecr token v1\0${parts.join('\0')}`);
+  return fingerprint64(`registry-login ecr token v1\0${parts.join('\0')}`);
 }
 
 /** The per-user cache directory: $XDG_CACHE_HOME/registry-login, else ~/.cache/registry-login. */
@@ -60,10 +61,10 @@ export class FileTokenCache implements TokenCache {
   async get(key: string): Promise<CachedToken | undefined> {
     try {
       const path = this.path(key);
-      const info = await stat(path);
+      const info = statSync(path);
       // Another user's (or a world-writable) file is not trusted to hold this user's token.
       if ((process.getuid && info.uid !== process.getuid()) || (info.mode & 0o022) !== 0) return undefined;
-      const value = JSON.parse(await readFile(path, 'utf8')) as { version?: unknown; password?: unknown; issuedAt?: unknown; expiresAt?: unknown };
+      const value = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; password?: unknown; issuedAt?: unknown; expiresAt?: unknown };
       if (value.version !== 1 || typeof value.password !== 'string' || typeof value.issuedAt !== 'string' || typeof value.expiresAt !== 'string') return undefined;
       const token = { password: value.password, issuedAt: new Date(value.issuedAt), expiresAt: new Date(value.expiresAt) };
       return Number.isNaN(token.issuedAt.getTime()) || Number.isNaN(token.expiresAt.getTime()) ? undefined : token;
@@ -74,9 +75,9 @@ export class FileTokenCache implements TokenCache {
 
   async set(key: string, token: CachedToken): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       // The directory may predate us with a looser mode; it is ours, so tighten it.
-      if (((await stat(this.dir)).mode & 0o077) !== 0) await chmod(this.dir, 0o700);
+      if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
       const text = `${JSON.stringify({ version: 1, password: token.password, issuedAt: token.issuedAt.toISOString(), expiresAt: token.expiresAt.toISOString() })}\n`;
       await writeFileAtomic(this.path(key), text);
     } catch {
