@@ -4,17 +4,23 @@ import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-// Modules reached through `await import()` that must stay out of the main file: name → source.
-const LAZY = { 'ecr-swap': 'src/ecr/swap.ts' };
+// Self-contained modules reached only through `await import()`, built as files of their own so that the
+// main file stays small (V8 must parse all of it at every start): name → source file or package.
+// They must not hold classes the main file checks with instanceof (a second copy would not match).
+const LAZY = {
+  'ecr-swap': 'src/ecr/swap.ts',
+  'json-edit': 'src/docker-config/json-edit.ts',
+  'proper-lockfile': 'proper-lockfile',
+};
 
-const lazyFiles = new Map(Object.entries(LAZY).map(([name, file]) => [resolve(file), name]));
+const lazyTargets = new Map(Object.entries(LAZY).map(([name, spec]) => [spec.startsWith('src/') ? resolve(spec) : spec, name]));
 const keepLazyApart = {
   name: 'keep-lazy-apart',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
-      if (args.kind !== 'dynamic-import' || !args.path.startsWith('.')) return undefined;
-      const target = resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
-      const name = lazyFiles.get(target);
+      if (args.kind !== 'dynamic-import') return undefined;
+      const target = args.path.startsWith('.') ? resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) : args.path;
+      const name = lazyTargets.get(target);
       return name ? { path: `./${name}.cjs`, external: true } : undefined;
     });
   },
@@ -22,11 +28,10 @@ const keepLazyApart = {
 
 const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
-const existing = Object.fromEntries(
-  await Promise.all(Object.entries(LAZY).map(async ([name, file]) => [name, await readFile(file).then(() => file, () => undefined)])),
-);
+// A lazy source file that does not exist yet (work in progress on another branch) is simply not built.
+const present = await Promise.all(Object.entries(LAZY).map(async ([name, spec]) => (!spec.startsWith('src/') || (await readFile(spec).then(() => true, () => false)) ? [[name, spec]] : [])));
 await build({
-  entryPoints: { 'registry-login': 'src/main.ts', ...Object.fromEntries(Object.entries(existing).filter(([, file]) => file)) },
+  entryPoints: { 'registry-login': 'src/main.ts', ...Object.fromEntries(present.flat()) },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -42,5 +47,7 @@ await build({
   legalComments: 'linked',
   define: { __REGISTRY_LOGIN_VERSION__: JSON.stringify(version) },
   plugins: [keepLazyApart],
+  // import() of a file would go through Node's ESM loader (~10 ms); as require() it is the CommonJS fast path.
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });

@@ -5,13 +5,17 @@ mode=${1:-test}
 case "$mode" in
   demo)  wanted="docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo openssl:openssl" ;;
   test)  wanted="docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo openssl:openssl tinyproxy:tinyproxy dockerd:docker.io debootstrap:debootstrap unshare:util-linux" ;;
-  bench) wanted="docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo openssl:openssl aws:awscli" ;;
+  bench) wanted="docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo openssl:openssl /usr/bin/aws:awscli /usr/bin/time:time" ;;
   *) echo "usage: $0 [demo|test|bench]" >&2; exit 2 ;;
 esac
 missing=()
 for pair in $wanted; do
   cmd=${pair%%:*}; pkg=${pair#*:}
-  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ] && [ ! -x "/sbin/$cmd" ]; then missing+=("$pkg"); fi
+  # A command given as an absolute path must be that very file (e.g. Debian's awscli, not another aws on PATH).
+  case "$cmd" in
+    /*) [ -x "$cmd" ] || missing+=("$pkg") ;;
+    *) if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ] && [ ! -x "/sbin/$cmd" ]; then missing+=("$pkg"); fi ;;
+  esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -12,6 +12,7 @@ secrets (the GitHub Codespaces convention), in $DOCKER_CONFIG/config.json or ~/.
 
 Commands:
   refresh [--force] [--json] [--hook]  log in to every registry found; remove logins whose secrets are gone
+                                       (an environment with no registry variable at all keeps them; see --hook)
   status [--json]                      list managed registries and whether docker uses each login
   check [KEY...] [--json]              log in to each registry as docker would and say why a login fails
   logout [KEY...]                      remove managed logins (all when none is named)
@@ -19,7 +20,8 @@ Commands:
 Options:
   --force     ignore cached ECR tokens and ask AWS again
   --json      machine-readable output
-  --hook      for dev container lifecycle hooks: report failures as warnings and exit 0
+  --hook      for dev container lifecycle hooks: report failures as warnings and exit 0, and take an
+              environment without registry variables as "all secrets removed"
   --help      this help
   --version   the version
 
@@ -84,7 +86,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     switch (command) {
       case 'refresh': {
         const { refresh } = await import('./commands/refresh.js');
-        const result = await refresh(io.env, { force: values.force === true });
+        const result = await refresh(io.env, { force: values.force === true, hook: values.hook === true });
         redactor.add(...result.secrets);
         const { secrets: _secrets, warnings: _warnings, ...json } = result;
         emit(json, formatRefresh(result, paint));

@@ -1,7 +1,8 @@
 // The registry /v2/ login handshake as docker login does it: anonymous GET /v2/, then Basic, or a Bearer token
 // from the challenge's realm (service, account, client_id=docker, offline_token=true, and no scope: docker login asks none).
 import { DOCKER_HUB_KEY } from './registry.js';
-import { classifyNetworkError, httpGet, isLoopbackHost, loadRegistryTrust, type HttpAnswer } from './registry-transport.js';
+import { classifyNetworkError, httpGet, loadRegistryTrust, type HttpAnswer } from './registry-transport.js';
+import { isLoopbackHost } from './proxy.js';
 
 /** What a handshake found. */
 export type HandshakeResult = 'ok' | 'unauthorized' | 'denied' | 'unreachable' | 'tls' | 'error';
@@ -43,7 +44,7 @@ export async function registryHandshake(key: string, credentials: { username: st
   const hostname = new URL(`https://${host}`).hostname;
   let stage = 'the registry';
   let base = `https://${host}`;
-  const get = (url: URL, headers: Record<string, string> = {}) => httpGet(url, { headers, tls: trust.tls, signal });
+  const get = (url: URL, headers: Record<string, string> = {}) => httpGet(url, { headers, tls: trust.tls, signal, env: options.env });
 
   try {
     let probe: HttpAnswer;

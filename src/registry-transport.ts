@@ -2,11 +2,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { HttpsProxyAgent } from 'hpagent';
-import { getProxyForUrl } from 'proxy-from-env';
+import { proxyForUrl } from './proxy.js';
 
 /** Where docker looks for per-registry certificates; REGISTRY_LOGIN_CERTS_D overrides it (tests, rootless setups). */
 export function certsDRoot(env: NodeJS.ProcessEnv): string {
@@ -62,20 +61,6 @@ async function extraCaCerts(env: NodeJS.ProcessEnv): Promise<string[]> {
   return [await readFile(env.NODE_EXTRA_CA_CERTS, 'utf8').catch(() => '')].filter((pem) => pem !== '');
 }
 
-/** Whether a host name is loopback: docker treats 127.0.0.0/8 and ::1 (and so localhost) as insecure registries. */
-export function isLoopbackHost(hostname: string): boolean {
-  const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1' || bare === '0:0:0:0:0:0:0:1';
-}
-
-/** The proxy for a URL from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (of this process), never for loopback, as Go's http client does. */
-export function proxyForUrl(url: URL): string | undefined {
-  if (isLoopbackHost(url.hostname)) return undefined;
-  return getProxyForUrl(url.href) || undefined;
-}
-
 /** One HTTP answer, with the body cut at 64 KiB (registries answer /v2/ and /token with small JSON). */
 export interface HttpAnswer {
   status: number;
@@ -86,8 +71,8 @@ export interface HttpAnswer {
 const MAX_BODY = 64 * 1024;
 
 /** GETs a URL over http or https with the given TLS options, through a proxy where the environment says so. */
-export function httpGet(url: URL, options: { headers: Record<string, string>; tls: tls.ConnectionOptions; signal: AbortSignal }): Promise<HttpAnswer> {
-  const proxy = proxyForUrl(url);
+export function httpGet(url: URL, options: { headers: Record<string, string>; tls: tls.ConnectionOptions; signal: AbortSignal; env: NodeJS.ProcessEnv }): Promise<HttpAnswer> {
+  const proxy = proxyForUrl(url, options.env, { loopback: 'direct' });
   const headers = { 'user-agent': 'registry-login', ...options.headers };
   let request: http.ClientRequest;
   if (url.protocol === 'https:') {

@@ -1,6 +1,9 @@
 // docker-credential-registry-login: the docker credential helper protocol (get, store, erase, list, version).
-import { normalizeRegistryKey } from '../registry.js';
-import { readConfigSnapshot } from '../docker-config/update.js';
+import { keyLogins, normalizeRegistryKey } from '../registry.js';
+import { discoverTriples, variableStem } from '../discover.js';
+import { resolveLogins } from '../resolve.js';
+import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
+import type { LedgerEntry } from '../docker-config/ledger.js';
 import { changeStoredLogin, readStoredLogins } from '../docker-config/login-store.js';
 import { VERSION } from '../version.js';
 
@@ -46,17 +49,56 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   if (!key) return notFound();
   const stored = (await readStoredLogins(env))[key];
   if (stored) return found(server, stored.Username, stored.Secret);
-  const { config } = await readConfigSnapshot(env);
+  const { config, ledger } = await readConfigSnapshot(env);
+  let note: string | undefined;
+  const managed = ledger.entries[key];
+  if (managed && needsRenewal(managed, new Date())) {
+    const renewed = await renewEcrToken(key, managed, env);
+    if (renewed.ok) return found(server, renewed.username, renewed.secret);
+    note = renewed.note;
+  }
   const entry = (config.auths as Record<string, { auth?: unknown }> | undefined)?.[key];
-  if (typeof entry?.auth !== 'string') return notFound();
+  if (typeof entry?.auth !== 'string') return { ...notFound(), ...(note ? { stderr: note } : {}) };
   const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) return notFound();
-  return found(server, decoded.slice(0, colon), decoded.slice(colon + 1));
+  return found(server, decoded.slice(0, colon), decoded.slice(colon + 1), note);
 }
 
-function found(server: string, username: string, secret: string): HelperAnswer {
-  return { stdout: `${JSON.stringify({ ServerURL: server, Username: username, Secret: secret })}\n`, exitCode: 0, secrets: [secret] };
+// An ECR token swapped from AWS keys is renewed once half of its life is gone (SPEC §6, §8).
+function needsRenewal(entry: LedgerEntry, now: Date): boolean {
+  if ((entry.kind !== 'ecr-keys' && entry.kind !== 'ecr-public-keys') || !entry.issuedAt || !entry.expiresAt) return false;
+  const issued = Date.parse(entry.issuedAt);
+  const expires = Date.parse(entry.expiresAt);
+  return !(expires - now.getTime() > (expires - issued) / 2);
+}
+
+type Renewal = { ok: true; username: string; secret: string } | { ok: false; note: string };
+
+/** Swaps the keys in the helper's environment for a new token (cache first) and writes it, under the lock, before docker gets it. */
+async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.ProcessEnv): Promise<Renewal> {
+  const now = new Date();
+  const when = `${Date.parse(entry.expiresAt!) <= now.getTime() ? 'expired' : 'expires'} at ${entry.expiresAt}`;
+  const login = keyLogins(discoverTriples(env).triples).logins.find((l) => l.key === key && (l.kind === 'ecr-keys' || l.kind === 'ecr-public-keys'));
+  if (!login) {
+    return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when}; the ${variableStem(entry.prefix)}* AWS keys are not in this environment, so it was not renewed. Run \`registry-login refresh\` where they are set.\n` };
+  }
+  const [result] = await resolveLogins([login], { env, force: false, now });
+  if (!result?.ok) return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${result?.ok === false ? result.error : 'no result'}\n` };
+  const { credentials } = result;
+  const { plan } = await updateDockerConfig(env, ({ ledger }) => ({
+    write: [{ key, prefix: login.prefix, kind: login.kind, username: credentials.username, secret: credentials.secret, ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt } : {}), ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt } : {}) }],
+    keep: Object.keys(ledger.entries).filter((k) => k !== key),
+    remove: [],
+  }));
+  if (!plan.written.includes(key)) {
+    return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when}; ${plan.warnings.map((w) => w.message).join(' ') || 'the renewed token was not written'}\n` };
+  }
+  return { ok: true, username: credentials.username, secret: credentials.secret };
+}
+
+function found(server: string, username: string, secret: string, stderr?: string): HelperAnswer {
+  return { stdout: `${JSON.stringify({ ServerURL: server, Username: username, Secret: secret })}\n`, exitCode: 0, secrets: [secret], ...(stderr ? { stderr } : {}) };
 }
 
 function notFound(): HelperAnswer {

@@ -27,11 +27,11 @@ export interface RefreshResult {
 }
 
 /** Logs in every registry found in env and removes logins whose secrets are gone. */
-export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean; now?: Date }): Promise<RefreshResult> {
+export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean; hook?: boolean; now?: Date }): Promise<RefreshResult> {
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
-  // Refuse an unusable config before spending any AWS call.
-  await readConfigSnapshot(env, { forWrite: true });
+  // Refuse an unreadable config before spending any AWS call (one that is only unsafe to edit is refused when a write is due).
+  await readConfigSnapshot(env);
   const resolved = await resolveLogins(keyed.logins, { env, force: options.force, now: options.now ?? new Date() });
   const write: WantedEntry[] = [];
   const keep: string[] = [];
@@ -43,13 +43,30 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
       keep.push(result.login.key);
     }
   }
-  const { configPath, plan } = await updateDockerConfig(env, () => ({ write, keep, remove: 'stale' }));
+  // A shell that sees no registry variable at all is, far more often than not, one the secrets never reach
+  // (the devcontainer CLI's --secrets-file feeds only lifecycle hooks): it keeps the hooks' logins and says so.
+  // A lifecycle hook (--hook) sees the container's real secrets, so there an empty environment does log out.
+  const blind = !options.hook && discovered.triples.length === 0 && discovered.problems.length === 0;
+  let kept: string[] = [];
+  const { configPath, plan } = await updateDockerConfig(env, ({ ledger }) => {
+    kept = blind ? Object.keys(ledger.entries) : [];
+    return { write, keep: [...keep, ...kept], remove: 'stale' };
+  });
+  const keptWarning: PlanWarning[] = kept.length
+    ? [
+        {
+          prefix: '*',
+          key: kept.join(', '),
+          message: `no *_CONTAINER_REGISTRY_* variables are set in this environment, so the ${kept.length === 1 ? 'login' : `${kept.length} logins`} made earlier (${kept.join(', ')}) ${kept.length === 1 ? 'was' : 'were'} kept: secrets given only to lifecycle hooks do not reach terminals. To log out, run \`registry-login logout\`; to refresh, restart the container or run \`registry-login refresh\` where the secrets are set.`,
+        },
+      ]
+    : [];
   return {
     configPath,
     logins: resolved.map(toReport),
     problems: [...discovered.problems, ...keyed.problems],
     removed: plan.removed,
-    warnings: plan.warnings,
+    warnings: [...plan.warnings, ...keptWarning],
     secrets: resolved.flatMap((r) => (r.ok ? [r.credentials.secret] : [])),
   };
 }

@@ -1,10 +1,9 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
 // Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
 import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseJsonc, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { editJson } from './json-edit.js';
 import type { ConfigEdit } from './plan.js';
 
 /** A config (or state file) that registry-login refuses to touch; the message names the file and the problem. */
@@ -56,12 +55,10 @@ export async function loadFile(target: string): Promise<LoadedFile> {
     const info = statSync(target);
     if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
     const bytes = readFileSync(target);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
+    if (!isUtf8(bytes)) {
       throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
     }
+    const text = bytes.toString('utf8');
     return { path: target, text, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
   } catch (error) {
     if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
@@ -95,44 +92,32 @@ export function parseDockerConfig(text: string | undefined, path: string): Recor
  * docker config holds credentials (of registries registry-login does not know, so the redactor cannot mask them).
  */
 export function describeJsonError(text: string, error: unknown): string {
-  const errors: ParseError[] = [];
-  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  const position = /at position (\d+)/.exec((error as Error)?.message ?? '');
-  const offset = position ? Number(position[1]) : (errors[0]?.offset ?? 0);
-  const what = errors[0] && (!position || errors[0].offset === offset) ? printParseErrorCode(errors[0].error) : 'syntax error';
+  const message = (error as Error)?.message ?? '';
+  if (/Unexpected end of JSON input|Unterminated string/.test(message)) return 'it ends before the JSON is complete, as if cut off';
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return 'unexpected character';
+  const offset = Number(position[1]);
   if (offset >= text.trimEnd().length) return 'it ends before the JSON is complete, as if cut off';
+  const what = message.replace(/ in JSON at position \d+.*$/s, '');
   const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return `${what} at line ${line}, column ${offset - before.lastIndexOf('\n')}`;
+  return `${what} at line ${before.split('\n').length}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 /** Refuses a config whose top level, auths or credHelpers repeat a key: a targeted edit could change the copy docker does not read. */
-export function assertEditable(text: string | undefined, path: string): void {
-  const duplicate = text === undefined ? undefined : findDuplicateKey(text);
+export async function assertEditable(text: string | undefined, path: string): Promise<void> {
+  if (text === undefined) return;
+  const { findDuplicateKey } = await import('./json-edit.js');
+  const duplicate = findDuplicateKey(text);
   if (duplicate) throw new ConfigError(`${path} has the key ${duplicate} twice, so its meaning is ambiguous; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
 }
 
-function findDuplicateKey(text: string): string | undefined {
-  const root = parseTree(text);
-  const check = (node: JsonNode | undefined, where: string): string | undefined => {
-    if (!node || node.type !== 'object') return undefined;
-    const seen = new Set<string>();
-    for (const property of node.children ?? []) {
-      const name = property.children?.[0]?.value as string;
-      if (seen.has(name)) return `"${name}"${where}`;
-      seen.add(name);
-    }
-    return undefined;
-  };
-  const member = (name: string): JsonNode | undefined => root?.children?.find((p) => p.children?.[0]?.value === name)?.children?.[1];
-  return check(root, '') ?? check(member('auths'), ' in "auths"') ?? check(member('credHelpers'), ' in "credHelpers"');
-}
-
 /** Applies planned edits to the config text, leaving every other byte where it was; a new file gets docker's tab indentation. */
-export function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): string {
+export async function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): Promise<string> {
+  // Loaded on first use: the JSON parser is only needed when the file changes.
+  const { editJsonMany } = await import('./json-edit.js');
   const fresh = text === undefined || text.trim() === '';
   let out = fresh ? '{\n}' : text;
-  for (const edit of edits) out = editJson(out, edit.path, edit.value);
+  out = editJsonMany(out, edits);
   return fresh ? `${out}\n` : out;
 }
 

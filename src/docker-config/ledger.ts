@@ -1,7 +1,5 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
-// A pure-JS SHA-256: node:crypto costs ~3 ms of start-up that status and the helper's get would pay.
-import { sha256 } from '@noble/hashes/sha2';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
@@ -36,12 +34,13 @@ export function emptyLedger(configPath: string): Ledger {
 
 /** Hashes a config entry, so the ledger can recognise it without holding the credential. */
 export function hashEntry(value: unknown): string {
-  return sha256Hex(JSON.stringify(value) ?? 'undefined');
+  return nodeCrypto().createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('hex');
 }
 
-/** The SHA-256 of a string, as hex. */
-export function sha256Hex(text: string): string {
-  return bytesToHex(sha256(utf8ToBytes(text)));
+// node:crypto costs ~3.5 ms to load; a refresh that changes nothing never needs it, so it is loaded on first use.
+let cryptoModule: typeof import('node:crypto') | undefined;
+function nodeCrypto(): typeof import('node:crypto') {
+  return (cryptoModule ??= createRequire('/registry-login.js')('node:crypto') as typeof import('node:crypto'));
 }
 
 /** The per-user state directory ($XDG_STATE_HOME/registry-login, else ~/.local/state/registry-login). */
@@ -52,7 +51,19 @@ export function stateDir(env: NodeJS.ProcessEnv): string {
 
 /** Where the ledger of a config file (by its real path) lives: the state directory, never beside a possibly shared config. */
 export function ledgerPath(env: NodeJS.ProcessEnv, configTarget: string): string {
-  return join(stateDir(env), `ledger-${sha256Hex(configTarget).slice(0, 16)}.json`);
+  return join(stateDir(env), `ledger-${pathId(configTarget)}.json`);
+}
+
+// A path is not a secret: two FNV-1a 32-bit hashes (different offsets) name its ledger without SHA-256's first-call cost.
+function pathId(path: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
 /** Reads a ledger from its JSON text; anything unusable counts as empty (the config stays the source of truth). */

@@ -91,7 +91,7 @@ export function planConfigChange(input: PlanInput): Plan {
       if (current !== undefined) displaced.auths = current;
       if (currentHelper !== undefined && currentHelper !== HELPER_NAME) displaced.credHelpers = currentHelper;
       if (Object.keys(displaced).length > 0) entry.displaced = displaced;
-    } else if (current !== undefined && !isOurs(previous, current) && !isDeepStrictEqual(current, previous.displaced?.auths)) {
+    } else if (current !== undefined && !isDeepStrictEqual(current, auth) && !isOurs(previous, current) && !isDeepStrictEqual(current, previous.displaced?.auths)) {
       // (An entry equal to the displaced one means a crash came between the ledger and the config write.)
       warnings.push({
         prefix: want.prefix,
@@ -101,8 +101,11 @@ export function planConfigChange(input: PlanInput): Plan {
       entries[want.key] = entry;
       continue;
     }
-    const hash = hashEntry(auth);
-    entry.authHashes = [hash, ...entry.authHashes.filter((h) => h !== hash)].slice(0, 2);
+    // An entry that already holds exactly these credentials needs no new fingerprint (and no hashing).
+    if (!(previous && isDeepStrictEqual(current, auth) && entry.authHashes.length > 0)) {
+      const hash = hashEntry(auth);
+      entry.authHashes = [hash, ...entry.authHashes.filter((h) => h !== hash)].slice(0, 2);
+    }
     if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
     else delete entry.issuedAt;
     if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();

@@ -14,13 +14,12 @@ export interface ConfigSnapshot {
   ledger: Ledger;
 }
 
-/** Reads the docker config and its ledger; throws ConfigError when the config cannot be read (or, forWrite, not safely edited). */
-export async function readConfigSnapshot(env: NodeJS.ProcessEnv, options: { forWrite?: boolean } = {}): Promise<ConfigSnapshot> {
+/** Reads the docker config and its ledger; throws ConfigError when the config cannot be read. */
+export async function readConfigSnapshot(env: NodeJS.ProcessEnv): Promise<ConfigSnapshot> {
   const configPath = dockerConfigPath(env);
   const target = await followSymlinks(configPath);
   const file = await loadFile(target);
   const config = parseDockerConfig(file.text, target);
-  if (options.forWrite) assertEditable(file.text, target);
   const ledger = await readLedger(env, target);
   return { configPath, target, config, ledger };
 }
@@ -46,7 +45,7 @@ export async function updateDockerConfig(
   makeInput: (snapshot: ConfigSnapshot) => Omit<PlanInput, 'config' | 'ledger'>,
 ): Promise<{ configPath: string; plan: Plan }> {
   // Most refreshes change nothing: a consistent unlocked read (writes are renames) settles that without the lock.
-  const snapshot = await readConfigSnapshot(env, { forWrite: true });
+  const snapshot = await readConfigSnapshot(env);
   const dryRun = planConfigChange({ ...makeInput(snapshot), config: snapshot.config, ledger: snapshot.ledger });
   if (dryRun.edits.length === 0 && isDeepStrictEqual(dryRun.ledgerAfter, snapshot.ledger) && isDeepStrictEqual(dryRun.ledgerBefore, snapshot.ledger)) {
     return { configPath: snapshot.configPath, plan: dryRun };
@@ -57,7 +56,7 @@ export async function updateDockerConfig(
       try {
         const file = await loadFile(target);
         const config = parseDockerConfig(file.text, target);
-        assertEditable(file.text, target);
+        await assertEditable(file.text, target);
         const { ledger, text: ledgerText } = await readLedgerFile(env, target);
         const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
         const where = ledgerPath(env, target);
@@ -70,7 +69,7 @@ export async function updateDockerConfig(
           await writeFileAtomic(where, text, undefined, { text: ledgerNow });
           ledgerNow = text;
         }
-        if (plan.edits.length > 0) await writeFileAtomic(target, applyConfigEdits(file.text, plan.edits), file, { text: file.text });
+        if (plan.edits.length > 0) await writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file, { text: file.text });
         if (!isDeepStrictEqual(plan.ledgerAfter, plan.ledgerBefore)) await writeFileAtomic(where, serializeLedger(plan.ledgerAfter), undefined, { text: ledgerNow });
         return { configPath, plan };
       } catch (error) {

@@ -129,13 +129,29 @@ describe('refresh with a real registry', () => {
     await mkdir(h.dockerConfigDir, { recursive: true });
     const original = `{\n\t"auths": {\n\t\t"${registry.host}": {\n\t\t\t"auth": "${Buffer.from('old:old').toString('base64')}"\n\t\t},\n\t\t"other.example": {}\n\t},\n\t"psFormat": "table {{.ID}}",\n\t"x-unknown": {"keep": [1, 2, 3]}\n}\n`;
     await writeFile(h.configPath, original);
-    const withSecret = { ...h.env, ...triple('ACME', registry.host, USER, PASSWORD) };
-    expect((await runAgent(['refresh'], withSecret)).exitCode).toBe(0);
+    const stays = triple('STAYS', 'stays.example.com', 'u', 'stays-secret');
+    expect((await runAgent(['refresh'], { ...h.env, ...stays, ...triple('ACME', registry.host, USER, PASSWORD) })).exitCode).toBe(0);
     expect(await readFile(h.configPath, 'utf8')).not.toBe(original);
-    const gone = await runAgent(['refresh', '--json'], h.env);
+    const gone = await runAgent(['refresh', '--json'], { ...h.env, ...stays });
     expect(gone.exitCode).toBe(0);
-    expect(JSON.parse(gone.stdout)).toMatchObject({ removed: [registry.host], logins: [], problems: [] });
+    expect(JSON.parse(gone.stdout)).toMatchObject({ removed: [registry.host], problems: [] });
+    const config = JSON.parse(await readFile(h.configPath, 'utf8')) as { auths: Record<string, unknown> };
+    expect(config.auths[registry.host]).toEqual({ auth: Buffer.from('old:old').toString('base64') });
+    expect((await runAgent(['logout', 'stays.example.com'], h.env)).exitCode).toBe(0);
     expect(JSON.parse(await readFile(h.configPath, 'utf8'))).toEqual(JSON.parse(original));
+  });
+
+  it('keeps the hooks\' logins in a shell that no secret reaches, and logs out in a hook that sees none', async () => {
+    const h = await home();
+    expect((await runAgent(['refresh', '--hook'], { ...h.env, ...triple('ACME', registry.host, USER, PASSWORD) })).exitCode).toBe(0);
+    const shell = await runAgent(['refresh', '--json'], h.env);
+    expect(shell.exitCode).toBe(0);
+    expect(JSON.parse(shell.stdout)).toMatchObject({ removed: [] });
+    expect(shell.stderr).toMatch(new RegExp(`no \\*_CONTAINER_REGISTRY_\\* variables are set in this environment, so the login made earlier \\(${registry.host.replace(/\./g, '\\.')}\\) was kept`));
+    expect(JSON.parse(await readFile(h.configPath, 'utf8'))).toMatchObject({ auths: { [registry.host]: {} } });
+    const hook = await runAgent(['refresh', '--hook', '--json'], h.env);
+    expect(JSON.parse(hook.stdout)).toMatchObject({ removed: [registry.host] });
+    expect(JSON.parse(await readFile(h.configPath, 'utf8'))).toEqual({});
   });
 
   it('answers the credential helper protocol', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { editJson } from '../../src/docker-config/json-edit.js';
+import { editJson, editJsonMany } from '../../src/docker-config/json-edit.js';
 
 const object = fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })).map((o) => JSON.parse(JSON.stringify(o)) as Record<string, unknown>);
 const layout = fc.constantFrom<(v: unknown) => string>(
@@ -40,5 +40,34 @@ describe('editJson', () => {
     const text = '{\n  "a": [1,2,   3],\n  "auths": {\n    "x": {"auth":"eQ=="}\n  }\n}';
     const out = editJson(text, ['auths', 'y'], { auth: 'eg==' });
     expect(out.startsWith('{\n  "a": [1,2,   3],\n  "auths": {\n    "x": {"auth":"eQ=="}')).toBe(true);
+  });
+});
+
+describe('editJsonMany', () => {
+  const edits = fc.array(
+    fc.record({
+      path: fc.oneof(fc.tuple(fc.constantFrom('auths', 'credHelpers', 'x'), fc.constantFrom('a', 'b', 'c', 'd')), fc.tuple(fc.constantFrom('auths', 'credHelpers', 'y'))),
+      value: fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined }),
+    }),
+    { maxLength: 12 },
+  );
+  const start = fc.constantFrom('{}', '{\n}', '{\n\t"auths": {}\n}', '{"auths": {"a": {"auth": "x"}}, "credHelpers": {}}', '{\n  "auths": {\n    "z": {}\n  },\n  "psFormat": "x"\n}');
+
+  it('gives exactly the bytes that applying the edits one by one gives', () => {
+    fc.assert(
+      fc.property(start, edits, (text, list) => {
+        const normalised = list.map((e) => ({ path: e.path as [string] | [string, string], value: e.value === undefined ? undefined : (JSON.parse(JSON.stringify(e.value)) as unknown) }));
+        let expected: string = text;
+        try {
+          for (const edit of normalised) expected = editJson(expected, edit.path, edit.value);
+        } catch (error) {
+          // An edit below a member that is not an object is refused either way.
+          expect(() => editJsonMany(text, normalised)).toThrow((error as Error).message);
+          return;
+        }
+        expect(editJsonMany(text, normalised)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeAuth, planConfigChange, type PlanInput, type WantedEntry } from '../../src/docker-config/plan.js';
 import { emptyLedger, type Ledger } from '../../src/docker-config/ledger.js';
-import { applyConfigEdits } from '../../src/docker-config/file.js';
+import { editJsonMany } from '../../src/docker-config/json-edit.js';
 
 const want = (key: string, secret = 'pw', prefix = 'ACME'): WantedEntry => ({ key, prefix, kind: 'static', username: 'u', secret });
 const auth = (secret = 'pw') => ({ auth: encodeAuth('u', secret) });
@@ -10,7 +10,7 @@ const auth = (secret = 'pw') => ({ auth: encodeAuth('u', secret) });
 /** Applies a plan the way the file layer does, returning the new config object. */
 function run(config: Record<string, unknown>, ledger: Ledger, input: Omit<PlanInput, 'config' | 'ledger'>) {
   const plan = planConfigChange({ config, ledger, ...input });
-  const text = applyConfigEdits(JSON.stringify(config, null, '\t'), plan.edits);
+  const text = editJsonMany(JSON.stringify(config, null, '\t'), plan.edits);
   return { plan, config: JSON.parse(text) as Record<string, unknown>, ledger: plan.ledgerAfter };
 }
 

@@ -7,7 +7,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseChallenges, registryHandshake, registryHost } from '../../src/registry-handshake.js';
-import { classifyNetworkError, isLoopbackHost, loadRegistryTrust, proxyForUrl } from '../../src/registry-transport.js';
+import { classifyNetworkError, loadRegistryTrust } from '../../src/registry-transport.js';
+import { isLoopbackHost, proxyForUrl } from '../../src/proxy.js';
 import { TempDirs } from '../support/tmp.js';
 
 const dirs = new TempDirs();
@@ -182,24 +183,16 @@ describe('isLoopbackHost and proxyForUrl', () => {
     expect(isLoopbackHost(host)).toBe(loopback);
   });
 
-  it('honours HTTPS_PROXY and NO_PROXY, and never proxies loopback', () => {
-    const saved = { ...process.env };
-    try {
-      for (const name of ['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy', 'npm_config_proxy', 'npm_config_https_proxy', 'npm_config_http_proxy', 'npm_config_no_proxy']) {
-        delete process.env[name];
-        delete process.env[name.toUpperCase()];
-      }
-      process.env.HTTPS_PROXY = 'http://proxy.example:3128';
-      process.env.NO_PROXY = 'internal.example,.corp.example';
-      expect(proxyForUrl(new URL('https://ghcr.io/v2/'))).toBe('http://proxy.example:3128');
-      expect(proxyForUrl(new URL('https://internal.example/v2/'))).toBeUndefined();
-      expect(proxyForUrl(new URL('https://reg.corp.example/v2/'))).toBeUndefined();
-      expect(proxyForUrl(new URL('https://127.0.0.1:5000/v2/'))).toBeUndefined();
-      expect(proxyForUrl(new URL('http://localhost:5000/v2/'))).toBeUndefined();
-      expect(proxyForUrl(new URL('http://ghcr.io/v2/'))).toBeUndefined();
-    } finally {
-      process.env = saved;
-    }
+  it('honours HTTPS_PROXY and NO_PROXY of the given environment, and never proxies loopback for handshakes', () => {
+    const env = { HTTPS_PROXY: 'http://proxy.example:3128', NO_PROXY: 'internal.example,.corp.example' };
+    const direct = { loopback: 'direct' } as const;
+    expect(proxyForUrl(new URL('https://ghcr.io/v2/'), env, direct)).toBe('http://proxy.example:3128');
+    expect(proxyForUrl(new URL('https://internal.example/v2/'), env, direct)).toBeUndefined();
+    expect(proxyForUrl(new URL('https://reg.corp.example/v2/'), env, direct)).toBeUndefined();
+    expect(proxyForUrl(new URL('https://127.0.0.1:5000/v2/'), env, direct)).toBeUndefined();
+    expect(proxyForUrl(new URL('http://localhost:5000/v2/'), env, direct)).toBeUndefined();
+    expect(proxyForUrl(new URL('http://ghcr.io/v2/'), env, direct)).toBeUndefined();
+    expect(proxyForUrl(new URL('https://127.0.0.1:5000/v2/'), env)).toBe('http://proxy.example:3128');
   });
 });
 

@@ -1,0 +1,220 @@
+// ECR benchmarks (run after `npm run build`): the swap's dedupe and parallelism against a stand-in that answers
+// after 200 ms, the same logins done the usual way (aws ecr get-login-password | docker login), and start-up
+// cost with every token cached, as ratios measured interleaved in one run and one environment.
+// Usage: node bench/ecr.mjs   (BENCH_ROUNDS, BENCH_AWS_ROUNDS to change the rounds)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'bin', 'registry-login');
+const helper = join(root, 'bin', 'docker-credential-registry-login');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
+const awsRounds = Number(process.env.BENCH_AWS_ROUNDS ?? 3);
+const DELAY_MS = 200;
+if (!existsSync(join(root, 'dist', 'registry-login.cjs'))) {
+  console.error('bench/ecr.mjs: dist/ is missing; run `npm run build` first.');
+  process.exit(2);
+}
+
+// The tests' SigV4-verifying stand-in, bundled for plain Node.
+const standInFile = join(root, '.bench', 'ecr-stand-in.mjs');
+await build({ entryPoints: [join(root, 'test/support/ecr-stand-in.ts')], outfile: standInFile, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
+const { startEcrStandIn } = await import(pathToFileURL(standInFile).href);
+
+const KEYS = [
+  { accessKeyId: 'AKIABENCHKEY00000001', secretAccessKey: 'bench-secret-0000000000000000000000000001' },
+  { accessKeyId: 'AKIABENCHKEY00000002', secretAccessKey: 'bench-secret-0000000000000000000000000002' },
+];
+const REGIONS = ['us-west-2', 'eu-central-1'];
+const standIn = await startEcrStandIn({ keys: KEYS, delayMs: DELAY_MS });
+
+const work = mkdtempSync(join(tmpdir(), 'rl-bench-ecr-'));
+const registries = Array.from({ length: 20 }, (_, i) => ({
+  prefix: `ECR${String(i).padStart(2, '0')}`,
+  host: `${String(100000000000 + i)}.dkr.ecr.${REGIONS[i % 2]}.amazonaws.com`,
+  region: REGIONS[i % 2],
+  key: KEYS[Math.floor(i / 2) % 2],
+}));
+
+function baseEnv(home) {
+  return {
+    PATH: `${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+    HOME: home,
+    LANG: 'C.UTF-8',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ENDPOINT_URL_ECR: standIn.url,
+  };
+}
+function withTriples(env, list) {
+  const out = { ...env };
+  for (const r of list) {
+    out[`${r.prefix}_CONTAINER_REGISTRY_SERVER`] = r.host;
+    out[`${r.prefix}_CONTAINER_REGISTRY_USER`] = r.key.accessKeyId;
+    out[`${r.prefix}_CONTAINER_REGISTRY_PASSWORD`] = r.key.secretAccessKey;
+  }
+  return out;
+}
+
+// Asynchronous: the stand-in answers from this same process, so the event loop must keep running.
+function timed(argv, env, input) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${argv.join(' ')} exited ${code}: ${err}`));
+      else resolve(ms);
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (ms) => ms.toFixed(1);
+const rows = [];
+let failed = false;
+const check = (ok, what) => {
+  if (!ok) {
+    failed = true;
+    console.error(`FAILED: ${what}`);
+  }
+};
+
+console.log(`registry-login ECR benchmarks: node ${process.version}, stand-in answers after ${DELAY_MS} ms, ${rounds} interleaved rounds`);
+
+// 1. Twenty registries over 2 key pairs x 2 regions (4 identities), no cache, vs one registry.
+{
+  const home20 = join(work, 'twenty');
+  const home1 = join(work, 'one');
+  const env20 = withTriples(baseEnv(home20), registries);
+  const env1 = withTriples(baseEnv(home1), registries.slice(0, 1));
+  const fresh = (home) => rmSync(home, { recursive: true, force: true });
+  const t20 = [];
+  const t1 = [];
+  const calls20 = [];
+  for (let i = 0; i < rounds; i++) {
+    fresh(home1);
+    t1.push(await timed([cli, 'refresh'], env1));
+    fresh(home20);
+    const before = standIn.calls.length;
+    t20.push(await timed([cli, 'refresh'], env20));
+    calls20.push(standIn.calls.length - before);
+  }
+  const exact = calls20.every((n) => n === 4);
+  check(exact, `20 registries over 4 identities made ${[...new Set(calls20)].join('/')} API calls per refresh, not 4`);
+  const ratio = median(t20) / median(t1);
+  check(ratio <= 1.5, `20-registry refresh is ${ratio.toFixed(2)}x a one-registry refresh (target <= 1.5x)`);
+  rows.push({ case: 'refresh, 1 ECR registry, empty cache', 'median ms': fmt(median(t1)), ratio: '1.00 (base)', 'API calls': 1, target: '' });
+  rows.push({ case: 'refresh, 20 ECR registries (2 keys x 2 regions), empty cache', 'median ms': fmt(median(t20)), ratio: ratio.toFixed(2), 'API calls': exact ? 4 : calls20.join(','), target: '<= 1.5x' });
+
+  // 2. The usual way, per registry: aws ecr get-login-password | docker login --password-stdin.
+  const aws = '/usr/bin/aws';
+  const docker = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => existsSync(p));
+  if (!existsSync(aws) || !docker) {
+    const missing = [!existsSync(aws) && 'Debian awscli (/usr/bin/aws): apt-get install -y awscli', !docker && 'the docker CLI'].filter(Boolean).join('; ');
+    console.log(`\nSKIPPED the usual-way comparison: missing ${missing}.`);
+    rows.push({ case: '20 x (aws ecr get-login-password | docker login)', 'median ms': 'n/a', ratio: 'n/a', 'API calls': 'n/a', target: `missing: ${missing}` });
+  } else {
+    // docker login checks the password at the registry: 20 loopback registries (one server, 20 ports) that accept AWS:<token>.
+    const handler = (req, res) => {
+      const auth = String(req.headers.authorization ?? '');
+      const [user, ...rest] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+      if (user === 'AWS' && standIn.calls.some((c) => c.password === rest.join(':'))) return res.writeHead(200, { 'docker-distribution-api-version': 'registry/2.0' }).end('{}');
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="bench"', 'docker-distribution-api-version': 'registry/2.0' }).end();
+    };
+    const servers = [];
+    const ports = [];
+    for (let i = 0; i < 20; i++) {
+      const server = createServer(handler);
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      servers.push(server);
+      ports.push(server.address().port);
+    }
+    const times = [];
+    const ours = [];
+    for (let round = 0; round < awsRounds; round++) {
+      const home = join(work, `usual-${round}`);
+      mkdirSync(join(home, '.docker'), { recursive: true });
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < 20; i++) {
+        const r = registries[i];
+        const env = { PATH: '/usr/bin:/bin', HOME: home, DOCKER_CONFIG: join(home, '.docker'), AWS_ACCESS_KEY_ID: r.key.accessKeyId, AWS_SECRET_ACCESS_KEY: r.key.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '' };
+        const before = standIn.calls.length;
+        // The shell pipe a user would type; the token never leaves the pipe.
+        const pipeline = `"${aws}" ecr get-login-password --region ${r.region} --endpoint-url ${standIn.url} | "${docker}" login 127.0.0.1:${ports[i]} --username AWS --password-stdin`;
+        await new Promise((resolve, reject) => {
+          const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', pipeline], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+          let err = '';
+          child.stderr.on('data', (c) => (err += c));
+          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the usual way failed (exit ${code}): ${err.slice(-500)}`))));
+        });
+        if (!standIn.calls.slice(before).every((c) => c.verified)) throw new Error('the stand-in refused the aws CLI signature');
+      }
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      rmSync(join(work, 'twenty'), { recursive: true, force: true });
+      ours.push(await timed([cli, 'refresh'], env20));
+    }
+    const ratio = median(times) / median(ours);
+    rows.push({ case: `20 x (aws ecr get-login-password | docker login), awscli ${awsVersion(aws)}`, 'median ms': fmt(median(times)), ratio: `${ratio.toFixed(1)}x registry-login`, 'API calls': 20, target: 'report' });
+    for (const s of servers) s.close();
+  }
+}
+
+// 3. Every token cached: refresh and the helper's get vs node -e 0, same environment. The same commands over
+//    20 static logins with passwords as long show what the core costs without ECR, so the ECR share is visible.
+{
+  const home = join(work, 'cached');
+  const env = withTriples(baseEnv(home), registries);
+  const staticHome = join(work, 'static');
+  const staticEnv = baseEnv(staticHome);
+  for (let i = 0; i < 20; i++) {
+    staticEnv[`STATIC${i}_CONTAINER_REGISTRY_SERVER`] = `registry${i}.example.com`;
+    staticEnv[`STATIC${i}_CONTAINER_REGISTRY_USER`] = 'AWS';
+    staticEnv[`STATIC${i}_CONTAINER_REGISTRY_PASSWORD`] = `${'p'.repeat(1995)}${String(10000 + i)}`;
+  }
+  await timed([cli, 'refresh'], env);
+  await timed([cli, 'refresh'], staticEnv);
+  const before = standIn.calls.length;
+  const samples = { node: [], refresh: [], get: [], staticRefresh: [], staticGet: [] };
+  for (let i = 0; i < rounds * 2; i++) {
+    samples.node.push(await timed(['node', '-e', '0'], env));
+    samples.refresh.push(await timed([cli, 'refresh'], env));
+    samples.get.push(await timed([helper, 'get'], env, registries[7].host));
+    samples.staticRefresh.push(await timed([cli, 'refresh'], staticEnv));
+    samples.staticGet.push(await timed([helper, 'get'], staticEnv, 'registry7.example.com'));
+  }
+  check(standIn.calls.length === before, `cached runs made ${standIn.calls.length - before} API calls`);
+  const base = median(samples.node);
+  rows.push({ case: 'node -e 0 (same environment)', 'median ms': fmt(base), ratio: '1.00 (base)', 'API calls': 0, target: '' });
+  for (const [name, key, target] of [
+    ['refresh, 20 ECR registries, all cached', 'refresh', true],
+    ['  same, 20 static logins (2,000-char passwords)', 'staticRefresh', false],
+    ['helper get, ECR registry, cached', 'get', true],
+    ['  same, static login', 'staticGet', false],
+  ]) {
+    const ratio = median(samples[key]) / base;
+    if (target) check(ratio <= 1.5, `${name.trim()} is ${ratio.toFixed(2)}x node -e 0 (target <= 1.5x)`);
+    rows.push({ case: name, 'median ms': fmt(median(samples[key])), ratio: ratio.toFixed(2), 'API calls': 0, target: target ? '<= 1.5x node -e 0' : 'core, for comparison' });
+  }
+}
+
+console.table(rows);
+await standIn.close();
+rmSync(work, { recursive: true, force: true });
+if (failed) process.exitCode = 1;
+
+function awsVersion(aws) {
+  const r = spawnSync(aws, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: work } });
+  return (/aws-cli\/(\S+)/.exec(r.stdout + r.stderr) ?? [])[1] ?? '?';
+}

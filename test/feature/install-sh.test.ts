@@ -1,0 +1,218 @@
+// install.sh against a real Debian bookworm userland (debootstrap + chroot over a throwaway overlay).
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { scratchRootfs, type ScratchRootfs, whyRootTierCannotRun } from '../support/feature-rootfs.js';
+import { agentEntry, stageFeature } from '../support/feature-stage.js';
+
+const hostNode = process.execPath;
+const install = 'cd /tmp/feature && ./install.sh';
+/** install.sh with Feature options, passed as the dev container tools do: upper-cased variables. */
+const installWith = (options: string) => `cd /tmp/feature && ${options} ./install.sh`;
+const triple = {
+  HOME: '/home/vscode',
+  TESTREG_CONTAINER_REGISTRY_SERVER: 'registry.example.test:5000',
+  TESTREG_CONTAINER_REGISTRY_USER: 'robot',
+  TESTREG_CONTAINER_REGISTRY_PASSWORD: 'not-a-real-password-4d1c',
+};
+
+let stage: string;
+let rootfs: ScratchRootfs | undefined;
+
+beforeAll(async () => {
+  const why = whyRootTierCannotRun();
+  if (why) throw new Error(`install.sh tier cannot run: ${why}`);
+  stage = await stageFeature();
+}, 300_000);
+
+afterAll(async () => {
+  if (stage) await rm(path.dirname(stage), { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await rootfs?.cleanup();
+  rootfs = undefined;
+});
+
+/** A scratch rootfs holding the staged Feature in /tmp/feature, as the dev container tools copy it. */
+async function imageWithFeature(): Promise<ScratchRootfs> {
+  rootfs = await scratchRootfs();
+  await rootfs.addDir(stage, '/tmp/feature');
+  return rootfs;
+}
+
+/** A listing of the installed files with owner and mode, to compare installs. */
+const listInstall =
+  'find /usr/local/share/registry-login /usr/local/bin/registry-login /usr/local/bin/docker-credential-registry-login -printf "%p %u:%g %m\\n" | sort; ' +
+  'ls -a /usr/local/share /usr/local/bin; cat /usr/local/bin/registry-login /usr/local/bin/docker-credential-registry-login';
+
+describe('install.sh in Debian bookworm', () => {
+  it('installs the agent and launchers pinned to the image Node.js, readable and runnable by every user', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/usr/local/bin/node');
+
+    const result = await image.run(install);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('with Node.js');
+
+    const listing = await image.run(listInstall);
+    expect(listing.stdout).toMatch(/^\/usr\/local\/bin\/registry-login root:root 755$/m);
+    expect(listing.stdout).toMatch(/^\/usr\/local\/bin\/docker-credential-registry-login root:root 755$/m);
+    expect(listing.stdout).toContain(`/usr/local/share/registry-login/agent/${agentEntry} root:root 644\n`);
+    expect(listing.stdout).toMatch(/^\/usr\/local\/share\/registry-login\/hooks\/refresh\.sh root:root 755$/m);
+    for (const line of listing.stdout.split('\n').filter((l) => l.startsWith('/usr/local/share/registry-login'))) {
+      expect(line).toMatch(/ root:root (755|644)$/);
+    }
+    expect(listing.stdout).toContain("node='/usr/local/bin/node'");
+
+    // A non-root user with no node on PATH (a hook without a login shell) still runs both launchers.
+    const asUser = await image.run(
+      'PATH=/nonexistent; /usr/local/bin/registry-login refresh && /usr/bin/stat -c "%U %a" "$HOME/.docker/config.json" && ' +
+        'echo registry.example.test:5000 | /usr/local/bin/docker-credential-registry-login get',
+      { user: '1000:1000', env: triple },
+    );
+    expect(asUser.stderr).toBe('');
+    expect(asUser.exitCode).toBe(0);
+    expect(asUser.stdout).toMatch(/^vscode 600$/m);
+    const helperAnswer = JSON.parse(asUser.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, string>;
+    expect(helperAnswer).toMatchObject({ ServerURL: 'registry.example.test:5000', Username: 'robot', Secret: triple.TESTREG_CONTAINER_REGISTRY_PASSWORD });
+
+    const config = JSON.parse(await readFile(path.join(image.upper, 'home/vscode/.docker/config.json'), 'utf8')) as {
+      auths: Record<string, { auth: string }>;
+      credHelpers: Record<string, string>;
+    };
+    expect(Buffer.from(config.auths['registry.example.test:5000']?.auth ?? '', 'base64').toString()).toBe(`robot:${triple.TESTREG_CONTAINER_REGISTRY_PASSWORD}`);
+    expect(config.credHelpers['registry.example.test:5000']).toBe('registry-login');
+  });
+
+  it('is harmless to run twice: same files, no leftovers, stale agent files replaced', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    expect((await image.run(install)).exitCode).toBe(0);
+    const first = (await image.run(listInstall)).stdout;
+    // A chunk left by an older agent version must not survive a reinstall.
+    await writeFile(path.join(image.upper, 'usr/local/share/registry-login/agent/stale-OLD.cjs'), '');
+
+    const again = await image.run(install);
+    expect(again.stderr).toBe('');
+    expect(again.exitCode).toBe(0);
+    expect((await image.run(listInstall)).stdout).toBe(first);
+    expect(first).not.toMatch(/registry-login\.(new|old)|\.new\./);
+  });
+
+  it('without Node.js fails, installs nothing, and says exactly what to add to devcontainer.json', async () => {
+    const image = await imageWithFeature();
+    const result = await image.run(install);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('needs Node.js 20 or later');
+    expect(result.stderr).toContain('"ghcr.io/devcontainers/features/node:1": { "version": "lts" }');
+    expect(result.stderr).toContain('"nodeBinary"');
+    const leftovers = await image.run('ls /usr/local/bin /usr/local/share');
+    expect(leftovers.stdout).not.toContain('registry-login');
+  });
+
+  it('rejects a Node.js older than 20 and names it', async () => {
+    const image = await imageWithFeature();
+    await writeFile(path.join(image.upper, 'old-node'), '#!/bin/sh\nprintf 18.19.1\n');
+    await image.addFile(path.join(image.upper, 'old-node'), '/usr/bin/node');
+    const result = await image.run(install);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('/usr/bin/node is Node.js 18.19.1, too old');
+  });
+
+  it("finds the node Feature's nvm install when node is not on PATH, and pins that path", async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/usr/local/share/nvm/versions/node/v20.20.2/bin/node');
+    await image.run('ln -s /usr/local/share/nvm/versions/node/v20.20.2 /usr/local/share/nvm/current');
+    const result = await image.run(install);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect((await image.run('cat /usr/local/bin/registry-login')).stdout).toContain("node='/usr/local/share/nvm/current/bin/node'");
+  });
+
+  it('uses the nodeBinary option, and fails clearly when it names no working Node.js', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/srv/tools/node');
+    const chosen = await image.run(installWith('NODEBINARY=/srv/tools/node'));
+    expect(chosen.exitCode).toBe(0);
+    expect((await image.run('cat /usr/local/bin/docker-credential-registry-login')).stdout).toContain("node='/srv/tools/node'");
+
+    const wrong = await image.run(installWith('NODEBINARY=/srv/missing/node'));
+    expect(wrong.exitCode).not.toBe(0);
+    expect(wrong.stderr).toContain("option nodeBinary is '/srv/missing/node'");
+  });
+
+  it('refuses to run as a non-root user', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    const result = await image.run(install, { user: '1000:1000' });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('must run as root');
+  });
+});
+
+describe('the lifecycle hook', () => {
+  const hook = '/usr/local/share/registry-login/hooks/refresh.sh postCreateCommand';
+  const incomplete = { HOME: '/home/vscode', BROKEN_CONTAINER_REGISTRY_SERVER: 'registry.example.test' };
+
+  it('turns a failed login into a warning by default, so container creation goes on', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    expect((await image.run(install)).exitCode).toBe(0);
+    const result = await image.run(`${hook}; echo "exit=$?"`, { user: '1000:1000', env: incomplete });
+    expect(result.stdout).toContain('exit=0');
+    expect(result.stdout + result.stderr).toContain('BROKEN');
+  });
+
+  it('fails the lifecycle step when failOnError is set', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    expect((await image.run(installWith('FAILONERROR=true'))).exitCode).toBe(0);
+    const result = await image.run(`${hook}; echo "exit=$?"`, { user: '1000:1000', env: incomplete });
+    expect(result.stdout).toContain('exit=1');
+  });
+
+  it('warns and still exits 0 when the agent cannot start at all', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    expect((await image.run(install)).exitCode).toBe(0);
+    const result = await image.run(`rm /usr/local/bin/node && su -s /bin/sh vscode -c '${hook}; echo "exit=$?"'`);
+    expect(result.stdout).toContain('exit=0');
+    expect(result.stderr).toContain('Node.js is no longer at /usr/local/bin/node');
+    expect(result.stderr).toContain("Run 'registry-login refresh' in a terminal");
+  });
+});
+
+describe('install.sh under BusyBox ash and applets with an Alpine os-release (Alpine userland stand-in)', () => {
+  // Not a real Alpine image (none can be built offline here, and the host's glibc Node.js would not
+  // run on musl): it proves install.sh needs nothing beyond what Alpine's BusyBox provides, and that
+  // the advice for Alpine is the right one.
+  const alpineRelease = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME="Alpine Linux v3.20"\n';
+  const busyboxInstall = 'mkdir -p /opt/bb && /bin/busybox --install -s /opt/bb && cd /tmp/feature && PATH=/opt/bb /bin/busybox sh ./install.sh';
+
+  async function alpineLike(): Promise<ScratchRootfs> {
+    const image = await imageWithFeature();
+    await writeFile(path.join(image.upper, 'alpine-os-release'), alpineRelease);
+    await image.run('rm /etc/os-release /usr/lib/os-release && mv /alpine-os-release /etc/os-release');
+    return image;
+  }
+
+  it('installs with only BusyBox tools on PATH', async () => {
+    const image = await alpineLike();
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    const result = await image.run(busyboxInstall);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('installing for alpine');
+    const run = await image.run('PATH=/opt/bb /bin/busybox sh /usr/local/bin/registry-login --version', { user: '1000:1000' });
+    expect(run.exitCode).toBe(0);
+  });
+
+  it('without Node.js tells Alpine users to apk add nodejs', async () => {
+    const image = await alpineLike();
+    const result = await image.run(busyboxInstall);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('RUN apk add --no-cache nodejs');
+  });
+});

@@ -1,0 +1,118 @@
+// The per-user ECR token cache: file modes, keys that hold no secret, the half-life rule.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileTokenCache, NullTokenCache, isFresh, openTokenCache, tokenCacheDir, tokenCacheKey, type SwapIdentity } from '../../src/ecr/token-cache.js';
+
+const identity: SwapIdentity = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLESESSION', region: 'us-west-2', flavour: 'ecr' };
+const token = { password: 'eyJwYXlsb2FkIjoi-registry-password', issuedAt: new Date('2026-01-01T00:00:00Z'), expiresAt: new Date('2026-01-01T12:00:00Z') };
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ecr-cache-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('tokenCacheKey', () => {
+  it('is a hash that holds none of the identity in clear', () => {
+    const key = tokenCacheKey(identity);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    for (const part of [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken!]) expect(key).not.toContain(part);
+  });
+
+  it.each([
+    ['access key', { accessKeyId: 'AKIAOTHER' }],
+    ['secret', { secretAccessKey: 'other' }],
+    ['session token', { sessionToken: 'other' }],
+    ['no session token', { sessionToken: undefined }],
+    ['region', { region: 'us-east-1' }],
+    ['flavour', { flavour: 'ecr-fips' }],
+    ['endpoint URL', { endpointUrl: 'http://127.0.0.1:1' }],
+  ])('changes with the %s', (_name, change) => {
+    expect(tokenCacheKey({ ...identity, ...change } as SwapIdentity)).not.toBe(tokenCacheKey(identity));
+  });
+});
+
+describe('isFresh', () => {
+  it.each([
+    ['just issued', '2026-01-01T00:00:01Z', true],
+    ['before half-life', '2026-01-01T05:59:59Z', true],
+    ['at half-life', '2026-01-01T06:00:00Z', false],
+    ['past half-life', '2026-01-01T09:00:00Z', false],
+    ['expired', '2026-01-01T13:00:00Z', false],
+  ])('%s', (_name, now, fresh) => {
+    expect(isFresh(token, new Date(now))).toBe(fresh);
+  });
+
+  it('is false for a token whose expiry is not after its issue', () => {
+    expect(isFresh({ issuedAt: token.expiresAt, expiresAt: token.issuedAt }, new Date('2025-01-01T00:00:00Z'))).toBe(false);
+  });
+});
+
+describe('FileTokenCache', () => {
+  it('writes one 0600 file in a 0700 directory and reads it back', async () => {
+    const cache = new FileTokenCache(join(dir, 'nested', 'registry-login'));
+    const key = tokenCacheKey(identity);
+    await cache.set(key, token);
+    expect(await cache.get(key)).toEqual(token);
+    const files = await readdir(cache.dir);
+    expect(files).toEqual([`ecr-${key}.json`]);
+    expect((await stat(cache.dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, 'nested'))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(cache.dir, files[0]!))).mode & 0o777).toBe(0o600);
+    const text = await readFile(join(cache.dir, files[0]!), 'utf8');
+    for (const secret of [identity.secretAccessKey, identity.sessionToken!, identity.accessKeyId]) expect(text).not.toContain(secret);
+  });
+
+  it('tightens a cache directory that was left group- or world-readable', async () => {
+    const cacheDir = join(dir, 'loose');
+    await mkdir(cacheDir, { mode: 0o755 });
+    await chmod(cacheDir, 0o755);
+    await new FileTokenCache(cacheDir).set('k', token);
+    expect((await stat(cacheDir)).mode & 0o777).toBe(0o700);
+  });
+
+  it('treats a missing, damaged or group-writable entry as a miss', async () => {
+    const cache = new FileTokenCache(dir);
+    expect(await cache.get('absent')).toBeUndefined();
+    await writeFile(join(dir, 'ecr-damaged.json'), '{not json', { mode: 0o600 });
+    expect(await cache.get('damaged')).toBeUndefined();
+    await cache.set('loose', token);
+    await chmod(join(dir, 'ecr-loose.json'), 0o666);
+    expect(await cache.get('loose')).toBeUndefined();
+  });
+
+  it('replaces an entry atomically, leaving no temp files', async () => {
+    const cache = new FileTokenCache(dir);
+    await cache.set('k', token);
+    const newer = { ...token, password: 'newer-password', expiresAt: new Date('2026-01-02T00:00:00Z') };
+    await cache.set('k', newer);
+    expect(await cache.get('k')).toEqual(newer);
+    expect(await readdir(dir)).toEqual(['ecr-k.json']);
+  });
+
+  it('swallows a write it cannot make (read-only cache costs a call, not a login)', async () => {
+    await writeFile(join(dir, 'file'), '');
+    await expect(new FileTokenCache(join(dir, 'file', 'sub')).set('k', token)).resolves.toBeUndefined();
+  });
+});
+
+describe('tokenCacheDir', () => {
+  it('uses $XDG_CACHE_HOME when it is absolute, else ~/.cache', () => {
+    expect(tokenCacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' })).toBe('/x/cache/registry-login');
+    expect(tokenCacheDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
+    expect(tokenCacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
+    expect(openTokenCache({ HOME: '/home/u' })).toBeInstanceOf(FileTokenCache);
+  });
+});
+
+describe('NullTokenCache', () => {
+  it('keeps nothing', async () => {
+    const cache = new NullTokenCache();
+    await cache.set();
+    expect(await cache.get()).toBeUndefined();
+  });
+});

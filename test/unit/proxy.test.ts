@@ -1,0 +1,34 @@
+// Which AWS calls go through HTTPS_PROXY / HTTP_PROXY, and which NO_PROXY sends direct.
+import { describe, expect, it } from 'vitest';
+import { proxyForUrl } from '../../src/proxy.js';
+
+const API = 'https://api.ecr.us-west-2.amazonaws.com/';
+
+describe('proxyForUrl', () => {
+  it.each([
+    ['no proxy variables', API, {}, undefined],
+    ['HTTPS_PROXY for an https endpoint', API, { HTTPS_PROXY: 'http://proxy:3128' }, 'http://proxy:3128'],
+    ['https_proxy wins over HTTPS_PROXY', API, { https_proxy: 'http://lower:1', HTTPS_PROXY: 'http://upper:2' }, 'http://lower:1'],
+    ['an empty https_proxy counts as unset', API, { https_proxy: '', HTTPS_PROXY: 'http://upper:2' }, 'http://upper:2'],
+    ['HTTP_PROXY is not used for https', API, { HTTP_PROXY: 'http://proxy:3128' }, undefined],
+    ['HTTP_PROXY for an http endpoint', 'http://127.0.0.1:4566/', { HTTP_PROXY: 'http://proxy:3128', HTTPS_PROXY: 'http://other:1' }, 'http://proxy:3128'],
+    ['ALL_PROXY as the fallback', API, { ALL_PROXY: 'http://all:8080' }, 'http://all:8080'],
+    ['a proxy without scheme is http', API, { HTTPS_PROXY: 'proxy:3128' }, 'http://proxy:3128'],
+    ['NO_PROXY=* sends everything direct', API, { HTTPS_PROXY: 'http://p:1', NO_PROXY: '*' }, undefined],
+    ['NO_PROXY domain matches subdomains', API, { HTTPS_PROXY: 'http://p:1', NO_PROXY: 'amazonaws.com' }, undefined],
+    ['NO_PROXY .domain matches subdomains', API, { HTTPS_PROXY: 'http://p:1', NO_PROXY: '.amazonaws.com' }, undefined],
+    ['NO_PROXY *.domain matches subdomains', API, { HTTPS_PROXY: 'http://p:1', NO_PROXY: '*.amazonaws.com' }, undefined],
+    ['NO_PROXY is case-insensitive', API, { HTTPS_PROXY: 'http://p:1', no_proxy: 'API.ECR.US-WEST-2.AMAZONAWS.COM' }, undefined],
+    ['NO_PROXY list with spaces', API, { HTTPS_PROXY: 'http://p:1', NO_PROXY: 'localhost, amazonaws.com' }, undefined],
+    ['NO_PROXY suffix must be a whole label', API, { HTTPS_PROXY: 'http://p:1', NO_PROXY: 'naws.com' }, 'http://p:1'],
+    ['NO_PROXY with the right port', API, { HTTPS_PROXY: 'http://p:1', NO_PROXY: 'amazonaws.com:443' }, undefined],
+    ['NO_PROXY with another port', API, { HTTPS_PROXY: 'http://p:1', NO_PROXY: 'amazonaws.com:8443' }, 'http://p:1'],
+    ['NO_PROXY IP', 'http://127.0.0.1:4566/', { HTTP_PROXY: 'http://p:1', NO_PROXY: '127.0.0.1' }, undefined],
+    ['NO_PROXY CIDR', 'http://127.0.0.1:4566/', { HTTP_PROXY: 'http://p:1', NO_PROXY: '127.0.0.0/8' }, undefined],
+    ['NO_PROXY CIDR not containing the host', 'http://10.1.2.3:4566/', { HTTP_PROXY: 'http://p:1', NO_PROXY: '127.0.0.0/8' }, 'http://p:1'],
+    ['loopback is proxied unless NO_PROXY says so (as curl does)', 'http://127.0.0.1:4566/', { HTTP_PROXY: 'http://p:1' }, 'http://p:1'],
+    ['IPv6 literal in NO_PROXY', 'http://[::1]:4566/', { HTTP_PROXY: 'http://p:1', NO_PROXY: '[::1]' }, undefined],
+  ])('%s', (_name, url, env, expected) => {
+    expect(proxyForUrl(new URL(url), env as NodeJS.ProcessEnv)).toBe(expected);
+  });
+});
