@@ -126,6 +126,15 @@ export const LOCK_STALE_MS = 4000;
 // How long to wait for a lock another registry-login holds.
 const LOCK_WAIT_MS = 40_000;
 
+/** Whether a config's lock directory exists and its holder stopped refreshing it (it died). */
+export function isLockStale(target: string): boolean {
+  try {
+    return statSync(`${target}.lock`).mtimeMs < Date.now() - LOCK_STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
 export async function withFileLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
   try {

@@ -1,6 +1,6 @@
 // One locked read-plan-write cycle over the docker config and its ledger.
 import { isDeepStrictEqual } from 'node:util';
-import { ConcurrentChangeError, ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
+import { ConcurrentChangeError, ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, isLockStale, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
 import { ledgerPath, parseLedger, type Ledger } from './ledger.js';
 import { planConfigChange, type Plan, type PlanInput } from './plan.js';
 
@@ -48,6 +48,8 @@ export async function updateDockerConfig(
   const snapshot = await readConfigSnapshot(env);
   const dryRun = planConfigChange({ ...makeInput(snapshot), config: snapshot.config, ledger: snapshot.ledger });
   if (dryRun.edits.length === 0 && isDeepStrictEqual(dryRun.ledgerAfter, snapshot.ledger) && isDeepStrictEqual(dryRun.ledgerBefore, snapshot.ledger)) {
+    // A process killed after its last write left its lock behind; taking it over now spares the next writer the wait.
+    if (isLockStale(snapshot.target)) await withFileLock(snapshot.target, async () => undefined);
     return { configPath: snapshot.configPath, plan: dryRun };
   }
   const { configPath, target } = snapshot;
