@@ -1,5 +1,5 @@
 // `npm run test:reliability`: runs test/reliability at the full size (RL_RELIABILITY=full) and writes RELIABILITY.md
-// from the figures the tests leave in build/reliability/. `--report-only` rewrites the report from existing figures.
+// from the figures the tests leave in build/reliability/. Files run one after another, so timings are not skewed by each other. `--report-only` rewrites the report from existing figures.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +15,7 @@ let seconds;
 if (!reportOnly) {
   rmSync(figuresDir, { recursive: true, force: true });
   const started = Date.now();
-  const run = spawnSync(path.join(repo, 'node_modules', '.bin', 'vitest'), ['run', 'test/reliability'], { cwd: repo, stdio: 'inherit', env: { ...process.env, RL_RELIABILITY: 'full' } });
+  const run = spawnSync(path.join(repo, 'node_modules', '.bin', 'vitest'), ['run', 'test/reliability', '--no-file-parallelism'], { cwd: repo, stdio: 'inherit', env: { ...process.env, RL_RELIABILITY: 'full' } });
   exitCode = run.status ?? 1;
   seconds = Math.round((Date.now() - started) / 1000);
 }

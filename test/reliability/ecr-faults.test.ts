@@ -57,7 +57,8 @@ describe('ECR faults', () => {
     let trials = 0;
     const rounds = size(5, 1);
     for (let round = 0; round < rounds; round++) {
-      for (const fault of FAULTS) {
+      // The timeout case costs the SDK's whole 30 s budget (twice, with the --hook run): once is enough.
+      for (const fault of FAULTS.filter((f) => round === 0 || !f.name.includes('timeout'))) {
         trials++;
         const h = await makeAgentHome(await tmp.make('rl-ecr-'), {
           ...triple('AWSKEYS', ECR, KEY.accessKeyId, KEY.secretAccessKey),
