@@ -11,7 +11,8 @@ Logs docker in to the registries named by <PREFIX>_CONTAINER_REGISTRY_SERVER/_US
 secrets (the GitHub Codespaces convention), in $DOCKER_CONFIG/config.json or ~/.docker/config.json.
 
 Commands:
-  refresh [--force] [--json] [--hook]  log in to every registry found; remove logins whose secrets are gone
+  refresh [--force] [--json] [--hook [--strict]]
+                                       log in to every registry found; remove logins whose secrets are gone
                                        (an environment with no registry variable at all keeps them; see --hook)
   status [--json]                      list managed registries and whether docker uses each login
   check [KEY...] [--json]              log in to each registry as docker would and say why a login fails
@@ -22,6 +23,7 @@ Options:
   --json      machine-readable output
   --hook      for dev container lifecycle hooks: report failures as warnings and exit 0, and take an
               environment without registry variables as "all secrets removed"
+  --strict    with --hook: exit 1 (or 2) when a login fails (or the config is unusable), as without it
   --help      this help
   --version   the version
 
@@ -33,23 +35,28 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  isTty: boolean;
+  /** Which streams are terminals: colour goes only there, and never with NO_COLOR. */
+  tty: { stdout: boolean; stderr: boolean };
 }
 
 /** Runs the registry-login CLI and returns its exit code. */
 export async function runCli(argv: string[], io: Io): Promise<number> {
   const redactor = new Redactor();
   redactor.addFromEnv(io.env);
+  const colour = { stdout: io.tty.stdout && !io.env.NO_COLOR, stderr: io.tty.stderr && !io.env.NO_COLOR };
   const say = (write: (text: string) => void, lines: string[]) => {
-    if (lines.length > 0) write(redactor.redact(`${lines.join('\n')}\n`));
+    if (lines.length === 0) return;
+    const text = redactor.redact(`${lines.join('\n')}\n`);
+    write(colour[write === io.stdout ? 'stdout' : 'stderr'] ? text : stripColour(text));
   };
-  const paint = makePaint(io.isTty && !io.env.NO_COLOR);
+  // Formatters paint; say() takes the paint off again for a stream that is not a colour terminal.
+  const paint = makePaint(colour.stdout || colour.stderr);
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, force: { type: 'boolean' }, hook: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: { json: { type: 'boolean' }, force: { type: 'boolean' }, hook: { type: 'boolean' }, strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
     });
   } catch (error) {
     say(io.stderr, [`registry-login: ${(error as Error).message}`, 'Run `registry-login --help` for the commands and options.']);
@@ -65,7 +72,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     say(command === undefined && !values.help ? io.stderr : io.stdout, [USAGE.trimEnd()]);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook'], status: ['json'], check: ['json'], logout: ['json'] };
+  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook', 'strict'], status: ['json'], check: ['json'], logout: ['json'] };
   const flags = allowed[command];
   if (!flags) {
     say(io.stderr, [`registry-login: unknown command "${command}"; the commands are refresh, status, check and logout (see \`registry-login --help\`).`]);
@@ -90,9 +97,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         redactor.add(...result.secrets);
         const { secrets: _secrets, warnings: _warnings, ...json } = result;
         emit(json, formatRefresh(result, paint));
-        if (values.json) say(io.stderr, formatRefresh(result, paint).err);
         const failed = result.logins.some((l) => l.status === 'error') || result.problems.length > 0;
-        return failed && !values.hook ? 1 : 0;
+        return failed && (!values.hook || values.strict) ? 1 : 0;
       }
       case 'status': {
         const { status } = await import('./commands/status.js');
@@ -117,12 +123,16 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       say(io.stderr, [`registry-login ${command}: ${error.message}`]);
-      return values.hook ? 0 : 2;
+      return values.hook && !values.strict ? 0 : 2;
     }
     say(io.stderr, [`registry-login ${command}: unexpected failure: ${(error as Error)?.message ?? String(error)}. Please report this with the output of \`registry-login status\`.`]);
-    return values.hook ? 0 : 2;
+    return values.hook && !values.strict ? 0 : 2;
   }
   return 2;
+}
+
+function stripColour(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, '');
 }
 
 /** Runs the docker credential helper; only `get` may put a secret on stdout, where docker reads it. */

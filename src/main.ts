@@ -1,5 +1,6 @@
 // Process entry point for both launchers: the CLI, or the docker credential helper when the helper launcher says so.
 import { fstatSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { runCli, runCredentialHelper } from './cli.js';
 
 // Writing to the descriptors directly skips creating process.stdout/stderr streams (node:stream, ~3 ms of start-up).
@@ -24,10 +25,11 @@ function writer(fd: number): (text: string) => void {
   };
 }
 
-// node:tty pulls in node:net; a character device is a terminal for colour's purposes (/dev/null shows nothing anyway).
+// node:tty pulls in node:net (~3 ms): it is asked only about a character device (a terminal, or /dev/null).
 function isTerminal(fd: number): boolean {
   try {
-    return fstatSync(fd).isCharacterDevice();
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+    return (createRequire('/registry-login.js')('node:tty') as typeof import('node:tty')).isatty(fd);
   } catch {
     return false;
   }
@@ -51,7 +53,7 @@ function refuseNodeDebug(): number {
 
 async function main(): Promise<number> {
   if (LEAKING_DEBUG.test(process.env.NODE_DEBUG ?? '')) return refuseNodeDebug();
-  const io = { env: process.env, stdout: writer(1), stderr: writer(2), isTty: isTerminal(1) };
+  const io = { env: process.env, stdout: writer(1), stderr: writer(2), tty: { stdout: isTerminal(1), stderr: isTerminal(2) } };
   if (process.env.REGISTRY_LOGIN_MODE === 'credential-helper') {
     delete process.env.REGISTRY_LOGIN_MODE;
     return runCredentialHelper(process.argv.slice(2), io, readStdin);

@@ -31,6 +31,11 @@ export function normalizeRegistryKey(server: string): KeyResult {
   return { ok: true, key: host };
 }
 
+/** Whether a login of this kind gives AWS keys that must be swapped for a token. */
+export function needsSwap(kind: Kind): boolean {
+  return kind === 'ecr-keys' || kind === 'ecr-public-keys';
+}
+
 /** Decides how a login gets its credentials (SPEC §5) from its key and USER value. */
 export function classifyLogin(key: string, user: string): { kind: Kind; ecr?: EcrLocation } {
   const ecr = parseEcrHost(key);

@@ -1,4 +1,5 @@
 // Login → credentials: static and ecr-token logins as given, AWS keys through the ECR module (loaded only when needed).
+import { needsSwap } from './registry.js';
 import type { Login, Resolved } from './types.js';
 
 export interface ResolveOptions {
@@ -10,7 +11,7 @@ export interface ResolveOptions {
 
 /** Resolves every login; one login's failure never blocks the others. */
 export async function resolveLogins(logins: Login[], options: ResolveOptions): Promise<Resolved[]> {
-  const swaps = logins.filter((login) => login.kind === 'ecr-keys' || login.kind === 'ecr-public-keys');
+  const swaps = logins.filter((login) => needsSwap(login.kind));
   const swapped = new Map<Login, Resolved>();
   if (swaps.length > 0) {
     const { resolveEcrLogins } = await import('./ecr/resolve-ecr.js');

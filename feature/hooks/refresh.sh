@@ -9,7 +9,7 @@ if grep -qx 'FAIL_ON_ERROR=true' /usr/local/share/registry-login/feature.env 2>/
 fi
 
 if [ "$fail_on_error" = true ]; then
-    exec /usr/local/bin/registry-login refresh
+    exec /usr/local/bin/registry-login refresh --hook --strict
 fi
 
 /usr/local/bin/registry-login refresh --hook || {

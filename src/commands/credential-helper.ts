@@ -1,10 +1,14 @@
 // docker-credential-registry-login: the docker credential helper protocol (get, store, erase, list, version).
-import { keyLogins, normalizeRegistryKey } from '../registry.js';
+import { keyLogins, needsSwap, normalizeRegistryKey } from '../registry.js';
 import { discoverTriples, variableStem } from '../discover.js';
 import { resolveLogins } from '../resolve.js';
+import { isFresh } from '../ecr/half-life.js';
+import { ConfigError } from '../docker-config/file.js';
+import { HELPER_NAME, decodeAuthsEntry, memberObject } from '../docker-config/docker-view.js';
+import { wantedEntry } from '../docker-config/plan.js';
 import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
 import type { LedgerEntry } from '../docker-config/ledger.js';
-import { changeStoredLogin, readStoredLogins } from '../docker-config/login-store.js';
+import { changeStoredLogin, readStoredLogins, type StoredLogin } from '../docker-config/login-store.js';
 import { VERSION } from '../version.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
@@ -47,30 +51,32 @@ function keyOf(server: string): string | undefined {
 async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
   const key = keyOf(server);
   if (!key) return notFound();
-  const stored = (await readStoredLogins(env))[key];
+  // A damaged store of docker-login logins must not take the managed ones down with it.
+  const storedLogins = await readStoredLogins(env).catch(() => ({}) as Record<string, StoredLogin>);
+  const stored = Object.hasOwn(storedLogins, key) ? storedLogins[key] : undefined;
   if (stored) return found(server, stored.Username, stored.Secret);
-  const { config, ledger } = await readConfigSnapshot(env);
+  let snapshot;
+  try {
+    snapshot = await readConfigSnapshot(env);
+  } catch (error) {
+    // Docker reads "not found" as "no credentials"; anything else on stdout aborts the pull.
+    if (error instanceof ConfigError) return { ...notFound(), stderr: `docker-credential-registry-login: ${error.message}\n` };
+    throw error;
+  }
+  const { config, ledger } = snapshot;
+  const managed = Object.hasOwn(ledger.entries, key) ? ledger.entries[key] : undefined;
+  // Managed: in the ledger, or sent here by a credHelpers line registry-login wrote (a login the user kept).
+  if (!managed && memberObject(config, 'credHelpers')[key] !== HELPER_NAME) return notFound();
+  const now = new Date();
   let note: string | undefined;
-  const managed = ledger.entries[key];
-  if (managed && needsRenewal(managed, new Date())) {
+  if (managed && needsSwap(managed.kind) && managed.issuedAt && managed.expiresAt && !isFresh({ issuedAt: new Date(managed.issuedAt), expiresAt: new Date(managed.expiresAt) }, now)) {
     const renewed = await renewEcrToken(key, managed, env);
     if (renewed.ok) return found(server, renewed.username, renewed.secret);
     note = renewed.note;
   }
-  const entry = (config.auths as Record<string, { auth?: unknown }> | undefined)?.[key];
-  if (typeof entry?.auth !== 'string') return { ...notFound(), ...(note ? { stderr: note } : {}) };
-  const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) return notFound();
-  return found(server, decoded.slice(0, colon), decoded.slice(colon + 1), note);
-}
-
-// An ECR token swapped from AWS keys is renewed once half of its life is gone (SPEC §6, §8).
-function needsRenewal(entry: LedgerEntry, now: Date): boolean {
-  if ((entry.kind !== 'ecr-keys' && entry.kind !== 'ecr-public-keys') || !entry.issuedAt || !entry.expiresAt) return false;
-  const issued = Date.parse(entry.issuedAt);
-  const expires = Date.parse(entry.expiresAt);
-  return !(expires - now.getTime() > (expires - issued) / 2);
+  const credentials = decodeAuthsEntry(memberObject(config, 'auths')[key]);
+  if (!credentials) return { ...notFound(), ...(note ? { stderr: note } : {}) };
+  return found(server, credentials.username, credentials.secret, note);
 }
 
 type Renewal = { ok: true; username: string; secret: string } | { ok: false; note: string };
@@ -79,7 +85,7 @@ type Renewal = { ok: true; username: string; secret: string } | { ok: false; not
 async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.ProcessEnv): Promise<Renewal> {
   const now = new Date();
   const when = `${Date.parse(entry.expiresAt!) <= now.getTime() ? 'expired' : 'expires'} at ${entry.expiresAt}`;
-  const login = keyLogins(discoverTriples(env).triples).logins.find((l) => l.key === key && (l.kind === 'ecr-keys' || l.kind === 'ecr-public-keys'));
+  const login = keyLogins(discoverTriples(env).triples).logins.find((l) => l.key === key && needsSwap(l.kind));
   if (!login) {
     return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when}; the ${variableStem(entry.prefix)}* AWS keys are not in this environment, so it was not renewed. Run \`registry-login refresh\` where they are set.\n` };
   }
@@ -87,7 +93,7 @@ async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.Proces
   if (!result?.ok) return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${result?.ok === false ? result.error : 'no result'}\n` };
   const { credentials } = result;
   const { plan } = await updateDockerConfig(env, ({ ledger }) => ({
-    write: [{ key, prefix: login.prefix, kind: login.kind, username: credentials.username, secret: credentials.secret, ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt } : {}), ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt } : {}) }],
+    write: [wantedEntry(login, credentials)],
     keep: Object.keys(ledger.entries).filter((k) => k !== key),
     remove: [],
   }));
@@ -123,11 +129,11 @@ async function store(input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswe
 async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
   const out: Record<string, string> = {};
   const { config, ledger } = await readConfigSnapshot(env);
-  const auths = (config.auths ?? {}) as Record<string, { auth?: unknown }>;
+  const auths = memberObject(config, 'auths');
   for (const key of Object.keys(ledger.entries)) {
-    const auth = auths[key]?.auth;
-    if (typeof auth === 'string') out[key] = Buffer.from(auth, 'base64').toString('utf8').split(':')[0] ?? '';
+    const credentials = decodeAuthsEntry(auths[key]);
+    if (credentials) out[key] = credentials.username;
   }
-  for (const [key, login] of Object.entries(await readStoredLogins(env))) out[key] = login.Username;
+  for (const [key, login] of Object.entries(await readStoredLogins(env).catch(() => ({}) as Record<string, StoredLogin>))) out[key] = login.Username;
   return { stdout: `${JSON.stringify(out)}\n`, exitCode: 0, secrets: [] };
 }

@@ -3,7 +3,7 @@ import { discoverTriples } from '../discover.js';
 import { keyLogins } from '../registry.js';
 import { resolveLogins } from '../resolve.js';
 import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
-import type { PlanWarning, WantedEntry } from '../docker-config/plan.js';
+import { wantedEntry, type PlanWarning, type WantedEntry } from '../docker-config/plan.js';
 import type { Kind, Problem, Resolved } from '../types.js';
 
 /** One login's line in the refresh report (SPEC §8 JSON shape). */
@@ -30,15 +30,14 @@ export interface RefreshResult {
 export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean; hook?: boolean; now?: Date }): Promise<RefreshResult> {
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
-  // Refuse an unreadable config before spending any AWS call (one that is only unsafe to edit is refused when a write is due).
-  await readConfigSnapshot(env);
+  // Refuse an unusable config before spending any AWS call.
+  const snapshot = await readConfigSnapshot(env, { editable: true });
   const resolved = await resolveLogins(keyed.logins, { env, force: options.force, now: options.now ?? new Date() });
   const write: WantedEntry[] = [];
   const keep: string[] = [];
   for (const result of resolved) {
     if (result.ok) {
-      const { credentials, login } = result;
-      write.push({ key: login.key, prefix: login.prefix, kind: login.kind, username: credentials.username, secret: credentials.secret, ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt } : {}), ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt } : {}) });
+      write.push(wantedEntry(result.login, result.credentials));
     } else {
       keep.push(result.login.key);
     }
@@ -51,7 +50,7 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
   const { configPath, plan } = await updateDockerConfig(env, ({ ledger }) => {
     kept = blind ? Object.keys(ledger.entries) : [];
     return { write, keep: [...keep, ...kept], remove: 'stale' };
-  });
+  }, snapshot);
   const keptWarning: PlanWarning[] = kept.length
     ? [
         {

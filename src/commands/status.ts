@@ -1,10 +1,10 @@
 // status: what registry-login manages in the docker config, and whether docker really uses it.
-import { HELPER_NAME, hashEntry, type LedgerEntry } from '../docker-config/ledger.js';
+import { hashEntry, type LedgerEntry } from '../docker-config/ledger.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
 import { readStoredLogins } from '../docker-config/login-store.js';
-import { credentialHelperOnPath, dockerChoice, type DockerChoice } from '../docker-config/docker-view.js';
+import { HELPER_NAME, credentialHelperOnPath, dockerChoice, type DockerChoice } from '../docker-config/docker-view.js';
 import { discoverTriples } from '../discover.js';
-import { keyLogins } from '../registry.js';
+import { keyLogins, needsSwap } from '../registry.js';
 import type { Kind } from '../types.js';
 
 export interface StatusLogin {
@@ -28,7 +28,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
   const stored = await readStoredLogins(env).catch(() => ({}));
   const helperOnPath = (name: string) => credentialHelperOnPath(name, env);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
-  const renewable = new Set(keyLogins(discoverTriples(env).triples).logins.filter((l) => l.kind === 'ecr-keys' || l.kind === 'ecr-public-keys').map((l) => l.key));
+  const renewable = new Set(keyLogins(discoverTriples(env).triples).logins.filter((l) => needsSwap(l.kind)).map((l) => l.key));
   const logins = Object.entries(ledger.entries)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([key, entry]): StatusLogin => {

@@ -2,7 +2,9 @@
 // credHelpers[key], else credsStore, else auths[key]; a helper whose binary is missing falls back to auths.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { HELPER_NAME } from './ledger.js';
+
+/** The helper name registry-login writes into credHelpers (docker runs docker-credential-registry-login). */
+export const HELPER_NAME = 'registry-login';
 
 /** Where docker gets a key's credentials from. */
 export type DockerSource =
@@ -40,8 +42,8 @@ export interface DockerViewInput {
 
 /** Works out, as the docker CLI does, which credentials docker would send for key. Pure. */
 export function dockerChoice(key: string, input: DockerViewInput): DockerChoice {
-  const helpers = objectAt(input.config, 'credHelpers');
-  const auths = objectAt(input.config, 'auths');
+  const helpers = memberObject(input.config, 'credHelpers');
+  const auths = memberObject(input.config, 'auths');
   const fromHelpers = typeof helpers[key] === 'string' && helpers[key] !== '' ? (helpers[key] as string) : undefined;
   const credsStore = typeof input.config.credsStore === 'string' && input.config.credsStore !== '' ? input.config.credsStore : undefined;
   const helper = fromHelpers ?? credsStore;
@@ -56,7 +58,7 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
   // Observed with docker CLI 28: a helper that cannot be run makes docker use the auths entry instead.
   if (!input.helperOnPath(helper)) return fromAuths({ helper, helperSetBy: setBy, helperMissing: true });
   if (helper !== HELPER_NAME) return { source: 'other-helper', helper, helperSetBy: setBy };
-  const stored = input.stored[key];
+  const stored = Object.hasOwn(input.stored, key) ? input.stored[key] : undefined;
   if (stored) return { source: 'docker-login', helper, helperSetBy: setBy, credentials: { username: stored.Username, secret: stored.Secret } };
   // registry-login's helper answers from auths, as docker would without it.
   return fromAuths({ helper, helperSetBy: setBy });
@@ -88,7 +90,10 @@ export function credentialHelperOnPath(name: string, env: NodeJS.ProcessEnv): bo
   return false;
 }
 
-function objectAt(config: Record<string, unknown>, key: string): Record<string, unknown> {
-  const value = config[key];
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+/** A copy of config[key] when it is an object (auths, credHelpers), with no prototype: registry keys may be "__proto__". */
+export function memberObject(config: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = Object.hasOwn(config, key) ? config[key] : undefined;
+  const copy = Object.create(null) as Record<string, unknown>;
+  if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) copy[k] = v;
+  return copy;
 }

@@ -55,6 +55,7 @@ export async function loadFile(target: string): Promise<LoadedFile> {
     const info = statSync(target);
     if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
     const bytes = readFileSync(target);
+    // isUtf8 + toString keeps a byte-order mark as U+FEFF (TextDecoder would drop it), so a BOM is refused below.
     if (!isUtf8(bytes)) {
       throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
     }
@@ -68,7 +69,7 @@ export async function loadFile(target: string): Promise<LoadedFile> {
 }
 
 /** Parses a docker config, refusing anything docker or registry-login could misread (SPEC §7). */
-export function parseDockerConfig(text: string | undefined, path: string): Record<string, unknown> {
+export async function parseDockerConfig(text: string | undefined, path: string): Promise<Record<string, unknown>> {
   if (text === undefined || text.trim() === '') return {};
   const bad = (what: string): ConfigError => new ConfigError(`${path} ${what}; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
   if (text.charCodeAt(0) === 0xfeff) throw bad('starts with a byte-order mark, which docker cannot read either');
@@ -76,6 +77,8 @@ export function parseDockerConfig(text: string | undefined, path: string): Recor
   try {
     value = JSON.parse(text);
   } catch (error) {
+    // Loaded only on this error path: the JSON parser that can say where the text is broken.
+    const { describeJsonError } = await import('./json-edit.js');
     throw bad(`is not valid JSON (${describeJsonError(text, error)})`);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad(`holds ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not a JSON object`);
@@ -85,22 +88,6 @@ export function parseDockerConfig(text: string | undefined, path: string): Recor
     if (member !== undefined && (member === null || typeof member !== 'object' || Array.isArray(member))) throw bad(`has a "${key}" that is not an object`);
   }
   return config;
-}
-
-/**
- * Where and why JSON text is broken, without quoting it: V8's own message quotes the text around the error, and a
- * docker config holds credentials (of registries registry-login does not know, so the redactor cannot mask them).
- */
-export function describeJsonError(text: string, error: unknown): string {
-  const message = (error as Error)?.message ?? '';
-  if (/Unexpected end of JSON input|Unterminated string/.test(message)) return 'it ends before the JSON is complete, as if cut off';
-  const position = /at position (\d+)/.exec(message);
-  if (!position) return 'unexpected character';
-  const offset = Number(position[1]);
-  if (offset >= text.trimEnd().length) return 'it ends before the JSON is complete, as if cut off';
-  const what = message.replace(/ in JSON at position \d+.*$/s, '');
-  const before = text.slice(0, offset);
-  return `${what} at line ${before.split('\n').length}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 /** Refuses a config whose top level, auths or credHelpers repeat a key: a targeted edit could change the copy docker does not read. */
@@ -126,13 +113,9 @@ export const LOCK_STALE_MS = 4000;
 // How long to wait for a lock another registry-login holds.
 const LOCK_WAIT_MS = 40_000;
 
-/** Whether a config's lock directory exists and its holder stopped refreshing it (it died). */
-export function isLockStale(target: string): boolean {
-  try {
-    return statSync(`${target}.lock`).mtimeMs < Date.now() - LOCK_STALE_MS;
-  } catch {
-    return false;
-  }
+/** The lock directory of a file: beside it, so it lives and dies with the file's directory. */
+export function lockPath(target: string): string {
+  return `${target}.lock`;
 }
 
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
@@ -153,7 +136,7 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
       try {
         release = await lockfile.lock(target, {
           realpath: false,
-          lockfilePath: `${target}.lock`,
+          lockfilePath: lockPath(target),
           stale: LOCK_STALE_MS,
           update: 1000,
           retries: 0,
@@ -244,8 +227,8 @@ function closeQuietly(fd: number): void {
   }
 }
 
-// Callers hold the file's lock, so a temp file of another live process cannot be in flight; one whose
-// writer is dead (killed between open and rename) is garbage.
+// A temp file whose writer is dead (killed between open and rename) is garbage. One of a live writer is left: the
+// config and ledger are written under their lock anyway, and the token cache, written without one, only by this user.
 function removeOrphanedTempFiles(dir: string, base: string): void {
   const pattern = new RegExp(`^\\.${escapeRegExp(base)}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
   for (const name of readdirSync(dir)) {

@@ -1,6 +1,6 @@
 // Targeted edits of JSON text: set or delete one member of the root object or of an object inside it,
 // touching no other byte (jsonc-parser's own modify reformats neighbouring members).
-import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+import { parse as parseJsonc, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 
 /** How new members are laid out: the file's indentation unit and line ending. */
 interface Style {
@@ -158,3 +158,20 @@ export function findDuplicateKey(text: string): string | undefined {
   const member = (name: string): JsonNode | undefined => root?.children?.find((p) => p.children?.[0]?.value === name)?.children?.[1];
   return check(root, '') ?? check(member('auths'), ' in "auths"') ?? check(member('credHelpers'), ' in "credHelpers"');
 }
+
+/**
+ * Where and why JSON text is broken, without quoting it: V8's own message quotes the text around the error, and a
+ * docker config holds credentials (of registries registry-login does not know, so the redactor cannot mask them).
+ */
+export function describeJsonError(text: string, error: unknown): string {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const position = /at position (\d+)/.exec((error as Error)?.message ?? '');
+  const offset = position ? Number(position[1]) : (errors[0]?.offset ?? 0);
+  const what = errors[0] && (!position || errors[0].offset === offset) ? printParseErrorCode(errors[0].error) : 'syntax error';
+  if (offset >= text.trimEnd().length) return 'it ends before the JSON is complete, as if cut off';
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `${what} at line ${line}, column ${offset - before.lastIndexOf('\n')}`;
+}
+

@@ -1,10 +1,8 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
-import { createRequire } from 'node:module';
+import { sha256Hex } from '../sha256.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
-
-export const HELPER_NAME = 'registry-login';
 
 /** One managed registry key. */
 export interface LedgerEntry {
@@ -29,18 +27,12 @@ export interface Ledger {
 
 /** A ledger for a config file nothing has been written to yet. */
 export function emptyLedger(configPath: string): Ledger {
-  return { version: 1, configPath, entries: {}, created: [] };
+  return { version: 1, configPath, entries: Object.create(null) as Record<string, LedgerEntry>, created: [] };
 }
 
 /** Hashes a config entry, so the ledger can recognise it without holding the credential. */
 export function hashEntry(value: unknown): string {
-  return nodeCrypto().createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('hex');
-}
-
-// node:crypto costs ~3.5 ms to load; a refresh that changes nothing never needs it, so it is loaded on first use.
-let cryptoModule: typeof import('node:crypto') | undefined;
-function nodeCrypto(): typeof import('node:crypto') {
-  return (cryptoModule ??= createRequire('/registry-login.js')('node:crypto') as typeof import('node:crypto'));
+  return sha256Hex(JSON.stringify(value) ?? 'undefined');
 }
 
 /** The per-user state directory ($XDG_STATE_HOME/registry-login, else ~/.local/state/registry-login). */
@@ -72,10 +64,32 @@ export function parseLedger(text: string | undefined, configPath: string): Ledge
   try {
     const value = JSON.parse(text) as Partial<Ledger>;
     if (value && value.version === 1 && typeof value.entries === 'object' && value.entries !== null) {
-      return { version: 1, configPath, entries: value.entries, created: Array.isArray(value.created) ? value.created : [] };
+      // Keys are registry keys, which may be "constructor" or "__proto__": no prototype to collide with.
+      const entries = Object.create(null) as Record<string, LedgerEntry>;
+      for (const [key, entry] of Object.entries(value.entries)) if (isLedgerEntry(entry)) entries[key] = entry;
+      const created = Array.isArray(value.created) ? value.created.filter((c) => c === 'auths' || c === 'credHelpers') : [];
+      return { version: 1, configPath, entries, created };
     }
   } catch {
     // fall through: a damaged ledger only costs the memory of displaced entries
   }
   return emptyLedger(configPath);
+}
+
+const KINDS = new Set<string>(['static', 'ecr-token', 'ecr-keys', 'ecr-public-keys']);
+
+// An entry edited by hand or written by another version is dropped rather than trusted half-way.
+function isLedgerEntry(value: unknown): value is LedgerEntry {
+  if (!value || typeof value !== 'object') return false;
+  const entry = value as Partial<LedgerEntry>;
+  return (
+    typeof entry.prefix === 'string' &&
+    typeof entry.kind === 'string' &&
+    KINDS.has(entry.kind) &&
+    Array.isArray(entry.authHashes) &&
+    entry.authHashes.every((h) => typeof h === 'string') &&
+    (entry.displaced === undefined || (typeof entry.displaced === 'object' && entry.displaced !== null)) &&
+    (entry.issuedAt === undefined || typeof entry.issuedAt === 'string') &&
+    (entry.expiresAt === undefined || typeof entry.expiresAt === 'string')
+  );
 }

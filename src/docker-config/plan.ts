@@ -1,7 +1,8 @@
 // Old config + wanted logins + ledger → the edits to make and the ledger to keep. Pure.
 import { isDeepStrictEqual } from 'node:util';
-import { HELPER_NAME, hashEntry, type Ledger, type LedgerEntry } from './ledger.js';
-import type { Kind } from '../types.js';
+import { hashEntry, type Ledger, type LedgerEntry } from './ledger.js';
+import { HELPER_NAME, memberObject } from './docker-view.js';
+import type { Credentials, Kind, Login } from '../types.js';
 
 /** A login to write: the credentials docker should use for a key. */
 export interface WantedEntry {
@@ -12,6 +13,19 @@ export interface WantedEntry {
   secret: string;
   issuedAt?: Date;
   expiresAt?: Date;
+}
+
+/** The entry to write for a login resolved to these credentials. */
+export function wantedEntry(login: Login, credentials: Credentials): WantedEntry {
+  return {
+    key: login.key,
+    prefix: login.prefix,
+    kind: login.kind,
+    username: credentials.username,
+    secret: credentials.secret,
+    ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt } : {}),
+    ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt } : {}),
+  };
 }
 
 /** One change to the config: set (or, with value undefined, delete) `config[path[0]][path[1]]`, or a top-level key. */
@@ -60,19 +74,19 @@ export function encodeAuth(username: string, secret: string): string {
 export function planConfigChange(input: PlanInput): Plan {
   const { config, ledger } = input;
   const view = {
-    auths: objectAt(config, 'auths'),
-    credHelpers: objectAt(config, 'credHelpers'),
+    auths: memberObject(config, 'auths'),
+    credHelpers: memberObject(config, 'credHelpers'),
   };
   const edits: ConfigEdit[] = [];
   const warnings: PlanWarning[] = [];
-  const entries: Record<string, LedgerEntry> = { ...ledger.entries };
+  const entries = Object.assign(Object.create(null) as Record<string, LedgerEntry>, ledger.entries);
   const created = new Set(ledger.created);
   const written: string[] = [];
   const removed: string[] = [];
 
   const set = (container: 'auths' | 'credHelpers', key: string, value: unknown): void => {
     if (isDeepStrictEqual(view[container][key], value)) return;
-    if (!(container in config) && !created.has(container)) created.add(container);
+    if (!Object.hasOwn(config, container) && !created.has(container)) created.add(container);
     if (value === undefined) delete view[container][key];
     else view[container][key] = value;
     edits.push({ path: [container, key], value });
@@ -129,17 +143,19 @@ export function planConfigChange(input: PlanInput): Plan {
   for (const key of toRemove) {
     const entry = entries[key]!;
     const current = view.auths[key];
-    if (current === undefined || isOurs(entry, current) || isDeepStrictEqual(current, entry.displaced?.auths)) {
-      set('auths', key, entry.displaced?.auths);
-    } else {
+    delete entries[key];
+    if (current !== undefined && !isOurs(entry, current) && !isDeepStrictEqual(current, entry.displaced?.auths)) {
+      // The user's own login (docker login keeps an empty auths entry and the secret with our helper): it stays
+      // whole, credHelpers line included, and is no longer managed.
       warnings.push({
         prefix: entry.prefix,
         key,
         message: `${entry.prefix}: the docker config entry for ${key} was changed outside registry-login, so it was kept although its secrets are gone; remove it with \`docker logout ${key}\` if it is no longer wanted.`,
       });
+      continue;
     }
+    set('auths', key, entry.displaced?.auths);
     if (view.credHelpers[key] === HELPER_NAME) set('credHelpers', key, entry.displaced?.credHelpers);
-    delete entries[key];
     removed.push(key);
   }
 
@@ -153,15 +169,10 @@ export function planConfigChange(input: PlanInput): Plan {
   }
 
   const ledgerAfter: Ledger = { version: 1, configPath: ledger.configPath, entries, created: [...created] };
-  const ledgerBefore: Ledger = { ...ledgerAfter, entries: { ...ledger.entries, ...entries }, created: [...new Set([...ledger.created, ...created])] };
+  const ledgerBefore: Ledger = { ...ledgerAfter, entries: Object.assign(Object.create(null) as Record<string, LedgerEntry>, ledger.entries, entries), created: [...new Set([...ledger.created, ...created])] };
   return { edits, ledgerBefore, ledgerAfter, written, removed, warnings };
 }
 
 function isOurs(entry: LedgerEntry, current: unknown): boolean {
   return entry.authHashes.includes(hashEntry(current));
-}
-
-function objectAt(config: Record<string, unknown>, key: string): Record<string, unknown> {
-  const value = config[key];
-  return value && typeof value === 'object' && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
 }

@@ -1,6 +1,7 @@
 // One locked read-plan-write cycle over the docker config and its ledger.
 import { isDeepStrictEqual } from 'node:util';
-import { ConcurrentChangeError, ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, isLockStale, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
+import { existsSync } from 'node:fs';
+import { ConcurrentChangeError, ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, lockPath, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
 import { ledgerPath, parseLedger, type Ledger } from './ledger.js';
 import { planConfigChange, type Plan, type PlanInput } from './plan.js';
 
@@ -14,12 +15,16 @@ export interface ConfigSnapshot {
   ledger: Ledger;
 }
 
-/** Reads the docker config and its ledger; throws ConfigError when the config cannot be read. */
-export async function readConfigSnapshot(env: NodeJS.ProcessEnv): Promise<ConfigSnapshot> {
+/**
+ * Reads the docker config and its ledger; throws ConfigError when the config cannot be read, or (editable) when
+ * commands that edit it must refuse it. Readers (status, check, the helper's get) read duplicate keys as docker does.
+ */
+export async function readConfigSnapshot(env: NodeJS.ProcessEnv, options: { editable?: boolean } = {}): Promise<ConfigSnapshot> {
   const configPath = dockerConfigPath(env);
   const target = await followSymlinks(configPath);
   const file = await loadFile(target);
-  const config = parseDockerConfig(file.text, target);
+  const config = await parseDockerConfig(file.text, target);
+  if (options.editable) await assertEditable(file.text, target);
   const ledger = await readLedger(env, target);
   return { configPath, target, config, ledger };
 }
@@ -43,21 +48,21 @@ const CONCURRENT_CHANGE_ATTEMPTS = 5;
 export async function updateDockerConfig(
   env: NodeJS.ProcessEnv,
   makeInput: (snapshot: ConfigSnapshot) => Omit<PlanInput, 'config' | 'ledger'>,
+  /** An editable snapshot the caller read a moment ago (saves reading the files again). */
+  given?: ConfigSnapshot,
 ): Promise<{ configPath: string; plan: Plan }> {
-  // Most refreshes change nothing: a consistent unlocked read (writes are renames) settles that without the lock.
-  const snapshot = await readConfigSnapshot(env);
+  // Most refreshes change nothing: a consistent unlocked read (writes are renames) settles that without the lock,
+  // unless a lock directory is there (another writer, or a dead one whose lock the locked path reclaims and clears).
+  const snapshot = given ?? (await readConfigSnapshot(env, { editable: true }));
   const dryRun = planConfigChange({ ...makeInput(snapshot), config: snapshot.config, ledger: snapshot.ledger });
-  if (dryRun.edits.length === 0 && isDeepStrictEqual(dryRun.ledgerAfter, snapshot.ledger) && isDeepStrictEqual(dryRun.ledgerBefore, snapshot.ledger)) {
-    // A process killed after its last write left its lock behind; taking it over now spares the next writer the wait.
-    if (isLockStale(snapshot.target)) await withFileLock(snapshot.target, async () => undefined);
-    return { configPath: snapshot.configPath, plan: dryRun };
-  }
+  const nothingToDo = dryRun.edits.length === 0 && isDeepStrictEqual(dryRun.ledgerAfter, snapshot.ledger) && isDeepStrictEqual(dryRun.ledgerBefore, snapshot.ledger);
+  if (nothingToDo && !existsSync(lockPath(snapshot.target))) return { configPath: snapshot.configPath, plan: dryRun };
   const { configPath, target } = snapshot;
   return withFileLock(target, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
         const file = await loadFile(target);
-        const config = parseDockerConfig(file.text, target);
+        const config = await parseDockerConfig(file.text, target);
         await assertEditable(file.text, target);
         const { ledger, text: ledgerText } = await readLedgerFile(env, target);
         const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });

@@ -2,7 +2,10 @@
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { sha256Hex } from '../sha256.js';
+import { isFresh } from './half-life.js';
+
+export { isFresh };
 import { writeFileAtomic } from '../docker-config/file.js';
 
 /** A token as cached: the registry password and its lifetime. */
@@ -32,19 +35,7 @@ export interface SwapIdentity {
 /** The cache key of a swap identity: a SHA-256 hash, so no secret is ever a file name. */
 export function tokenCacheKey(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
-  return nodeCrypto().createHash('sha256').update(`registry-login ecr token v1\0${parts.join('\0')}`).digest('hex');
-}
-
-// node:crypto costs ~3.5 ms to load; only the ECR path needs it, so it is loaded on first use (as the ledger does).
-let cryptoModule: typeof import('node:crypto') | undefined;
-function nodeCrypto(): typeof import('node:crypto') {
-  return (cryptoModule ??= createRequire('/registry-login.js')('node:crypto') as typeof import('node:crypto'));
-}
-
-/** True while more than half of the token's lifetime is left (SPEC §6). */
-export function isFresh(token: Pick<CachedToken, 'issuedAt' | 'expiresAt'>, now: Date): boolean {
-  const lifetime = token.expiresAt.getTime() - token.issuedAt.getTime();
-  return lifetime > 0 && token.expiresAt.getTime() - now.getTime() > lifetime / 2;
+  return sha256Hex(`registry-login ecr token v1\0${parts.join('\0')}`);
 }
 
 /** The per-user cache directory: $XDG_CACHE_HOME/registry-login, else ~/.cache/registry-login. */

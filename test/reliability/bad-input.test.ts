@@ -25,7 +25,7 @@ interface CliRun {
 async function cli(argv: string[], env: Record<string, string>): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false });
+  const code = await runCli(argv, { env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), tty: { stdout: false, stderr: false } });
   return { code, stdout, stderr };
 }
 
@@ -150,11 +150,15 @@ describe('bad input', () => {
         if (first.code !== 0 && first.code !== 1) return;
         const report = JSON.parse(first.stdout) as { logins: { prefix: string; key: string; status: string }[] };
         const config = JSON.parse(text) as { auths: Record<string, { auth: string }>; credHelpers: Record<string, string> };
-        for (const login of report.logins.filter((l) => l.status === 'ok')) {
+        // A generated password may equal text in a prefix or key (a stray PASSWORD of "docker.io"): the report then
+        // masks it there, rightly, and such a login cannot be looked up by the report's words.
+        for (const login of report.logins.filter((l) => l.status === 'ok' && !l.key.includes('***') && !l.prefix.includes('***'))) {
           loginsWritten++;
           const decoded = Buffer.from(config.auths[login.key]?.auth ?? '', 'base64').toString('utf8');
           const pw = Object.entries(vars).find(([k, v]) => k.toUpperCase() === `${login.prefix}_CONTAINER_REGISTRY_PASSWORD` && v.trim() !== '')?.[1];
-          failures.check(pw !== undefined && decoded.endsWith(`:${pw}`), () => `${label}: ${login.prefix} written without its whole password`);
+          // What reaches the agent: the environment is UTF-8, so a lone surrogate arrives as U+FFFD.
+          const sent = pw === undefined ? undefined : Buffer.from(pw, 'utf8').toString('utf8');
+          failures.check(sent !== undefined && decoded.endsWith(`:${sent}`), () => `${label}: ${login.prefix} written without its whole password`);
           failures.check(config.credHelpers[login.key] === 'registry-login', () => `${label}: no credHelpers entry for ${login.key}`);
         }
         const again = await cli(['refresh'], h.env);

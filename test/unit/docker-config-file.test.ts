@@ -32,10 +32,10 @@ describe('parseDockerConfig', () => {
     ['{"auths": {}', 'not valid JSON'],
     ['{"a": 1,}', 'not valid JSON'],
     ['\uFEFF{}', 'byte-order mark'],
-  ])('refuses %j, naming the file and the problem', (text, problem) => {
-    expect(() => parseDockerConfig(text, '/home/u/.docker/config.json')).toThrowError(ConfigError);
+  ])('refuses %j, naming the file and the problem', async (text, problem) => {
+    await expect(parseDockerConfig(text, '/home/u/.docker/config.json')).rejects.toThrowError(ConfigError);
     try {
-      parseDockerConfig(text, '/home/u/.docker/config.json');
+      await parseDockerConfig(text, '/home/u/.docker/config.json');
     } catch (error) {
       expect((error as Error).message).toContain('/home/u/.docker/config.json');
       expect((error as Error).message).toContain(problem);
@@ -48,7 +48,7 @@ describe('parseDockerConfig', () => {
     ['{"credHelpers": {"a": "x", "b": "y", "a": "z"}}', 'the key "a" in "credHelpers" twice'],
     ['{"x": 1, "x": 2}', 'the key "x" twice'],
   ])('refuses to edit %j, whose duplicate key makes an edit ambiguous (reading takes the last, as docker does)', async (text, problem) => {
-    expect(() => parseDockerConfig(text, '/c.json')).not.toThrow();
+    await expect(parseDockerConfig(text, '/c.json')).resolves.toBeTypeOf('object');
     await expect(assertEditable(text, '/c.json')).rejects.toThrowError(new RegExp(`/c\\.json has ${problem}`));
     await expect(assertEditable('{"x": {"a": 1}, "y": {"a": 2}}', '/c.json')).resolves.toBeUndefined();
   });
@@ -58,10 +58,10 @@ describe('parseDockerConfig', () => {
     'S3cretPassw0rdPastedRaw',
     '{"auths": {"x": {"auth": "c2VjcmV0OnNlY3JldA==" "y"}}}',
     '{"auths": {"x": {"auth": "c2VjcmV0OnNlY3JldA==',
-  ])('says where %j is broken without quoting it (a config holds credentials the redactor does not know)', (text) => {
+  ])('says where %j is broken without quoting it (a config holds credentials the redactor does not know)', async (text) => {
     let message = '';
     try {
-      parseDockerConfig(text, '/c.json');
+      await parseDockerConfig(text, '/c.json');
     } catch (error) {
       message = (error as Error).message;
     }
@@ -73,12 +73,12 @@ describe('parseDockerConfig', () => {
     const dir = await tmp();
     await writeFile(join(dir, 'config.json'), '\uFEFF{"auths": {}}');
     const file = await loadFile(join(dir, 'config.json'));
-    expect(() => parseDockerConfig(file.text, file.path)).toThrowError(/byte-order mark/);
+    await expect(parseDockerConfig(file.text, file.path)).rejects.toThrowError(/byte-order mark/);
   });
 
-  it('takes a missing or blank file as an empty config, as docker does', () => {
-    expect(parseDockerConfig(undefined, 'p')).toEqual({});
-    expect(parseDockerConfig(' \n', 'p')).toEqual({});
+  it('takes a missing or blank file as an empty config, as docker does', async () => {
+    expect(await parseDockerConfig(undefined, 'p')).toEqual({});
+    expect(await parseDockerConfig(' \n', 'p')).toEqual({});
   });
 });
 
