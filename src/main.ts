@@ -41,7 +41,18 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+// Node's own debug output for these sections prints request options and spawn environments (Authorization and AWS
+// session-token headers, every secret) past the redactor. Node enables it at start-up, and re-running ourselves without
+// it would print the environment (NODE_DEBUG=child_process), so such a run stops before doing anything.
+const LEAKING_DEBUG = /(^|,)\s*(\*|http2?|https|net|tls|fetch|undici|child_process)\s*(,|$)/i;
+
+function refuseNodeDebug(): number {
+  writer(2)(`registry-login: NODE_DEBUG=${process.env.NODE_DEBUG} would make Node print credentials (request headers, the environment); unset NODE_DEBUG and run again.\n`);
+  return process.argv.includes('--hook') ? 0 : 2;
+}
+
 async function main(): Promise<number> {
+  if (LEAKING_DEBUG.test(process.env.NODE_DEBUG ?? '')) return refuseNodeDebug();
   const io = { env: process.env, stdout: writer(1), stderr: writer(2), tty: { stdout: isTerminal(1), stderr: isTerminal(2) } };
   if (process.env.REGISTRY_LOGIN_MODE === 'credential-helper') {
     delete process.env.REGISTRY_LOGIN_MODE;

@@ -65,7 +65,7 @@ describe('parseDockerConfig', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toMatch(/not valid JSON \((.+ at line \d+, column \d+|it ends before the JSON is complete, as if cut off)\)/);
+    expect(message).toMatch(/not valid JSON \((.+ at line \d+, column \d+|unexpected character|it ends before the JSON is complete, as if cut off)\)/);
     for (const secret of ['c2VjcmV0', 'S3cret', 'Passw0rd']) expect(message).not.toContain(secret);
   });
 
