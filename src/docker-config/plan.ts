@@ -1,5 +1,5 @@
 // Old config + wanted logins + ledger → the edits to make and the ledger to keep. Pure.
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from '../json-equal.js';
 import { hashEntry, type Ledger, type LedgerEntry } from './ledger.js';
 import { HELPER_NAME, memberObject } from './docker-view.js';
 import type { Credentials, Kind, Login } from '../types.js';
@@ -85,7 +85,7 @@ export function planConfigChange(input: PlanInput): Plan {
   const removed: string[] = [];
 
   const set = (container: 'auths' | 'credHelpers', key: string, value: unknown): void => {
-    if (isDeepStrictEqual(view[container][key], value)) return;
+    if (jsonEqual(view[container][key], value)) return;
     if (!Object.hasOwn(config, container) && !created.has(container)) created.add(container);
     if (value === undefined) delete view[container][key];
     else view[container][key] = value;
@@ -105,7 +105,7 @@ export function planConfigChange(input: PlanInput): Plan {
       if (current !== undefined) displaced.auths = current;
       if (currentHelper !== undefined && currentHelper !== HELPER_NAME) displaced.credHelpers = currentHelper;
       if (Object.keys(displaced).length > 0) entry.displaced = displaced;
-    } else if (current !== undefined && !isDeepStrictEqual(current, auth) && !isOurs(previous, current) && !isDeepStrictEqual(current, previous.displaced?.auths)) {
+    } else if (current !== undefined && !jsonEqual(current, auth) && !isOurs(previous, current) && !jsonEqual(current, previous.displaced?.auths)) {
       // (An entry equal to the displaced one means a crash came between the ledger and the config write.)
       warnings.push({
         prefix: want.prefix,
@@ -116,7 +116,7 @@ export function planConfigChange(input: PlanInput): Plan {
       continue;
     }
     // An entry that already holds exactly these credentials needs no new fingerprint (and no hashing).
-    if (!(previous && isDeepStrictEqual(current, auth) && entry.authHashes.length > 0)) {
+    if (!(previous && jsonEqual(current, auth) && entry.authHashes.length > 0)) {
       const hash = hashEntry(auth);
       entry.authHashes = [hash, ...entry.authHashes.filter((h) => h !== hash)].slice(0, 2);
     }
@@ -144,7 +144,7 @@ export function planConfigChange(input: PlanInput): Plan {
     const entry = entries[key]!;
     const current = view.auths[key];
     delete entries[key];
-    if (current !== undefined && !isOurs(entry, current) && !isDeepStrictEqual(current, entry.displaced?.auths)) {
+    if (current !== undefined && !isOurs(entry, current) && !jsonEqual(current, entry.displaced?.auths)) {
       // The user's own login (docker login keeps an empty auths entry and the secret with our helper): it stays
       // whole, credHelpers line included, and is no longer managed.
       warnings.push({

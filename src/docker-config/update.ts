@@ -1,5 +1,5 @@
 // One locked read-plan-write cycle over the docker config and its ledger.
-import { isDeepStrictEqual } from 'node:util';
+import { jsonEqual } from '../json-equal.js';
 import { existsSync } from 'node:fs';
 import { ConcurrentChangeError, ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, lockPath, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
 import { ledgerPath, parseLedger, type Ledger } from './ledger.js';
@@ -55,7 +55,7 @@ export async function updateDockerConfig(
   // unless a lock directory is there (another writer, or a dead one whose lock the locked path reclaims and clears).
   const snapshot = given ?? (await readConfigSnapshot(env, { editable: true }));
   const dryRun = planConfigChange({ ...makeInput(snapshot), config: snapshot.config, ledger: snapshot.ledger });
-  const nothingToDo = dryRun.edits.length === 0 && isDeepStrictEqual(dryRun.ledgerAfter, snapshot.ledger) && isDeepStrictEqual(dryRun.ledgerBefore, snapshot.ledger);
+  const nothingToDo = dryRun.edits.length === 0 && jsonEqual(dryRun.ledgerAfter, snapshot.ledger) && jsonEqual(dryRun.ledgerBefore, snapshot.ledger);
   if (nothingToDo && !existsSync(lockPath(snapshot.target))) return { configPath: snapshot.configPath, plan: dryRun };
   const { configPath, target } = snapshot;
   return withFileLock(target, async () => {
@@ -71,13 +71,13 @@ export async function updateDockerConfig(
         // Each write checks that the file still holds what was read: our lock does not stop docker login or an editor
         // (nor, past its staleness, a registry-login that waited for a stalled one).
         let ledgerNow = ledgerText;
-        if (!isDeepStrictEqual(plan.ledgerBefore, ledger)) {
+        if (!jsonEqual(plan.ledgerBefore, ledger)) {
           const text = serializeLedger(plan.ledgerBefore);
           await writeFileAtomic(where, text, undefined, { text: ledgerNow });
           ledgerNow = text;
         }
         if (plan.edits.length > 0) await writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file, { text: file.text });
-        if (!isDeepStrictEqual(plan.ledgerAfter, plan.ledgerBefore)) await writeFileAtomic(where, serializeLedger(plan.ledgerAfter), undefined, { text: ledgerNow });
+        if (!jsonEqual(plan.ledgerAfter, plan.ledgerBefore)) await writeFileAtomic(where, serializeLedger(plan.ledgerAfter), undefined, { text: ledgerNow });
         return { configPath, plan };
       } catch (error) {
         // Start over from what the other program saved (a ledger already written only knows more, never less).
