@@ -1,5 +1,5 @@
 // Process entry point for both launchers: the CLI, or the docker credential helper when the helper launcher says so.
-import { fstatSync, writeSync } from 'node:fs';
+import { fstatSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { runCli, runCredentialHelper } from './cli.js';
 
@@ -35,9 +35,25 @@ function isTerminal(fd: number): boolean {
   }
 }
 
+// Read with plain read(2) calls: process.stdin would build a stream (node:net and node:stream, ~3 ms of start-up).
+// A non-blocking stdin with nothing in it yet (EAGAIN) is left to the stream, which waits for it properly.
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  for (;;) {
+    let n;
+    try {
+      n = readSync(0, buffer, 0, buffer.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EOF' || code === 'EBADF') break;
+      if (code !== 'EAGAIN') throw error;
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      break;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
