@@ -29,7 +29,7 @@ const keepLazyApart = {
 const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { 'registry-login': 'src/main.ts', ...LAZY },
+  entryPoints: { 'registry-login': 'src/launcher.ts', agent: 'src/main.ts', ...LAZY },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,

@@ -1,0 +1,79 @@
+// dist/registry-login.cjs, which both launchers run: starts the agent (dist/agent.cjs) from V8's code cache.
+// Compiling the bundle, and then each function it calls, is a third of what a cached run costs beyond Node's own
+// start-up; the code cache holds that work, so a run whose tokens are all cached starts near `node -e 0`.
+//
+// The cache is one file per user, agent file, Node.js and mode (CLI or credential helper), in the per-user cache
+// directory that also holds ECR tokens. It is written when missing or refused by V8, at exit, so it holds every
+// function that run compiled. V8 checks its own version and flags but only the source's length, so the file name
+// also carries the agent file's size, times and inode: a changed agent never runs stale code. A file another user
+// could have written is ignored. REGISTRY_LOGIN_CODE_CACHE=0 turns all of this off.
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+import { fingerprint64 } from './fingerprint.js';
+
+const agent = join(__dirname, 'agent.cjs');
+const mode = process.env.REGISTRY_LOGIN_MODE === 'credential-helper' ? 'helper' : 'cli';
+
+/** The code cache directory ($XDG_CACHE_HOME or ~/.cache, then registry-login), or undefined when neither is known. */
+function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  const base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : env.HOME?.startsWith('/') ? join(env.HOME, '.cache') : undefined;
+  return base === undefined ? undefined : join(base, 'registry-login');
+}
+
+/** The cache file's name: which agent (by path), which build of it and which Node.js, and the mode. */
+function cacheName(): { name: string; family: string } {
+  const info = statSync(agent);
+  const family = `v8-${fingerprint64(agent)}`;
+  const build = fingerprint64(`${info.size}\0${info.mtimeMs}\0${info.ctimeMs}\0${info.ino}\0${process.version}\0${process.arch}`);
+  return { name: `${family}-${build}-${mode}.bin`, family };
+}
+
+/** The cached code, when it is there and was written by this user (not group- or world-writable). */
+function readCache(path: string): Buffer | undefined {
+  let fd;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const info = fstatSync(fd);
+    if (!info.isFile() || (process.getuid && info.uid !== process.getuid()) || (info.mode & 0o022) !== 0) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Saves the code cache atomically (0600 in a 0700 directory) and removes this agent's older ones in the same mode. */
+function writeCache(dir: string, name: string, family: string, data: Buffer): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const temp = join(dir, `.${name}.${process.pid}.tmp`);
+    writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
+    renameSync(temp, join(dir, name));
+    for (const other of readdirSync(dir)) {
+      if (other !== name && other.startsWith(`${family}-`) && other.endsWith(`-${mode}.bin`)) unlinkSync(join(dir, other));
+    }
+  } catch {
+    // A cache that cannot be written (read-only home, full disk) only costs the next run its compile time.
+  }
+}
+
+function start(): void {
+  const dir = process.env.REGISTRY_LOGIN_CODE_CACHE === '0' ? undefined : cacheDir(process.env);
+  if (dir === undefined) {
+    createRequire(agent)(agent);
+    return;
+  }
+  const { name, family } = cacheName();
+  const cachedData = readCache(join(dir, name));
+  const source = readFileSync(agent, 'utf8');
+  // CommonJS's own wrapper, on the first line so that line numbers in stack traces stay the agent's.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: agent, ...(cachedData ? { cachedData } : {}) });
+  if (!cachedData || script.cachedDataRejected) process.once('exit', () => writeCache(dir, name, family, script.createCachedData()));
+  const module = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(agent), module, agent, dirname(agent));
+}
+
+start();
