@@ -7,8 +7,7 @@
 // function that run compiled. V8 checks its own version and flags but only the source's length, so the file name
 // also carries the agent file's size, times and inode: a changed agent never runs stale code. A file another user
 // could have written is ignored. REGISTRY_LOGIN_CODE_CACHE=0 turns all of this off.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fingerprint64 } from './fingerprint.js';
@@ -23,11 +22,22 @@ function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** The cache file's name: which agent (by path), which build of it and which Node.js, and the mode. */
-function cacheName(): { name: string; family: string } {
-  const info = statSync(agent);
+function cacheName(info: Stats): { name: string; family: string } {
   const family = `v8-${fingerprint64(agent)}`;
   const build = fingerprint64(`${info.size}\0${info.mtimeMs}\0${info.ctimeMs}\0${info.ino}\0${process.version}\0${process.arch}`);
   return { name: `${family}-${build}-${mode}.bin`, family };
+}
+
+/** Reads size bytes (or up to end of file) from an open file. */
+function readAll(fd: number, size: number): Buffer {
+  const buffer = Buffer.allocUnsafe(size);
+  let length = 0;
+  while (length < size) {
+    const n = readSync(fd, buffer, length, size - length, length);
+    if (n === 0) break;
+    length += n;
+  }
+  return buffer.subarray(0, length);
 }
 
 /** The cached code, when it is there and was written by this user (not group- or world-writable). */
@@ -37,7 +47,7 @@ function readCache(path: string): Buffer | undefined {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     const info = fstatSync(fd);
     if (!info.isFile() || (process.getuid && info.uid !== process.getuid()) || (info.mode & 0o022) !== 0) return undefined;
-    return readFileSync(fd);
+    return readAll(fd, info.size);
   } catch {
     return undefined;
   } finally {
@@ -62,18 +72,24 @@ function writeCache(dir: string, name: string, family: string, data: Buffer): vo
 
 function start(): void {
   const dir = process.env.REGISTRY_LOGIN_CODE_CACHE === '0' ? undefined : cacheDir(process.env);
-  if (dir === undefined) {
-    createRequire(agent)(agent);
-    return;
+  // One open file for the name (its size, times, inode) and the source, so the two cannot disagree.
+  const fd = openSync(agent, 'r');
+  let source;
+  let info;
+  try {
+    info = fstatSync(fd);
+    source = readAll(fd, info.size).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
-  const { name, family } = cacheName();
-  const cachedData = readCache(join(dir, name));
-  const source = readFileSync(agent, 'utf8');
+  const { name, family } = cacheName(info);
+  const cachedData = dir === undefined ? undefined : readCache(join(dir, name));
   // CommonJS's own wrapper, on the first line so that line numbers in stack traces stay the agent's.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: agent, ...(cachedData ? { cachedData } : {}) });
-  if (!cachedData || script.cachedDataRejected) process.once('exit', () => writeCache(dir, name, family, script.createCachedData()));
+  if (dir !== undefined && (!cachedData || script.cachedDataRejected)) process.once('exit', () => writeCache(dir, name, family, script.createCachedData()));
   const module = { exports: {} };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(agent), module, agent, dirname(agent));
+  // The agent sits beside this file, so this file's require resolves its lazily loaded parts (./ecr-swap.cjs) alike.
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, agent, dirname(agent));
 }
 
 start();
