@@ -1,6 +1,6 @@
 // Process entry point for both launchers: the CLI, or the docker credential helper when the helper launcher says so.
 import { fstatSync, readSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtin } from './builtin.js';
 import { runCli, runCredentialHelper } from './cli.js';
 
 // Writing to the descriptors directly skips creating process.stdout/stderr streams (node:stream, ~3 ms of start-up).
@@ -29,7 +29,7 @@ function writer(fd: number): (text: string) => void {
 function isTerminal(fd: number): boolean {
   try {
     if (!fstatSync(fd).isCharacterDevice()) return false;
-    return (createRequire('/registry-login.js')('node:tty') as typeof import('node:tty')).isatty(fd);
+    return builtin<typeof import('node:tty')>('node:tty').isatty(fd);
   } catch {
     return false;
   }
@@ -69,11 +69,11 @@ function refuseNodeDebug(): number {
 
 async function main(): Promise<number> {
   if (LEAKING_DEBUG.test(process.env.NODE_DEBUG ?? '')) return refuseNodeDebug();
-  const io = { env: process.env, stdout: writer(1), stderr: writer(2), tty: { stdout: isTerminal(1), stderr: isTerminal(2) } };
-  if (process.env.REGISTRY_LOGIN_MODE === 'credential-helper') {
-    delete process.env.REGISTRY_LOGIN_MODE;
-    return runCredentialHelper(process.argv.slice(2), io, readStdin);
-  }
+  const helper = process.env.REGISTRY_LOGIN_MODE === 'credential-helper';
+  if (helper) delete process.env.REGISTRY_LOGIN_MODE;
+  // One plain copy: every read of process.env crosses into C++ and copies the value, and a run reads it often.
+  const io = { env: { ...process.env }, stdout: writer(1), stderr: writer(2), tty: { stdout: isTerminal(1), stderr: isTerminal(2) } };
+  if (helper) return runCredentialHelper(process.argv.slice(2), io, readStdin);
   return runCli(process.argv.slice(2), io);
 }
 

@@ -2,7 +2,7 @@
 // Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
 import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { homedir } from 'node:os';
+import { homeDirectory } from '../builtin.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { findDuplicateKey } from './duplicate-keys.js';
 import type { ConfigEdit } from './plan.js';
@@ -20,7 +20,7 @@ export class ConcurrentChangeError extends ConfigError {
 /** The docker config path: $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json. */
 export function dockerConfigPath(env: NodeJS.ProcessEnv): string {
   if (env.DOCKER_CONFIG) return resolve(env.DOCKER_CONFIG, 'config.json');
-  return join(env.HOME || homedir(), '.docker', 'config.json');
+  return join(homeDirectory(env), '.docker', 'config.json');
 }
 
 /** Follows a chain of symlinks (even a dangling one) to the file that is really read and written. */

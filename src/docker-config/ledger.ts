@@ -1,7 +1,7 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
 import { sha256Hex } from '../sha256.js';
 import { fingerprint64 } from '../fingerprint.js';
-import { homedir } from 'node:os';
+import { homeDirectory } from '../builtin.js';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
 
@@ -38,7 +38,7 @@ export function hashEntry(value: unknown): string {
 
 /** The per-user state directory ($XDG_STATE_HOME/registry-login, else ~/.local/state/registry-login). */
 export function stateDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
+  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(homeDirectory(env), '.local', 'state');
   return join(base, 'registry-login');
 }
 

@@ -1,7 +1,7 @@
 // ECR tokens kept between runs, per user: one 0600 file per swap identity in a 0700 directory, named by a hash.
 // Synchronous on purpose, as in docker-config/file.ts: a few small files, no thread pool or fs/promises at start-up.
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homeDirectory } from '../builtin.js';
 import { join } from 'node:path';
 import { fingerprint64 } from '../fingerprint.js';
 import { isFresh } from './half-life.js';
@@ -35,13 +35,18 @@ export interface SwapIdentity {
 
 /** The cache key of a swap identity: a fingerprint, so no secret is ever a file name (see src/fingerprint.ts for why not SHA-256). */
 export function tokenCacheKey(identity: SwapIdentity): string {
+  return fingerprint64(identityText(identity));
+}
+
+/** Everything a swap identity is, as one string: equal strings, equal identities (and cache keys). */
+export function identityText(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
-  return fingerprint64(`registry-login ecr token v1\0${parts.join('\0')}`);
+  return `registry-login ecr token v1\0${parts.join('\0')}`;
 }
 
 /** The per-user cache directory: $XDG_CACHE_HOME/registry-login, else ~/.cache/registry-login. */
 export function tokenCacheDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
+  const base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : join(homeDirectory(env), '.cache');
   return join(base, 'registry-login');
 }
 
