@@ -31,9 +31,8 @@ export class Redactor {
     const found: string[] = [];
     for (const secret of this.secrets) {
       if (text.includes(secret)) found.push(secret);
-      const head = Buffer.from(secret.slice(0, 4), 'utf8').subarray(0, 3);
-      const heads = [head.toString('base64').slice(0, 4), head.toString('base64url').slice(0, 4)];
-      if (heads.some((h) => text.includes(h))) found.push(...this.forms(secret).filter((form) => text.includes(form)));
+      const [head, headUrl] = base64Heads(secret);
+      if (text.includes(head) || text.includes(headUrl)) found.push(...this.forms(secret).filter((form) => text.includes(form)));
     }
     let out = text;
     for (const secret of found.sort((a, b) => b.length - a.length)) if (out.includes(secret)) out = out.split(secret).join(MASK);
@@ -49,4 +48,19 @@ export class Redactor {
     }
     return forms;
   }
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** The first four characters of a secret's base64 and base64url forms: the encoding of its first three bytes. */
+function base64Heads(secret: string): [string, string] {
+  const [a, b, c] = [secret.charCodeAt(0), secret.charCodeAt(1), secret.charCodeAt(2)];
+  // Secrets are at least four characters; for ASCII ones the bytes are the character codes (no Buffer needed).
+  if (a >= 0x80 || b >= 0x80 || c >= 0x80) {
+    const bytes = Buffer.from(secret.slice(0, 4), 'utf8').subarray(0, 3);
+    return [bytes.toString('base64').slice(0, 4), bytes.toString('base64url').slice(0, 4)];
+  }
+  const sextets = [a >> 2, ((a & 3) << 4) | (b >> 4), ((b & 15) << 2) | (c >> 6), c & 63];
+  return [sextets.map((i) => BASE64[i]).join(''), sextets.map((i) => BASE64URL[i]).join('')];
 }
