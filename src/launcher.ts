@@ -2,7 +2,7 @@
 // Compiling the bundle, and then each function it calls, is a third of what a cached run costs beyond Node's own
 // start-up; the code cache holds that work, so a run whose tokens are all cached starts near `node -e 0`.
 //
-// The cache is one file per user, agent file, Node.js and mode (CLI or credential helper), in the per-user cache
+// The cache is one file per user, agent file, Node.js (and its flags) and mode (CLI or credential helper), in the per-user cache
 // directory that also holds ECR tokens. It is written when missing or refused by V8, at exit, so it holds every
 // function that run compiled. V8 checks its own version and flags but only the source's length, so the file name
 // also carries the agent file's size, times and inode: a changed agent never runs stale code. A file another user
@@ -21,9 +21,13 @@ function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
   return base === undefined ? undefined : join(base, 'registry-login');
 }
 
-/** The cache file's name: which agent (by path), which build of it and which Node.js, and the mode. */
+/**
+ * The cache file's name. Its family (agent path, Node's flags, mode) keeps one file: a new build of the agent or of
+ * Node replaces it. Node's flags (NODE_OPTIONS, e.g. --max-old-space-size) are part of what V8 checks, so runs with
+ * and without them keep a file each rather than replacing each other's.
+ */
 function cacheName(info: Stats): { name: string; family: string } {
-  const family = `v8-${fingerprint64(agent)}`;
+  const family = `v8-${fingerprint64(`${agent}\0${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`)}`;
   const build = fingerprint64(`${info.size}\0${info.mtimeMs}\0${info.ctimeMs}\0${info.ino}\0${process.version}\0${process.arch}`);
   return { name: `${family}-${build}-${mode}.bin`, family };
 }
@@ -55,7 +59,7 @@ function readCache(path: string): Buffer | undefined {
   }
 }
 
-/** Saves the code cache atomically (0600 in a 0700 directory) and removes this agent's older ones in the same mode. */
+/** Saves the code cache atomically (0600 in a 0700 directory) and removes the older ones of its family. */
 function writeCache(dir: string, name: string, family: string, data: Buffer): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -73,6 +73,21 @@ describe('the code cache', () => {
     expect(await codeCaches(off)).toEqual([]);
   });
 
+  it('keeps one per set of Node flags, so runs with and without NODE_OPTIONS do not replace each other', async () => {
+    const h = await home();
+    const flagged = { ...h.env, NODE_OPTIONS: '--max-old-space-size=512' };
+    expect((await runAgent(['status'], h.env)).exitCode).toBe(0);
+    expect((await runAgent(['status'], flagged)).exitCode).toBe(0);
+    const files = await codeCaches(h);
+    expect(files).toHaveLength(2);
+    const dir = path.join(h.home, '.cache', 'registry-login');
+    const before = await Promise.all(files.map(async (f) => (await stat(path.join(dir, f))).mtimeMs));
+    expect((await runAgent(['status'], h.env)).exitCode).toBe(0);
+    expect((await runAgent(['status'], flagged)).exitCode).toBe(0);
+    expect(await codeCaches(h)).toEqual(files);
+    expect(await Promise.all(files.map(async (f) => (await stat(path.join(dir, f))).mtimeMs))).toEqual(before);
+  });
+
   it('is replaced when V8 refuses it (damaged) or another user could have written it, and the run is unaffected', async () => {
     const h = await home();
     const dist = await distCopy();
