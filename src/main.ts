@@ -77,12 +77,15 @@ async function main(): Promise<number> {
   return runCli(process.argv.slice(2), io);
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    writer(2)(`registry-login: unexpected failure: ${(error as Error)?.message ?? String(error)}\n`);
-    process.exitCode = 2;
-  },
-);
+// Exit as soon as the answer is out rather than letting Node wind down the event loop and the heap (~0.6 ms of every
+// run): by then every write has been made synchronously (fd writes, atomic renames, the lock released), and 'exit'
+// handlers (the code cache, the lock's cleanup) still run.
+function exit(code: number): void {
+  process.exitCode = code;
+  process.exit();
+}
+
+main().then(exit, (error: unknown) => {
+  writer(2)(`registry-login: unexpected failure: ${(error as Error)?.message ?? String(error)}\n`);
+  exit(2);
+});
