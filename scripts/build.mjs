@@ -1,7 +1,7 @@
 // Bundles the agent into dist/ as CommonJS (Node's fastest loader). The AWS SDK lives in separate
 // files that only an ECR login loads, so every other command starts near Node's floor.
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 // Self-contained modules reached only through `await import()`, built as files of their own so that the
@@ -49,3 +49,10 @@ await build({
   supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });
+
+// The agent as one function expression, CommonJS's own wrapper included, which dist/registry-login.cjs hands to V8 as
+// it is: wrapping it at every start would copy ~60 KB, enough to cost a garbage collection in a cached refresh.
+const agentModule = new URL('../dist/agent.cjs', import.meta.url);
+const body = await readFile(agentModule, 'utf8');
+await writeFile(new URL('../dist/agent-function.js', import.meta.url), `(function (exports, require, module, __filename, __dirname) {${body}\n})\n`);
+await rm(agentModule);

@@ -1,4 +1,4 @@
-// dist/registry-login.cjs, which both launchers run: starts the agent (dist/agent.cjs) from V8's code cache.
+// dist/registry-login.cjs, which both launchers run: starts the agent (dist/agent-function.js) from V8's code cache.
 // Compiling the bundle, and then each function it calls, is a third of what a cached run costs beyond Node's own
 // start-up; the code cache holds that work, so a run whose tokens are all cached starts near `node -e 0`.
 //
@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fingerprint64 } from './fingerprint.js';
 
-const agent = join(__dirname, 'agent.cjs');
+// The bundle as one function expression with CommonJS's parameters (scripts/build.mjs writes it so).
+const agent = join(__dirname, 'agent-function.js');
 const mode = process.env.REGISTRY_LOGIN_MODE === 'credential-helper' ? 'helper' : 'cli';
 
 /** The code cache directory ($XDG_CACHE_HOME or ~/.cache, then registry-login), or undefined when neither is known. */
@@ -88,8 +89,7 @@ function start(): void {
   }
   const { name, family } = cacheName(info);
   const cachedData = dir === undefined ? undefined : readCache(join(dir, name));
-  // CommonJS's own wrapper, on the first line so that line numbers in stack traces stay the agent's.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: agent, ...(cachedData ? { cachedData } : {}) });
+  const script = new Script(source, { filename: agent, ...(cachedData ? { cachedData } : {}) });
   if (dir !== undefined && (!cachedData || script.cachedDataRejected)) process.once('exit', () => writeCache(dir, name, family, script.createCachedData()));
   const module = { exports: {} };
   // The agent sits beside this file, so this file's require resolves its lazily loaded parts (./ecr-swap.cjs) alike.

@@ -122,7 +122,7 @@ describe('the code cache', () => {
     expect((await runEntry(dist, ['status'], h.env)).exitCode).toBe(0);
     const [old] = await codeCaches(h);
     // Same length, other code: V8 itself would accept the old cache (it checks only the source's length).
-    const agent = path.join(dist, 'agent.cjs');
+    const agent = path.join(dist, 'agent-function.js');
     const source = await readFile(agent, 'utf8');
     const changed = source.replace(/unknown command "/, 'UNKNOWN command "');
     expect(changed.length).toBe(source.length);
