@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { chmod, chown, cp, readdir, readFile, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, REPO, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
@@ -144,6 +145,33 @@ describe('the code cache', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ logins: [{ prefix: 'ACME', status: 'ok' }] });
     expect(run.stderr).toBe('');
+  });
+});
+
+describe('Node 20 before 20.16', () => {
+  it('loads built-ins on first use without process.getBuiltinModule (crypto for a new entry, tty for /dev/null, os without HOME)', async () => {
+    const h = await home();
+    const older = path.join(await tmp.make(), 'older-node.cjs');
+    await writeFile(older, 'delete process.getBuiltinModule;\n');
+    const env = { ...h.env, NODE_OPTIONS: `--require ${older}` };
+    const devNull = openSync('/dev/null', 'w');
+    try {
+      // stdout on /dev/null (a character device) makes the agent ask node:tty whether it is a terminal.
+      const child = spawn(path.join(BIN, 'registry-login'), ['refresh'], { env, stdio: ['ignore', devNull, 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c));
+      expect(await new Promise((resolve) => child.on('exit', resolve)), stderr).toBe(0);
+    } finally {
+      closeSync(devNull);
+    }
+    const config = JSON.parse(await readFile(h.configPath, 'utf8')) as { auths: Record<string, unknown> };
+    expect(Object.keys(config.auths)).toEqual([SERVER]);
+    const withoutHome: Record<string, string> = { ...env };
+    delete withoutHome.HOME;
+    // Without HOME the config path comes from node:os (status only reads it).
+    const status = await execa(path.join(BIN, 'registry-login'), ['status', '--json'], { env: withoutHome, extendEnv: false, reject: false });
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ configPath: path.join(os.homedir(), '.docker', 'config.json') });
   });
 });
 
