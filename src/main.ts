@@ -1,5 +1,5 @@
 // Process entry point for both launchers: the CLI, or the docker credential helper when the helper launcher says so.
-import { fstatSync, readSync, writeSync } from 'node:fs';
+import { fstatSync, readSync, statSync, writeSync } from 'node:fs';
 import { builtin } from './builtin.js';
 import { runCli, runCredentialHelper } from './cli.js';
 
@@ -25,10 +25,12 @@ function writer(fd: number): (text: string) => void {
   };
 }
 
-// node:tty pulls in node:net (~3 ms): it is asked only about a character device (a terminal, or /dev/null).
+// node:tty pulls in node:net (~3 ms): it is asked only about a character device other than /dev/null, where output
+// thrown away goes (`>/dev/null`, a parent's "ignore"), so only a run on a terminal pays for it.
 function isTerminal(fd: number): boolean {
   try {
-    if (!fstatSync(fd).isCharacterDevice()) return false;
+    const info = fstatSync(fd);
+    if (!info.isCharacterDevice() || info.rdev === statSync('/dev/null').rdev) return false;
     return builtin<typeof import('node:tty')>('node:tty').isatty(fd);
   } catch {
     return false;

@@ -175,6 +175,35 @@ describe('Node 20 before 20.16', () => {
   });
 });
 
+describe('terminals', () => {
+  it('asks node:tty only about a terminal: output to /dev/null loads no tty or net; a terminal gets colour', async () => {
+    const h = await home();
+    const dir = await tmp.make();
+    const log = path.join(dir, 'modules.log');
+    const probe = path.join(dir, 'modules.cjs');
+    await writeFile(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));\n`);
+    const devNull = openSync('/dev/null', 'w');
+    try {
+      const child = spawn(path.join(BIN, 'registry-login'), ['refresh'], { env: { ...h.env, NODE_OPTIONS: `--require ${probe}` }, stdio: ['ignore', devNull, devNull] });
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    } finally {
+      closeSync(devNull);
+    }
+    const loaded = (await readFile(log, 'utf8')).split('\n');
+    expect(loaded).not.toContain('NativeModule tty');
+    expect(loaded).not.toContain('NativeModule net');
+
+    // util-linux script(1) runs the CLI on a pseudo-terminal.
+    const onTerminal = await execa('script', ['-qec', `${path.join(BIN, 'registry-login')} status`, '/dev/null'], { env: h.env, extendEnv: false, reject: false });
+    expect(onTerminal.exitCode, onTerminal.stderr).toBe(0);
+    expect(onTerminal.stdout).toContain(SERVER);
+    expect(onTerminal.stdout).toMatch(/\x1b\[[0-9;]*m/);
+    const noColour = await execa('script', ['-qec', `${path.join(BIN, 'registry-login')} status`, '/dev/null'], { env: { ...h.env, NO_COLOR: '1' }, extendEnv: false, reject: false });
+    expect(noColour.stdout).toContain(SERVER);
+    expect(noColour.stdout).not.toMatch(/\x1b\[[0-9;]*m/);
+  });
+});
+
 describe('the command line', () => {
   it('takes flags anywhere, -h, and -- before positionals that start with a dash', async () => {
     const h = await home();
