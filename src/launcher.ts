@@ -2,9 +2,9 @@
 // Compiling the bundle, and then each function it calls, is a third of what a cached run costs beyond Node's own
 // start-up; the code cache holds that work, so a run whose tokens are all cached starts near `node -e 0`.
 //
-// The cache is one file per user, agent file, Node.js (and its flags) and mode (CLI or credential helper), in the per-user cache
-// directory that also holds ECR tokens. It is written when missing or refused by V8, at exit, so it holds every
-// function that run compiled. V8 checks its own version and flags but only the source's length, so the file name
+// The cache is one file per user, agent file, Node.js (and its flags) and mode (CLI or credential helper), in the
+// per-user cache directory that also holds ECR tokens. It is written when missing or refused by V8, at exit, so it
+// holds every function that run compiled. V8 checks its own version and flags but only the source's length, so the file name
 // also carries the agent file's size, times and inode: a changed agent never runs stale code. A file another user
 // could have written is ignored. REGISTRY_LOGIN_CODE_CACHE=0 turns all of this off.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
