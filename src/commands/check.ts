@@ -7,7 +7,7 @@ import { resolveLogins } from '../resolve.js';
 import { registryHandshake, type HandshakeOutcome, type HandshakeResult } from '../registry-handshake.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
 import { readStoredLogins } from '../docker-config/login-store.js';
-import { credentialHelperOnPath, dockerChoice, type DockerChoice } from '../docker-config/docker-view.js';
+import { dockerChoice, helperFinder, type DockerChoice } from '../docker-config/docker-view.js';
 import { hashEntry, type Ledger } from '../docker-config/ledger.js';
 import type { Login, Problem } from '../types.js';
 
@@ -55,6 +55,7 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
 
   const secrets: string[] = [];
   const resolved = await resolveLogins(logins, { env, force: false, now: options.now ?? new Date() });
+  const helperOnPath = helperFinder(env);
   const checked = await Promise.all(
     resolved.map(async (entry): Promise<CheckedLogin> => {
       const { login } = entry;
@@ -62,7 +63,7 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
       if (!entry.ok) return { ...base, result: 'error', detail: entry.error };
       const mine = { username: entry.credentials.username, secret: entry.credentials.secret };
       secrets.push(mine.secret);
-      const choice = dockerChoice(login.key, { config, stored, helperOnPath: (name) => credentialHelperOnPath(name, env) });
+      const choice = dockerChoice(login.key, { config, stored, helperOnPath });
       if (choice.credentials) secrets.push(choice.credentials.secret);
       const handshake = (credentials: typeof mine) => registryHandshake(login.key, credentials, { env, timeoutMs });
 

@@ -2,7 +2,7 @@
 import { hashEntry, type LedgerEntry } from '../docker-config/ledger.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
 import { readStoredLogins } from '../docker-config/login-store.js';
-import { HELPER_NAME, credentialHelperOnPath, dockerChoice, type DockerChoice } from '../docker-config/docker-view.js';
+import { HELPER_NAME, dockerChoice, helperFinder, type DockerChoice } from '../docker-config/docker-view.js';
 import { discoverTriples } from '../discover.js';
 import { keyLogins, needsSwap } from '../registry.js';
 import type { Kind } from '../types.js';
@@ -26,7 +26,7 @@ export interface StatusResult {
 export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<StatusResult> {
   const { configPath, config, ledger } = await readConfigSnapshot(env);
   const stored = await readStoredLogins(env).catch(() => ({}));
-  const helperOnPath = (name: string) => credentialHelperOnPath(name, env);
+  const helperOnPath = helperFinder(env);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
   const renewable = new Set(keyLogins(discoverTriples(env).triples).logins.filter((l) => needsSwap(l.kind)).map((l) => l.key));
   const logins = Object.entries(ledger.entries)

@@ -90,6 +90,16 @@ export function credentialHelperOnPath(name: string, env: NodeJS.ProcessEnv): bo
   return false;
 }
 
+/** credentialHelperOnPath for one environment, each name looked up once (status asks for every managed key). */
+export function helperFinder(env: NodeJS.ProcessEnv): (name: string) => boolean {
+  const found = new Map<string, boolean>();
+  return (name) => {
+    let onPath = found.get(name);
+    if (onPath === undefined) found.set(name, (onPath = credentialHelperOnPath(name, env)));
+    return onPath;
+  };
+}
+
 /** A copy of config[key] when it is an object (auths, credHelpers), with no prototype: registry keys may be "__proto__". */
 export function memberObject(config: Record<string, unknown>, key: string): Record<string, unknown> {
   const value = Object.hasOwn(config, key) ? config[key] : undefined;
