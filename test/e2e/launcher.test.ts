@@ -204,6 +204,21 @@ describe('terminals', () => {
   });
 });
 
+describe('status', () => {
+  it('recognises static logins from the environment without loading node:crypto', async () => {
+    const h = await home();
+    expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
+    const dir = await tmp.make();
+    const log = path.join(dir, 'modules.log');
+    const probe = path.join(dir, 'modules.cjs');
+    await writeFile(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));\n`);
+    const status = await runAgent(['status', '--json'], { ...h.env, NODE_OPTIONS: `--require ${probe}` });
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ logins: [{ prefix: 'ACME', key: SERVER, effective: true }] });
+    expect((await readFile(log, 'utf8')).split('\n')).not.toContain('NativeModule crypto');
+  });
+});
+
 describe('the command line', () => {
   it('takes flags anywhere, -h, and -- before positionals that start with a dash', async () => {
     const h = await home();

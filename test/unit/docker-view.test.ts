@@ -61,6 +61,17 @@ describe('judgeEffective (the effective column of status)', () => {
     else expect(verdict.reason).toBeUndefined();
   });
 
+  it('recognises the entry refresh would write now without its hash, and still by hash when the secret changed since', () => {
+    const choice = dockerChoice(KEY, { config: ours, stored: {}, helperOnPath: onPath('registry-login') });
+    // No hash recorded at all: equal to what refresh would write now is enough.
+    expect(judgeEffective(KEY, entry({ authHashes: [] }), choice, { ...context, expected: OURS })).toEqual({ effective: true });
+    // The secret changed since the last refresh: the recorded hash still recognises the entry.
+    expect(judgeEffective(KEY, entry(), choice, { ...context, expected: { auth: Buffer.from('u:new').toString('base64') } })).toEqual({ effective: true });
+    // Neither: changed outside registry-login.
+    const other = { auth: Buffer.from('u:new').toString('base64') };
+    expect(judgeEffective(KEY, entry({ authHashes: [] }), choice, { ...context, expected: other })).toMatchObject({ effective: false, reason: expect.stringMatching(/changed outside registry-login/) });
+  });
+
   it('calls a login served from `docker login` effective, saying so', () => {
     const choice = dockerChoice(KEY, { config: ours, stored: { [KEY]: { Username: 'me', Secret: 's' } }, helperOnPath: onPath('registry-login') });
     expect(judgeEffective(KEY, entry(), choice, context)).toEqual({ effective: true, reason: 'served from the login stored by `docker login`' });
