@@ -38,6 +38,25 @@ async function codeCaches(h: AgentHome): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).filter((f) => f.startsWith('v8-')).sort();
 }
 
+/** Runs a launcher from bin/ with raw descriptors (execa would wrap them): its exit and what it wrote to pipes. */
+function spawnLauncher(name: string, args: string[], env: Record<string, string>, stdio: (number | 'ignore' | 'pipe')[]) {
+  const child = spawn(path.join(BIN, name), args, { env, stdio });
+  const out = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (c: Buffer) => (out.stdout += c));
+  child.stderr?.on('data', (c: Buffer) => (out.stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { exited, out };
+}
+
+/** A NODE_OPTIONS preload that records, at exit, which Node modules the run loaded. */
+async function moduleProbe(): Promise<{ nodeOptions: string; loaded: () => Promise<string[]> }> {
+  const dir = await tmp.make();
+  const log = path.join(dir, 'modules.log');
+  const probe = path.join(dir, 'modules.cjs');
+  await writeFile(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));\n`);
+  return { nodeOptions: `--require ${probe}`, loaded: async () => (await readFile(log, 'utf8')).split('\n') };
+}
+
 describe('the code cache', () => {
   it('is written 0600 in a 0700 directory on the first run and reused, unchanged, by the next', async () => {
     const h = await home();
@@ -157,10 +176,8 @@ describe('Node 20 before 20.16', () => {
     const devNull = openSync('/dev/null', 'w');
     try {
       // stdout on /dev/null (a character device) makes the agent ask node:tty whether it is a terminal.
-      const child = spawn(path.join(BIN, 'registry-login'), ['refresh'], { env, stdio: ['ignore', devNull, 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (c: Buffer) => (stderr += c));
-      expect(await new Promise((resolve) => child.on('exit', resolve)), stderr).toBe(0);
+      const run = spawnLauncher('registry-login', ['refresh'], env, ['ignore', devNull, 'pipe']);
+      expect(await run.exited, run.out.stderr).toBe(0);
     } finally {
       closeSync(devNull);
     }
@@ -178,18 +195,15 @@ describe('Node 20 before 20.16', () => {
 describe('terminals', () => {
   it('asks node:tty only about a terminal: output to /dev/null loads no tty or net; a terminal gets colour', async () => {
     const h = await home();
-    const dir = await tmp.make();
-    const log = path.join(dir, 'modules.log');
-    const probe = path.join(dir, 'modules.cjs');
-    await writeFile(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));\n`);
+    const probe = await moduleProbe();
     const devNull = openSync('/dev/null', 'w');
     try {
-      const child = spawn(path.join(BIN, 'registry-login'), ['refresh'], { env: { ...h.env, NODE_OPTIONS: `--require ${probe}` }, stdio: ['ignore', devNull, devNull] });
-      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+      const run = spawnLauncher('registry-login', ['refresh'], { ...h.env, NODE_OPTIONS: probe.nodeOptions }, ['ignore', devNull, devNull]);
+      expect(await run.exited).toBe(0);
     } finally {
       closeSync(devNull);
     }
-    const loaded = (await readFile(log, 'utf8')).split('\n');
+    const loaded = await probe.loaded();
     expect(loaded).not.toContain('NativeModule tty');
     expect(loaded).not.toContain('NativeModule net');
 
@@ -208,14 +222,11 @@ describe('status', () => {
   it('recognises static logins from the environment without loading node:crypto', async () => {
     const h = await home();
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    const dir = await tmp.make();
-    const log = path.join(dir, 'modules.log');
-    const probe = path.join(dir, 'modules.cjs');
-    await writeFile(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));\n`);
-    const status = await runAgent(['status', '--json'], { ...h.env, NODE_OPTIONS: `--require ${probe}` });
+    const probe = await moduleProbe();
+    const status = await runAgent(['status', '--json'], { ...h.env, NODE_OPTIONS: probe.nodeOptions });
     expect(status.exitCode, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ logins: [{ prefix: 'ACME', key: SERVER, effective: true }] });
-    expect((await readFile(log, 'utf8')).split('\n')).not.toContain('NativeModule crypto');
+    expect(await probe.loaded()).not.toContain('NativeModule crypto');
   });
 });
 
@@ -268,18 +279,12 @@ describe('the credential helper reads stdin', () => {
     const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeEnd = openSync(fifo, constants.O_WRONLY);
     try {
-      // child_process rather than execa: it passes a raw descriptor through as the child's stdin.
-      const child = spawn(path.join(BIN, 'docker-credential-registry-login'), ['get'], { env: h.env, stdio: [readEnd, 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (c: Buffer) => (stdout += c));
-      child.stderr!.on('data', (c: Buffer) => (stderr += c));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const run = spawnLauncher('docker-credential-registry-login', ['get'], h.env, [readEnd, 'pipe', 'pipe']);
       await new Promise((resolve) => setTimeout(resolve, 300));
       writeSync(writeEnd, SERVER);
       closeSync(writeEnd);
-      expect(await exited, stderr).toBe(0);
-      expect(JSON.parse(stdout)).toEqual({ ServerURL: SERVER, Username: 'someone', Secret: SECRET });
+      expect(await run.exited, run.out.stderr).toBe(0);
+      expect(JSON.parse(run.out.stdout)).toEqual({ ServerURL: SERVER, Username: 'someone', Secret: SECRET });
     } finally {
       closeSync(readEnd);
     }
