@@ -1,11 +1,14 @@
 // Issue 14, through the built CLI and helper: NODE_DEBUG cannot make Node print a secret whatever value Node accepts,
 // the helper's `get` answers with a renewed ECR token even when the config cannot be saved, `store` takes `__proto__`
 // as a key like any other, and the unreadable-config contract of `status` and `refresh --json` (SPEC §8).
+import { execa } from 'execa';
 import fc from 'fast-check';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeAgentHome, runAgent, triple, type AgentHome, type AgentResult } from '../support/agent.js';
+import { BIN, makeAgentHome, runAgent, triple, type AgentHome, type AgentResult } from '../support/agent.js';
 import { startEcrStandIn, type EcrStandIn } from '../support/ecr-stand-in.js';
+import { requireCommand } from '../support/process.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { TempDirs } from '../support/tmp.js';
 
@@ -120,4 +123,41 @@ describe('NODE_DEBUG', () => {
     expect(tried).toBe(RUNS);
     expect(ran).toBeGreaterThanOrEqual(2);
   }, 240_000);
+});
+
+describe('credential helper get renewing an ECR token it cannot save', () => {
+  it('answers docker with the renewed token and says on stderr why the config keeps the old one', async () => {
+    const unshare = await requireCommand('unshare', 'util-linux');
+    const h = await home();
+    const env = { ...h.env, ...ecrLogin() };
+    // Tokens that live 3 seconds: past half-life after 1.5 s.
+    standIn.setReply(() => ({ kind: 'token', expiresAt: new Date(Date.now() + 3000) }));
+    try {
+      expect((await runAgent(['refresh'], env)).exitCode).toBe(0);
+      const before = await readFile(h.configPath);
+      const issued = standIn.calls.length;
+      await new Promise((resolve) => setTimeout(resolve, 1700));
+      // The docker config directory read-only (a private mount namespace that dies with the helper), the cache writable.
+      const dir = h.dockerConfigDir;
+      const helper = path.join(BIN, 'docker-credential-registry-login');
+      const r = await execa(unshare, ['-m', '--propagation', 'private', 'sh', '-euc', `mount --bind "${dir}" "${dir}"; mount -o remount,bind,ro "${dir}"; exec "${helper}" get`], {
+        env,
+        extendEnv: false,
+        reject: false,
+        input: `https://${ECR_KEY}\n`,
+        timeout: 60_000,
+      });
+      const renewed = standIn.calls.slice(issued);
+      expect(renewed).toHaveLength(1);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ ServerURL: `https://${ECR_KEY}`, Username: 'AWS', Secret: renewed[0]!.password });
+      expect(r.stderr).toContain(`renewed the ECR token for ${ECR_KEY}`);
+      expect(r.stderr).toContain('CLOUD_CONTAINER_REGISTRY_');
+      expect(r.stderr).toMatch(/could not save it in the docker config: .*read-only/i);
+      expect(leaked([{ exitCode: 0, stdout: '', stderr: r.stderr }])).toEqual([]);
+      expect(await readFile(h.configPath)).toEqual(before);
+    } finally {
+      standIn.setReply(() => ({ kind: 'token' }));
+    }
+  }, 60_000);
 });
