@@ -134,7 +134,7 @@ async function store(input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswe
 }
 
 async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>; // `__proto__` is a key like any other
   const { config, ledger } = await readConfigSnapshot(env);
   const auths = memberObject(config, 'auths');
   for (const key of Object.keys(ledger.entries)) {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, makeAgentHome, runAgent, triple, type AgentHome, type AgentResult } from '../support/agent.js';
+import { BIN, makeAgentHome, runAgent, runHelper, triple, type AgentHome, type AgentResult } from '../support/agent.js';
 import { startEcrStandIn, type EcrStandIn } from '../support/ecr-stand-in.js';
 import { requireCommand } from '../support/process.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -160,4 +160,20 @@ describe('credential helper get renewing an ECR token it cannot save', () => {
       standIn.setReply(() => ({ kind: 'token' }));
     }
   }, 60_000);
+});
+
+describe('credential helper store', () => {
+  it('stores a login for the ServerURL __proto__ like any other key: get, list and erase see it', async () => {
+    const h = await home();
+    const login = { ServerURL: '__proto__', Username: 'me', Secret: 'proto-secret-0014' };
+    const stored = await runHelper('store', JSON.stringify(login), h.env);
+    expect(stored).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    const got = await runHelper('get', '__proto__\n', h.env);
+    expect(got.exitCode, got.stderr).toBe(0);
+    expect(JSON.parse(got.stdout)).toEqual(login);
+    const listed = await runHelper('list', '', h.env);
+    expect(Object.entries(JSON.parse(listed.stdout) as object)).toEqual([['__proto__', 'me']]);
+    expect((await runHelper('erase', '__proto__\n', h.env)).exitCode).toBe(0);
+    expect((await runHelper('get', '__proto__\n', h.env)).exitCode).toBe(1);
+  });
 });
