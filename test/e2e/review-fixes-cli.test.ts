@@ -3,7 +3,7 @@
 // as a key like any other, and the unreadable-config contract of `status` and `refresh --json` (SPEC §8).
 import { execa } from 'execa';
 import fc from 'fast-check';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, makeAgentHome, runAgent, runHelper, triple, type AgentHome, type AgentResult } from '../support/agent.js';
@@ -175,5 +175,36 @@ describe('credential helper store', () => {
     expect(Object.entries(JSON.parse(listed.stdout) as object)).toEqual([['__proto__', 'me']]);
     expect((await runHelper('erase', '__proto__\n', h.env)).exitCode).toBe(0);
     expect((await runHelper('get', '__proto__\n', h.env)).exitCode).toBe(1);
+  });
+});
+
+describe('an unreadable docker config (SPEC §8)', () => {
+  async function brokenHome(): Promise<AgentHome> {
+    const h = await home();
+    await mkdir(h.dockerConfigDir, { recursive: true });
+    await writeFile(h.configPath, '{"auths": not json');
+    return h;
+  }
+
+  it('status exits 2 with the reason on stderr', async () => {
+    const h = await brokenHome();
+    for (const args of [['status'], ['status', '--json']]) {
+      const r = await runAgent(args, h.env);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`${h.configPath} is not valid JSON`);
+    }
+  });
+
+  it('refresh --json prints one JSON object with the error on stdout: exit 2, 0 with --hook', async () => {
+    const h = await brokenHome();
+    for (const [args, code] of [[['refresh', '--json'], 2], [['refresh', '--json', '--hook'], 0]] as const) {
+      const r = await runAgent([...args], { ...h.env, ...basicLogin() });
+      expect(r.exitCode).toBe(code);
+      const report = JSON.parse(r.stdout) as Record<string, unknown>;
+      expect(report).toEqual({ configPath: h.configPath, logins: [], problems: [], removed: [], error: expect.stringContaining(`${h.configPath} is not valid JSON`) });
+      expect(r.stderr).toContain('is not valid JSON');
+      expect(leaked([r])).toEqual([]);
+    }
+    expect(await readFile(h.configPath, 'utf8')).toBe('{"auths": not json');
   });
 });
