@@ -1,6 +1,6 @@
 // argv → command. The only place that prints and picks exit codes; every line passes the Redactor.
 import { Redactor } from './redact.js';
-import { ConfigError } from './docker-config/file.js';
+import { ConfigError, dockerConfigPath } from './docker-config/file.js';
 import { formatCheck, formatLogout, formatRefresh, formatStatus, makePaint, type Output } from './report.js';
 import { VERSION } from './version.js';
 
@@ -114,11 +114,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       }
     }
   } catch (error) {
-    if (error instanceof ConfigError) {
-      say(io.stderr, [`registry-login ${command}: ${error.message}`]);
-      return values.hook && !values.strict ? 0 : 2;
-    }
-    say(io.stderr, [`registry-login ${command}: unexpected failure: ${(error as Error)?.message ?? String(error)}. Please report this with the output of \`registry-login status\`.`]);
+    const reason = error instanceof ConfigError ? error.message : `unexpected failure: ${(error as Error)?.message ?? String(error)}. Please report this with the output of \`registry-login status\`.`;
+    // SPEC §8: refresh --json prints its one object even then, with the reason (and the same line on stderr).
+    if (command === 'refresh' && values.json) say(io.stdout, [JSON.stringify({ configPath: configPathOf(io.env), logins: [], problems: [], removed: [], error: reason }, null, 2)]);
+    say(io.stderr, [`registry-login ${command}: ${reason}`]);
     return values.hook && !values.strict ? 0 : 2;
   }
   return 2;
@@ -153,6 +152,15 @@ export function parseCommandLine(argv: string[]): { values: Partial<Record<Flag,
     }
   }
   return { values, positionals };
+}
+
+// The config's path for a report, or null when even that cannot be worked out (no usable home).
+function configPathOf(env: NodeJS.ProcessEnv): string | null {
+  try {
+    return dockerConfigPath(env);
+  } catch {
+    return null;
+  }
 }
 
 function stripColour(text: string): string {

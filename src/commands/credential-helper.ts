@@ -71,7 +71,7 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   let note: string | undefined;
   if (managed && needsSwap(managed.kind) && managed.issuedAt && managed.expiresAt && !isFresh({ issuedAt: new Date(managed.issuedAt), expiresAt: new Date(managed.expiresAt) }, now)) {
     const renewed = await renewEcrToken(key, managed, env);
-    if (renewed.ok) return found(server, renewed.username, renewed.secret);
+    if (renewed.ok) return found(server, renewed.username, renewed.secret, renewed.note);
     note = renewed.note;
   }
   const credentials = decodeAuthsEntry(memberObject(config, 'auths')[key]);
@@ -79,7 +79,7 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   return found(server, credentials.username, credentials.secret, note);
 }
 
-type Renewal = { ok: true; username: string; secret: string } | { ok: false; note: string };
+type Renewal = { ok: true; username: string; secret: string; note?: string } | { ok: false; note: string };
 
 /** Swaps the keys in the helper's environment for a new token (cache first) and writes it, under the lock, before docker gets it. */
 async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.ProcessEnv): Promise<Renewal> {
@@ -92,11 +92,18 @@ async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.Proces
   const [result] = await resolveLogins([login], { env, force: false, now });
   if (!result?.ok) return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${result?.ok === false ? result.error : 'no result'}\n` };
   const { credentials } = result;
-  const { plan } = await updateDockerConfig(env, ({ ledger }) => ({
-    write: [wantedEntry(login, credentials)],
-    keep: Object.keys(ledger.entries).filter((k) => k !== key),
-    remove: [],
-  }));
+  let plan;
+  try {
+    ({ plan } = await updateDockerConfig(env, ({ ledger }) => ({
+      write: [wantedEntry(login, credentials)],
+      keep: Object.keys(ledger.entries).filter((k) => k !== key),
+      remove: [],
+    })));
+  } catch (error) {
+    // The token is good (and cached): docker gets it; only saving it failed (the config locked, read-only, full).
+    const note = `docker-credential-registry-login: renewed the ECR token for ${key} (from the ${variableStem(login.prefix)}* keys; the old one ${when}) but could not save it in the docker config: ${(error as Error)?.message ?? String(error)}\n`;
+    return { ok: true, username: credentials.username, secret: credentials.secret, note };
+  }
   if (!plan.written.includes(key)) {
     return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when}; ${plan.warnings.map((w) => w.message).join(' ') || 'the renewed token was not written'}\n` };
   }
@@ -127,7 +134,7 @@ async function store(input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswe
 }
 
 async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>; // `__proto__` is a key like any other
   const { config, ledger } = await readConfigSnapshot(env);
   const auths = memberObject(config, 'auths');
   for (const key of Object.keys(ledger.entries)) {

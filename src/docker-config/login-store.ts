@@ -32,9 +32,10 @@ export async function readStoredLogins(env: NodeJS.ProcessEnv): Promise<Stored> 
 export async function changeStoredLogin(env: NodeJS.ProcessEnv, key: string, login: StoredLogin | undefined): Promise<void> {
   const path = storePath(env);
   await withFileLock(path, async () => {
-    const logins = await readStoredLogins(env);
+    // Without a prototype, a key such as `__proto__` or `constructor` is a key like any other.
+    const logins: Stored = Object.assign(Object.create(null) as Stored, await readStoredLogins(env));
     if (login) logins[key] = login;
-    else if (key in logins) delete logins[key];
+    else if (Object.hasOwn(logins, key)) delete logins[key];
     else return;
     await writeFileAtomic(path, `${JSON.stringify({ version: 1, logins }, null, 2)}\n`);
   });

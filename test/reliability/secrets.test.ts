@@ -93,8 +93,8 @@ describe('secrets', () => {
         await cli(`${args.join(' ')}${suffix}`, args);
       }
       for (const args of [['refresh', '--force', '--json'], ['refresh', '--hook'], ['check', '--json'], ['status']]) await cli(`${args.join(' ')} with debug output${suffix}`, args, DEBUG);
-      for (const args of [['status'], ['refresh', '--force']]) await cli(`${args.join(' ')} with harmless debug output${suffix}`, args, { NODE_DEBUG: 'fs,module,esm,timer' });
-      for (const section of ['http', 'https', 'tls', 'net', 'child_process', '*', 'fs,HTTP']) await cli(`refresh --force with NODE_DEBUG=${section}${suffix}`, ['refresh', '--force'], { NODE_DEBUG: section });
+      for (const args of [['status'], ['refresh', '--force']]) await cli(`${args.join(' ')} with harmless debug output${suffix}`, args, { NODE_DEBUG: 'module,ESM,timer' });
+      for (const section of ['http', 'https', 'tls', 'net', 'child_process', '*', 'fs,HTTP', 'htt*', '*TP', 'n*t', 'module,*', ' module']) await cli(`refresh --force with NODE_DEBUG=${section}${suffix}`, ['refresh', '--force'], { NODE_DEBUG: section });
       await helper(`helper store${suffix}`, 'store', JSON.stringify({ ServerURL: 'typed.example.com', Username: 'me', Secret: S.stored }));
       await helper(`helper store (garbage)${suffix}`, 'store', `not json ${S.stored}`);
       await helper(`helper store (wrong types)${suffix}`, 'store', JSON.stringify({ ServerURL: 5, Username: 'me', Secret: S.stored }));
@@ -137,7 +137,8 @@ describe('secrets', () => {
     failures.check(said('refresh (broken config)').exitCode === 2, () => 'refresh on a broken config did not exit 2');
     // With Node's network debug output on, a run stops and says why; with harmless sections it runs as usual.
     failures.check(said('refresh --force --json with debug output').exitCode === 2 && /unset NODE_DEBUG/.test(said('refresh --force --json with debug output').stderr), () => 'NODE_DEBUG=http did not stop refresh');
-    failures.check(said('status with harmless debug output').exitCode === 0, () => 'NODE_DEBUG=fs stopped status');
+    failures.check(said('status with harmless debug output').exitCode === 0, () => 'NODE_DEBUG=module,ESM,timer stopped status');
+    for (const section of ['htt*', '*TP', 'n*t', 'module,*']) failures.check(said(`refresh --force with NODE_DEBUG=${section}`).exitCode === 2, () => `NODE_DEBUG=${section} did not stop refresh`);
 
     // Files: which hold a secret, and how they are protected.
     const allowed: Record<string, RegExp> = { config: /\/\.docker\/config\.json$|\/fresh-docker\/config\.json$/, stored: /\/registry-login\/docker-logins\.json$/, token: /\/\.cache\/registry-login\// };
