@@ -1,7 +1,7 @@
 // The swap with the real SDK against the SigV4-verifying stand-in: whose keys, which region and endpoint, which failures.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DEFAULT_LIMITS, getAuthorizationToken, MAX_RESPONSE_BYTES, readAuthorizationData, type SwapLimits } from '../../src/ecr/swap.js';
 import { ecrEndpoint, type EcrEndpoint } from '../../src/ecr/endpoint.js';
 import { parseEcrHost } from '../../src/ecr/host.js';
+import { startSilent } from '../support/silent-listener.js';
 import { ECR_PUBLIC_TARGET, ECR_TARGET, startEcrStandIn, throttleThenToken, type EcrStandIn } from '../support/ecr-stand-in.js';
 
 const KEY = { accessKeyId: 'AKIATRIPLEKEY0000001', secretAccessKey: 'triple-secret-0000000000000000000000001' };
@@ -275,19 +276,15 @@ describe('failures', () => {
   });
 
   it('calls a loopback endpoint directly though HTTPS_PROXY and HTTP_PROXY are set (the proxy would see the key ID, token and signature)', async () => {
-    const seen: Socket[] = [];
-    const proxy = createNetServer((socket) => seen.push(socket));
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
+    const proxy = await startSilent();
     try {
-      const via = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
       for (const endpoint of [standIn.url, standIn.url.replace('127.0.0.1', 'localhost')]) {
-        const result = await getAuthorizationToken(at(host, { AWS_ENDPOINT_URL_ECR: endpoint }), TEMP, { HTTPS_PROXY: via, HTTP_PROXY: via }, FAST);
+        const result = await getAuthorizationToken(at(host, { AWS_ENDPOINT_URL_ECR: endpoint }), TEMP, { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url }, FAST);
         expect(result).toMatchObject({ ok: true });
       }
-      expect(seen).toHaveLength(0);
+      expect(proxy.received).toHaveLength(0);
     } finally {
-      for (const socket of seen) socket.destroy();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 

@@ -10,28 +10,24 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseChallenges, registryHandshake, registryHost } from '../../src/registry-handshake.js';
 import { classifyNetworkError, dockerAllowsPlainHttp, loadRegistryTrust } from '../../src/registry-transport.js';
 import { isLoopbackHost, proxyForUrl } from '../../src/proxy.js';
+import { startSilent, type Silent } from '../support/silent-listener.js';
 import { makeCaDir, makeSelfSignedCert } from '../support/tls.js';
 import { TempDirs } from '../support/tmp.js';
 
 const dirs = new TempDirs();
 const servers: net.Server[] = [];
-const sockets = new Set<net.Socket>();
+const silents: Silent[] = [];
 afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
+  await Promise.all(silents.splice(0).map((s) => s.close()));
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
   await dirs.cleanup();
 });
 
 /** A listener on 127.0.0.1 that accepts connections and never says a word (a stalled proxy or registry); returns its port. */
 async function silent(): Promise<number> {
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return (server.address() as AddressInfo).port;
+  const listener = await startSilent();
+  silents.push(listener);
+  return listener.port;
 }
 
 /** An https server on 127.0.0.1 with a self-signed certificate trusted through certs.d; returns its host:port and the certs.d root. */
