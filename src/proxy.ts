@@ -4,10 +4,11 @@ import { BlockList, isIP } from 'node:net';
 
 /**
  * The proxy URL for a request to target, or undefined to connect directly (curl's rules, plus CIDR entries as Go
- * and docker allow). With loopback 'direct', loopback targets are never proxied, as docker's Go client does.
+ * and docker allow). Loopback targets are never proxied, as Go's client does: a proxy would see the credentials
+ * (Basic auth, or the AWS key ID, session token and signature) of a request that never needed to leave the machine.
  */
-export function proxyForUrl(target: URL, env: NodeJS.ProcessEnv, options: { loopback?: 'direct' | 'as-configured' } = {}): string | undefined {
-  if (options.loopback === 'direct' && isLoopbackHost(target.hostname)) return undefined;
+export function proxyForUrl(target: URL, env: NodeJS.ProcessEnv): string | undefined {
+  if (isLoopbackHost(target.hostname)) return undefined;
   const scheme = target.protocol.replace(/:$/, '');
   const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = Number(target.port) || (scheme === 'https' ? 443 : 80);
@@ -52,10 +53,20 @@ function cidrContains(cidr: string, host: string): boolean {
   return list.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** Whether a host name is loopback: docker treats 127.0.0.0/8 and ::1 (and so localhost) as insecure registries. */
+/** Whether a host is loopback by its name alone (no lookup): localhost, *.localhost (RFC 6761) or a loopback address. */
 export function isLoopbackHost(hostname: string): boolean {
   const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1' || bare === '0:0:0:0:0:0:0:1';
+  return bare === 'localhost' || bare.endsWith('.localhost') || isLoopbackAddress(bare);
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Whether an IP address is in 127.0.0.0/8 or is ::1 (an IPv4-mapped ::ffff:127.x.y.z counts, as in Go). */
+export function isLoopbackAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, '');
+  const family = isIP(bare);
+  if (family === 0) return false;
+  return LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');
 }

@@ -1,8 +1,8 @@
 // The registry /v2/ login handshake as docker login does it: anonymous GET /v2/, then Basic, or a Bearer token
 // from the challenge's realm (service, account, client_id=docker, offline_token=true, and no scope: docker login asks none).
 import { DOCKER_HUB_KEY } from './registry.js';
-import { classifyNetworkError, httpGet, loadRegistryTrust, type HttpAnswer } from './registry-transport.js';
-import { isLoopbackHost } from './proxy.js';
+import { classifyNetworkError, dockerAllowsPlainHttp, httpGet, loadRegistryTrust, resolveAddresses, type HttpAnswer } from './registry-transport.js';
+import { isLoopbackAddress, proxyForUrl } from './proxy.js';
 
 /** What a handshake found. */
 export type HandshakeResult = 'ok' | 'unauthorized' | 'denied' | 'unreachable' | 'tls' | 'error';
@@ -54,7 +54,7 @@ export async function registryHandshake(key: string, credentials: { username: st
       const failure = classifyNetworkError(error, certsDir);
       // Docker treats loopback registries as insecure and falls back to plain http; it verifies nothing there,
       // but skopeo, podman and buildx do, so a loopback registry that does speak TLS must still pass verification.
-      if (failure.kind !== 'not-tls' || !isLoopbackHost(hostname) || signal.aborted) throw error;
+      if (failure.kind !== 'not-tls' || signal.aborted || !(await dockerAllowsPlainHttp(hostname, signal))) throw error;
       base = `http://${host}`;
       probe = await get(new URL(`${base}/v2/`));
     }
@@ -78,6 +78,13 @@ export async function registryHandshake(key: string, credentials: { username: st
       const where = `${realmUrl.origin}${realmUrl.pathname}`;
       if (bearer.params.service) realmUrl.searchParams.set('service', bearer.params.service);
       const withCredentials = credentials.username !== '' && credentials.secret !== '';
+      // Docker would send the Basic credentials to an http realm on any host, in clear text; this agent does not.
+      if (withCredentials && realmUrl.protocol === 'http:' && base.startsWith('https:') && !(await staysOnThisMachine(realmUrl, options.env, signal))) {
+        return done('error', `the registry's token server ${where} is plain http, so the credentials were not sent to it (they would cross the network in clear text)`, {
+          advice: 'the registry must name an https:// realm in its Bearer challenge; tell its operator',
+          scheme: 'bearer',
+        });
+      }
       if (withCredentials) realmUrl.searchParams.set('account', credentials.username);
       realmUrl.searchParams.set('client_id', 'docker');
       realmUrl.searchParams.set('offline_token', 'true');
@@ -113,6 +120,13 @@ export async function registryHandshake(key: string, credentials: { username: st
     }
     return { result: 'unreachable', cause: `${at}${failure.cause}`, certsDir };
   }
+}
+
+// A plain-http realm may receive credentials only if every address of its host is loopback and no proxy is asked.
+async function staysOnThisMachine(url: URL, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<boolean> {
+  if (proxyForUrl(url, env) !== undefined) return false;
+  const addresses = await resolveAddresses(url.hostname, signal);
+  return addresses.length > 0 && addresses.every(isLoopbackAddress);
 }
 
 /** One WWW-Authenticate challenge: its scheme (lower-cased) and parameters. */

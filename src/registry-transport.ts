@@ -1,11 +1,13 @@
 // How check reaches a registry as docker does: trust from certs.d and NODE_EXTRA_CA_CERTS, proxies, loopback rules.
+import { lookup } from 'node:dns/promises';
 import { readdir, readFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { HttpsProxyAgent } from 'hpagent';
-import { proxyForUrl } from './proxy.js';
+import { HttpsProxyAgent, type ProxyAgentRequestOptions } from 'hpagent';
+import { isIP } from 'node:net';
+import { isLoopbackAddress, proxyForUrl } from './proxy.js';
 
 /** Where docker looks for per-registry certificates; REGISTRY_LOGIN_CERTS_D overrides it (tests, rootless setups). */
 export function certsDRoot(env: NodeJS.ProcessEnv): string {
@@ -70,23 +72,34 @@ export interface HttpAnswer {
 
 const MAX_BODY = 64 * 1024;
 
-/** GETs a URL over http or https with the given TLS options, through a proxy where the environment says so. */
+/** GETs a URL over http or https with the given TLS options, through a proxy where the environment says so; settles by the time signal aborts. */
 export function httpGet(url: URL, options: { headers: Record<string, string>; tls: tls.ConnectionOptions; signal: AbortSignal; env: NodeJS.ProcessEnv }): Promise<HttpAnswer> {
-  const proxy = proxyForUrl(url, options.env, { loopback: 'direct' });
+  const { signal } = options;
+  const proxy = proxyForUrl(url, options.env);
   const headers = { 'user-agent': 'registry-login', ...options.headers };
   let request: http.ClientRequest;
   if (url.protocol === 'https:') {
-    const agent = proxy ? new HttpsProxyAgent({ proxy, keepAlive: false, ...options.tls }) : undefined;
-    request = https.request(url, { method: 'GET', headers, signal: options.signal, ...options.tls, ...(agent ? { agent } : { agent: false }) });
+    // hpagent passes these options to its CONNECT request: the signal ends a CONNECT the proxy never answers.
+    const connect = { signal } as ProxyAgentRequestOptions;
+    const agent = proxy ? new HttpsProxyAgent({ proxy, keepAlive: false, proxyRequestOptions: connect, ...options.tls }) : undefined;
+    request = https.request(url, { method: 'GET', headers, signal, ...options.tls, ...(agent ? { agent } : { agent: false }) });
   } else if (proxy) {
     // Plain http through a proxy: the absolute URL goes to the proxy, as Go's transport does.
     const via = new URL(proxy);
     const auth = via.username || via.password ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(via.username)}:${decodeURIComponent(via.password)}`).toString('base64')}` } : {};
-    request = http.request({ host: via.hostname, port: via.port || 80, path: url.href, method: 'GET', headers: { ...headers, host: url.host, ...auth }, signal: options.signal, agent: false });
+    request = http.request({ host: via.hostname, port: via.port || 80, path: url.href, method: 'GET', headers: { ...headers, host: url.host, ...auth }, signal, agent: false });
   } else {
-    request = http.request(url, { method: 'GET', headers, signal: options.signal, agent: false });
+    request = http.request(url, { method: 'GET', headers, signal, agent: false });
   }
-  return new Promise((resolve, reject) => {
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    // Node emits the abort error only once an agent hands over a socket: an abort before that would never settle.
+    const onAbort = () => {
+      request.destroy();
+      reject(signal.reason);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.once('close', () => signal.removeEventListener('abort', onAbort));
     request.once('error', reject);
     request.once('response', (response) => {
       const chunks: Buffer[] = [];
@@ -101,6 +114,30 @@ export function httpGet(url: URL, options: { headers: Record<string, string>; tl
     });
     request.end();
   });
+}
+
+/** The addresses a host name resolves to (an IP literal is its own address); none when it does not resolve. */
+export async function resolveAddresses(hostname: string, signal: AbortSignal): Promise<string[]> {
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(bare)) return [bare];
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  try {
+    return (await Promise.race([lookup(bare, { all: true }), aborted])).map((entry) => entry.address);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return [];
+  }
+}
+
+/**
+ * Whether docker falls back to plain http for a registry host: the daemon's default insecure registries are
+ * 127.0.0.0/8 and ::1/128, matched by any address the name resolves to (moby's isCIDRMatch), not by the name.
+ */
+export async function dockerAllowsPlainHttp(hostname: string, signal: AbortSignal): Promise<boolean> {
+  return (await resolveAddresses(hostname, signal)).some(isLoopbackAddress);
 }
 
 /** What a failed connection means for a user. */

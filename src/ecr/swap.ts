@@ -6,6 +6,7 @@ import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { proxyForUrl } from '../proxy.js';
 import type { EcrEndpoint } from './endpoint.js';
 
@@ -32,6 +33,9 @@ export interface SwapLimits {
 
 export const DEFAULT_LIMITS: SwapLimits = { connectTimeoutMs: 5_000, requestTimeoutMs: 10_000, totalTimeoutMs: 30_000, maxAttempts: 4 };
 
+/** The most of an answer body a swap reads: a GetAuthorizationToken answer is a few KiB, an error less. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
 /** What the swap got: the registry password and its expiry, or why not (never holding a secret). */
 export type SwapResult =
   | { ok: true; password: string; expiresAt?: Date }
@@ -56,7 +60,7 @@ export async function getAuthorizationToken(endpoint: EcrEndpoint, keys: AwsKeys
   // The handler needs the target URL (for the proxy decision), which the client's endpoint rules know: defer its options.
   let provideOptions!: (options: NodeHttpHandlerOptions) => void;
   const handlerOptions = new Promise<NodeHttpHandlerOptions>((resolve) => (provideOptions = resolve));
-  const requestHandler = new NodeHttpHandler(() => handlerOptions);
+  const requestHandler = new BoundedHttpHandler(() => handlerOptions);
   const config = {
     region: endpoint.region,
     // A static credentials object: the default provider chain (ambient AWS_* keys, profiles, instance roles) is never consulted.
@@ -112,6 +116,31 @@ export async function getAuthorizationToken(endpoint: EcrEndpoint, keys: AwsKeys
   }
 }
 
+/** The SDK's Node handler with every answer body cut off, as an error, past MAX_RESPONSE_BYTES. */
+class BoundedHttpHandler extends NodeHttpHandler {
+  override async handle(...args: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
+    const result = await super.handle(...args);
+    const { response } = result;
+    const tooLarge = () => Object.assign(new Error(`the answer from ${args[0].hostname} is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB, so it was not read`), { name: 'ResponseTooLarge' });
+    const source = response.body as Readable;
+    // A declared length over the cap fails before a byte is read.
+    if (Number(response.headers['content-length']) > MAX_RESPONSE_BYTES) {
+      source.destroy();
+      throw tooLarge();
+    }
+    let size = 0;
+    const bounded = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(size > MAX_RESPONSE_BYTES ? tooLarge() : null, chunk);
+      },
+    });
+    pipeline(source, bounded, () => undefined);
+    response.body = bounded;
+    return result;
+  }
+}
+
 function agentsFor(proxy: string | undefined, limits: SwapLimits): Pick<NodeHttpHandlerOptions, 'httpAgent' | 'httpsAgent'> {
   const common = { keepAlive: false, timeout: limits.connectTimeoutMs };
   if (!proxy) return { httpAgent: new HttpAgent(common), httpsAgent: new HttpsAgent(common) };
@@ -140,6 +169,7 @@ function describeError(error: unknown, limits: SwapLimits): Omit<SwapFailure, 'h
   const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
   const httpStatus = e?.$metadata?.httpStatusCode;
   const message = String(e?.message ?? error).split('\n')[0]!.slice(0, 300);
+  if (e?.name === 'ResponseTooLarge') return { kind: 'response', code: 'ResponseTooLarge', message, ...(httpStatus !== undefined ? { httpStatus } : {}) };
   // The SDK names socket errors such as ECONNRESET "TimeoutError" (to retry them): the errno says what happened.
   const errno = typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code) && e.code !== 'ETIMEDOUT' ? e.code : undefined;
   if (errno) return { kind: 'network', code: errno, message };

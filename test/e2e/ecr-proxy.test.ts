@@ -1,4 +1,6 @@
-// The AWS call goes through a real forward proxy (Debian tinyproxy on loopback) when HTTP(S)_PROXY says so, and around it for NO_PROXY.
+// The AWS call goes through a real forward proxy (Debian tinyproxy on loopback) when HTTP(S)_PROXY says so, and around it
+// for NO_PROXY and for a loopback endpoint. Loopback endpoints are never proxied, so the proxied cases name the stand-in
+// as 0.0.0.0: not a loopback address, yet on Linux a connection to it reaches the stand-in on 127.0.0.1 (nothing leaves).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -61,7 +63,7 @@ function env(extra: Record<string, string>): Record<string, string> {
     XDG_STATE_HOME: join(work, 'state'),
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_ENDPOINT_URL_ECR: standIn.url,
+    AWS_ENDPOINT_URL_ECR: `http://0.0.0.0:${standIn.port}`,
     VIA_CONTAINER_REGISTRY_SERVER: '123456789012.dkr.ecr.us-west-2.amazonaws.com',
     VIA_CONTAINER_REGISTRY_USER: KEY.accessKeyId,
     VIA_CONTAINER_REGISTRY_PASSWORD: KEY.secretAccessKey,
@@ -71,7 +73,7 @@ function env(extra: Record<string, string>): Record<string, string> {
 
 async function proxiedConnects(): Promise<number> {
   const log = existsSync(proxyLog) ? await readFile(proxyLog, 'utf8') : '';
-  return log.split('\n').filter((line) => line.includes(`CONNECT 127.0.0.1:${standIn.port} `)).length;
+  return log.split('\n').filter((line) => line.includes(`CONNECT 0.0.0.0:${standIn.port} `) || line.includes(`CONNECT 127.0.0.1:${standIn.port} `)).length;
 }
 
 describe('AWS calls and proxies', () => {
@@ -96,9 +98,21 @@ describe('AWS calls and proxies', () => {
   it('bypass the proxy for hosts in NO_PROXY', async () => {
     const calls = standIn.calls.length;
     const connects = await proxiedConnects();
-    const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'localhost,127.0.0.1' }));
+    const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'localhost,0.0.0.0' }));
     expect(result.exitCode).toBe(0);
     expect(standIn.calls.length - calls).toBe(1);
+    expect((await proxiedConnects()) - connects).toBe(0);
+  });
+
+  it('never carry a loopback endpoint through the proxy (it would see the key ID and the signature)', async () => {
+    const calls = standIn.calls.length;
+    const connects = await proxiedConnects();
+    const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+    const result = await runAgent(['refresh', '--force'], env({ AWS_ENDPOINT_URL_ECR: standIn.url, HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl }));
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(standIn.calls.length - calls).toBe(1);
+    expect(standIn.calls.at(-1)).toMatchObject({ keyId: KEY.accessKeyId, verified: true });
     expect((await proxiedConnects()) - connects).toBe(0);
   });
 
@@ -107,7 +121,7 @@ describe('AWS calls and proxies', () => {
     const closedPort = await freePort();
     const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${closedPort}` }));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/VIA: .*ECONNREFUSED calling 127\.0\.0\.1:\d+ through the proxy.*HTTPS_PROXY\/HTTP_PROXY/);
+    expect(result.stderr).toMatch(/VIA: .*ECONNREFUSED calling 0\.0\.0\.0:\d+ through the proxy.*HTTPS_PROXY\/HTTP_PROXY/);
     expect(result.stderr).not.toContain(KEY.secretAccessKey);
   });
 });

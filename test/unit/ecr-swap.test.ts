@@ -1,13 +1,15 @@
 // The swap with the real SDK against the SigV4-verifying stand-in: whose keys, which region and endpoint, which failures.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, getAuthorizationToken, readAuthorizationData, type SwapLimits } from '../../src/ecr/swap.js';
+import { DEFAULT_LIMITS, getAuthorizationToken, MAX_RESPONSE_BYTES, readAuthorizationData, type SwapLimits } from '../../src/ecr/swap.js';
 import { ecrEndpoint, type EcrEndpoint } from '../../src/ecr/endpoint.js';
 import { parseEcrHost } from '../../src/ecr/host.js';
+import { startSilent } from '../support/silent-listener.js';
 import { ECR_PUBLIC_TARGET, ECR_TARGET, startEcrStandIn, throttleThenToken, type EcrStandIn } from '../support/ecr-stand-in.js';
 
 const KEY = { accessKeyId: 'AKIATRIPLEKEY0000001', secretAccessKey: 'triple-secret-0000000000000000000000001' };
@@ -241,6 +243,48 @@ describe('failures', () => {
     if (!result.ok) {
       expect(result.failure.kind).toBe('response');
       if (code) expect(result.failure.code).toBe(code);
+    }
+  });
+
+  it.each([
+    ['without a length, streamed for ever', false],
+    ['declaring 1.5 GB', true],
+  ])('refuses an answer larger than the cap, %s, having read little of it', async (_name, declared) => {
+    let written = 0;
+    const huge = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', ...(declared ? { 'content-length': String(1.5 * 1024 ** 3) } : {}) });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!res.destroyed && written < 1.5 * 1024 ** 3) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+      };
+      req.socket.once('close', () => res.destroy());
+      pump();
+    });
+    await new Promise<void>((resolve) => huge.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const url = `http://127.0.0.1:${(huge.address() as AddressInfo).port}`;
+      const result = await getAuthorizationToken(at(host, { AWS_ENDPOINT_URL_ECR: url }), KEY, {}, FAST);
+      expect(result).toMatchObject({ ok: false, failure: { kind: 'response', code: 'ResponseTooLarge', message: expect.stringContaining('larger than 1 MiB') } });
+      expect(written).toBeLessThan(MAX_RESPONSE_BYTES * 16);
+    } finally {
+      huge.closeAllConnections();
+      await new Promise((resolve) => huge.close(resolve));
+    }
+  });
+
+  it('calls a loopback endpoint directly though HTTPS_PROXY and HTTP_PROXY are set (the proxy would see the key ID, token and signature)', async () => {
+    const proxy = await startSilent();
+    try {
+      for (const endpoint of [standIn.url, standIn.url.replace('127.0.0.1', 'localhost')]) {
+        const result = await getAuthorizationToken(at(host, { AWS_ENDPOINT_URL_ECR: endpoint }), TEMP, { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url }, FAST);
+        expect(result).toMatchObject({ ok: true });
+      }
+      expect(proxy.received).toHaveLength(0);
+    } finally {
+      await proxy.close();
     }
   });
 

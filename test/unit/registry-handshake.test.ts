@@ -1,22 +1,49 @@
 // The /v2/ handshake against small in-process registries on 127.0.0.1 (cases a real registry will not produce on demand),
 // and the pure parts: challenge parsing, error sorting, loopback and proxy rules, certs.d reading.
 import http from 'node:http';
+import https from 'node:https';
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseChallenges, registryHandshake, registryHost } from '../../src/registry-handshake.js';
-import { classifyNetworkError, loadRegistryTrust } from '../../src/registry-transport.js';
+import { classifyNetworkError, dockerAllowsPlainHttp, loadRegistryTrust } from '../../src/registry-transport.js';
 import { isLoopbackHost, proxyForUrl } from '../../src/proxy.js';
+import { startSilent, type Silent } from '../support/silent-listener.js';
+import { makeCaDir, makeSelfSignedCert } from '../support/tls.js';
 import { TempDirs } from '../support/tmp.js';
 
 const dirs = new TempDirs();
-const servers: http.Server[] = [];
+const servers: net.Server[] = [];
+const silents: Silent[] = [];
 afterEach(async () => {
+  await Promise.all(silents.splice(0).map((s) => s.close()));
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
   await dirs.cleanup();
 });
+
+/** A listener on 127.0.0.1 that accepts connections and never says a word (a stalled proxy or registry); returns its port. */
+async function silent(): Promise<number> {
+  const listener = await startSilent();
+  silents.push(listener);
+  return listener.port;
+}
+
+/** An https server on 127.0.0.1 with a self-signed certificate trusted through certs.d; returns its host:port and the certs.d root. */
+async function serveTls(handler: Handler): Promise<{ host: string; certsD: string }> {
+  const dir = await dirs.make('rl-tls-');
+  const cert = await makeSelfSignedCert(dir);
+  let base = '';
+  const server = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => handler(req, res, base));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `https://${host}`;
+  const certsD = path.join(dir, 'certs.d');
+  await makeCaDir(path.join(certsD, host), cert.certPem);
+  return { host, certsD };
+}
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, base: string) => void;
 
@@ -122,6 +149,57 @@ describe('registryHandshake', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('gives up after the timeout behind a proxy that accepts CONNECT and never answers', async () => {
+    const proxyPort = await silent();
+    const env = { REGISTRY_LOGIN_CERTS_D: await dirs.make('rl-certs-'), HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` };
+    const started = Date.now();
+    // The registry name is only ever sent to the silent proxy: nothing leaves the machine.
+    const outcome = await registryHandshake('registry.example:443', CREDS, { env, timeoutMs: 500 });
+    expect(outcome).toMatchObject({ result: 'unreachable', cause: expect.stringContaining('no answer within 0.5 s') });
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('gives up after the timeout on a registry that accepts the connection and never speaks TLS', async () => {
+    const port = await silent();
+    const started = Date.now();
+    expect(await handshake(`127.0.0.1:${port}`, 500)).toMatchObject({ result: 'unreachable', cause: expect.stringContaining('no answer within 0.5 s') });
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('does not send the credentials to a plain-http realm off this machine when /v2/ is https', async () => {
+    const seen: (string | undefined)[] = [];
+    // 0.0.0.0 reaches the local listener on Linux but is not a loopback address: it stands for a remote realm.
+    const token = await serve((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"tok-123"}');
+    });
+    const realm = `http://0.0.0.0:${token.split(':')[1]}/token`;
+    const { host, certsD } = await serveTls((_req, res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="svc"` }).end());
+    const outcome = await registryHandshake(host, CREDS, { env: { REGISTRY_LOGIN_CERTS_D: certsD }, timeoutMs: 5000 });
+    expect(outcome).toMatchObject({ result: 'error', scheme: 'bearer', cause: expect.stringContaining(`token server ${realm} is plain http, so the credentials were not sent`) });
+    expect(outcome.advice).toContain('https:// realm');
+    expect(seen).toEqual([]);
+  });
+
+  it('sends the credentials to a plain-http realm on loopback', async () => {
+    const seen: (string | undefined)[] = [];
+    const token = await serve((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"tok-123"}');
+    });
+    const { host, certsD } = await serveTls((req, res) =>
+      req.headers.authorization === 'Bearer tok-123' ? res.writeHead(200).end() : res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${token}/token",service="svc"` }).end(),
+    );
+    expect(await registryHandshake(host, CREDS, { env: { REGISTRY_LOGIN_CERTS_D: certsD }, timeoutMs: 5000 })).toMatchObject({ result: 'ok', scheme: 'bearer' });
+    expect(seen).toEqual([BASIC]);
+  });
+
+  it('falls back to plain http for a registry whose address is loopback though its name is not (IPv4-mapped ::ffff:127.0.0.1)', async () => {
+    const host = await serve((req, res) => (req.headers.authorization === BASIC ? res.writeHead(200).end() : res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()));
+    const mapped = `[::ffff:127.0.0.1]:${host.split(':')[1]}`;
+    expect(await handshake(mapped)).toMatchObject({ result: 'ok', scheme: 'basic', endpoint: `http://${mapped}/v2/` });
+  });
+
   it('never puts the secret or the token in an outcome', async () => {
     for (const handler of [bearerRegistry(200), bearerRegistry(401), bearerRegistry(200, 401)]) {
       const text = JSON.stringify(await handshake(await serve(handler)));
@@ -179,20 +257,35 @@ describe('isLoopbackHost and proxyForUrl', () => {
     ['10.0.0.1', false],
     ['ghcr.io', false],
     ['127.0.0.1.example.com', false],
+    ['[::ffff:7f00:1]', true],
+    ['0.0.0.0', false],
   ])('%s loopback: %s', (host, loopback) => {
     expect(isLoopbackHost(host)).toBe(loopback);
   });
 
-  it('honours HTTPS_PROXY and NO_PROXY of the given environment, and never proxies loopback for handshakes', () => {
+  it('honours HTTPS_PROXY and NO_PROXY of the given environment, and never proxies loopback', () => {
     const env = { HTTPS_PROXY: 'http://proxy.example:3128', NO_PROXY: 'internal.example,.corp.example' };
-    const direct = { loopback: 'direct' } as const;
-    expect(proxyForUrl(new URL('https://ghcr.io/v2/'), env, direct)).toBe('http://proxy.example:3128');
-    expect(proxyForUrl(new URL('https://internal.example/v2/'), env, direct)).toBeUndefined();
-    expect(proxyForUrl(new URL('https://reg.corp.example/v2/'), env, direct)).toBeUndefined();
-    expect(proxyForUrl(new URL('https://127.0.0.1:5000/v2/'), env, direct)).toBeUndefined();
-    expect(proxyForUrl(new URL('http://localhost:5000/v2/'), env, direct)).toBeUndefined();
-    expect(proxyForUrl(new URL('http://ghcr.io/v2/'), env, direct)).toBeUndefined();
-    expect(proxyForUrl(new URL('https://127.0.0.1:5000/v2/'), env)).toBe('http://proxy.example:3128');
+    expect(proxyForUrl(new URL('https://ghcr.io/v2/'), env)).toBe('http://proxy.example:3128');
+    expect(proxyForUrl(new URL('https://internal.example/v2/'), env)).toBeUndefined();
+    expect(proxyForUrl(new URL('https://reg.corp.example/v2/'), env)).toBeUndefined();
+    expect(proxyForUrl(new URL('https://127.0.0.1:5000/v2/'), env)).toBeUndefined();
+    expect(proxyForUrl(new URL('http://localhost:5000/v2/'), env)).toBeUndefined();
+    expect(proxyForUrl(new URL('http://ghcr.io/v2/'), env)).toBeUndefined();
+  });
+});
+
+describe('dockerAllowsPlainHttp (moby: any resolved address in 127.0.0.0/8 or ::1/128)', () => {
+  it.each([
+    ['127.0.0.1', true, 'an IPv4 loopback literal'],
+    ['127.200.0.9', true, 'anywhere in 127.0.0.0/8'],
+    ['[::1]', true, 'the IPv6 loopback literal'],
+    ['[::ffff:7f00:1]', true, 'IPv4-mapped 127.0.0.1, as Go matches it'],
+    ['localhost', true, 'a name that resolves to loopback'],
+    ['0.0.0.0', false, 'unspecified is not loopback'],
+    ['192.0.2.10', false, 'another address'],
+    ['registry.invalid', false, 'a name that does not resolve is not insecure'],
+  ])('%s → %s (%s)', async (host, expected) => {
+    expect(await dockerAllowsPlainHttp(host, AbortSignal.timeout(5000))).toBe(expected);
   });
 });
 
