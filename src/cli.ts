@@ -103,7 +103,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         const { check } = await import('./commands/check.js');
         const result = await check(io.env, rest);
         redactor.add(...result.secrets);
-        emit({ results: result.results, problems: result.problems }, formatCheck(result, paint));
+        const { secrets: _secrets, ...json } = result;
+        emit(json, formatCheck(result, paint));
         return result.results.every((r) => r.result === 'ok') && result.problems.length === 0 ? 0 : 1;
       }
       case 'logout': {
