@@ -64,7 +64,8 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
     return { source: 'auths', authsEntry, credentials, ...extra };
   };
   if (helper === undefined) return fromAuths({});
-  const setBy = fromHelpers !== undefined ? 'credHelpers' : configuredStore(input.config) ? 'credsStore' : 'default-store';
+  let setBy: NonNullable<DockerChoice['helperSetBy']> = 'credHelpers';
+  if (fromHelpers === undefined) setBy = configuredStore(input.config) ? 'credsStore' : 'default-store';
   // Measured with docker CLI 28: a helper that is missing or exits non-zero makes docker read the auths entry
   // (printing a failing helper's error); one that does not answer blocks docker.
   const health = input.helperHealth(helper);
