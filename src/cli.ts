@@ -10,7 +10,7 @@ Logs docker in to the registries named by <PREFIX>_CONTAINER_REGISTRY_SERVER/_US
 secrets (the GitHub Codespaces convention), in $DOCKER_CONFIG/config.json or ~/.docker/config.json.
 
 Commands:
-  refresh [--force] [--json] [--hook [--strict]]
+  refresh [--force] [--json] [--hook [--strict] [--attach]]
                                        log in to every registry found; remove logins whose secrets are gone
                                        (an environment with no registry variable at all keeps them; see --hook)
   status [--json]                      list managed registries and whether docker uses each login
@@ -23,6 +23,8 @@ Options:
   --hook      for dev container lifecycle hooks: report failures as warnings and exit 0, and take an
               environment without registry variables as "all secrets removed"
   --strict    with --hook: exit 1 (or 2) when a login fails (or the config is unusable), as without it
+  --attach    with --hook: the attach hook, which a tool may run without the secrets: an environment
+              without registry variables keeps the logins, as in a terminal
   --help      this help
   --version   the version
 
@@ -65,7 +67,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     say(command === undefined && !values.help ? io.stderr : io.stdout, [USAGE.trimEnd()]);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook', 'strict'], status: ['json'], check: ['json'], logout: ['json'] };
+  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook', 'strict', 'attach'], status: ['json'], check: ['json'], logout: ['json'] };
   const flags = allowed[command];
   if (!flags) {
     say(io.stderr, [`registry-login: unknown command "${command}"; the commands are refresh, status, check and logout (see \`registry-login --help\`).`]);
@@ -86,7 +88,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     switch (command) {
       case 'refresh': {
         const { refresh } = await import('./commands/refresh.js');
-        const result = await refresh(io.env, { force: values.force === true, hook: values.hook === true });
+        const result = await refresh(io.env, { force: values.force === true, hook: values.hook === true && values.attach !== true });
         redactor.add(...result.secrets);
         const { secrets: _secrets, warnings: _warnings, ...json } = result;
         emit(json, formatRefresh(result, paint));
@@ -103,7 +105,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         const { check } = await import('./commands/check.js');
         const result = await check(io.env, rest);
         redactor.add(...result.secrets);
-        emit({ results: result.results, problems: result.problems }, formatCheck(result, paint));
+        const { secrets: _secrets, ...json } = result;
+        emit(json, formatCheck(result, paint));
         return result.results.every((r) => r.result === 'ok') && result.problems.length === 0 ? 0 : 1;
       }
       case 'logout': {
@@ -123,8 +126,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   return 2;
 }
 
-type Flag = 'json' | 'force' | 'hook' | 'strict' | 'help' | 'version';
-const FLAGS = new Set<string>(['json', 'force', 'hook', 'strict', 'help', 'version']);
+type Flag = 'json' | 'force' | 'hook' | 'strict' | 'attach' | 'help' | 'version';
+const FLAGS = new Set<string>(['json', 'force', 'hook', 'strict', 'attach', 'help', 'version']);
 
 /**
  * Splits argv into boolean flags and positionals (node:util's parseArgs would cost ~0.5 ms of every start):
@@ -146,7 +149,7 @@ export function parseCommandLine(argv: string[]): { values: Partial<Record<Flag,
     } else if (arg.startsWith('--') && FLAGS.has(arg.slice(2).split('=')[0]!)) {
       return { error: `option --${arg.slice(2).split('=')[0]} takes no value (found "${arg}")` };
     } else if (arg.startsWith('-') && arg !== '-') {
-      return { error: `unknown option "${arg}"; the options are --force, --json, --hook, --strict, --help and --version (to pass a key that starts with a dash, put it after --)` };
+      return { error: `unknown option "${arg}"; the options are --force, --json, --hook, --strict, --attach, --help and --version (to pass a key that starts with a dash, put it after --)` };
     } else {
       positionals.push(arg);
     }

@@ -42,19 +42,22 @@ export function formatRefresh(result: RefreshResult, paint: Paint): Output {
   return { out, err };
 }
 
-/** Formats status as a table with the reason a login is not effective. */
+/** Formats status as a table with the reason a login is not effective; a credsStore that cannot answer on stderr. */
 export function formatStatus(result: StatusResult, paint: Paint): Output {
-  if (result.logins.length === 0) return { out: [`registry-login manages no registry in ${result.configPath}; run \`registry-login refresh\` after setting *_CONTAINER_REGISTRY_* secrets.`], err: [] };
+  const err = result.store ? [`${paint.warn('warning')}: ${result.store.sentence}`] : [];
+  if (result.logins.length === 0) return { out: [`registry-login manages no registry in ${result.configPath}; run \`registry-login refresh\` after setting *_CONTAINER_REGISTRY_* secrets.`], err };
   const rows = result.logins.map((l) => [l.prefix, l.key, l.kind, l.expiresAt ? `until ${l.expiresAt}` : '-', l.effective ? paint.ok('effective') : paint.bad('NOT effective'), l.reason ?? '']);
-  return { out: [`Managed in ${result.configPath}:`, ...table([['PREFIX', 'REGISTRY', 'KIND', 'TOKEN', 'STATE', ''].map(paint.dim), ...rows])], err: [] };
+  return { out: [`Managed in ${result.configPath}:`, ...table([['PREFIX', 'REGISTRY', 'KIND', 'TOKEN', 'STATE', ''].map(paint.dim), ...rows])], err };
 }
 
 /** Formats check: one line per registry with its result, then the detail; problems on stderr. */
 export function formatCheck(result: CheckResult, paint: Paint): Output {
   const err = result.problems.map((problem) => `${paint.bad('problem')}: ${problem.message}`);
-  if (result.results.length === 0) return { out: ['No *_CONTAINER_REGISTRY_SERVER/_USER/_PASSWORD secrets found; nothing to check.'], err };
+  if (result.store) err.push(`${paint.warn('warning')}: ${result.store.sentence}`);
+  if (result.results.length === 0) return { out: ['No *_CONTAINER_REGISTRY_SERVER/_USER/_PASSWORD secrets found and no managed login in the docker config; nothing to check.'], err };
   const ok = result.results.filter((r) => r.result === 'ok').length;
   const out = [`${ok} of ${result.results.length} registr${result.results.length === 1 ? 'y' : 'ies'} ok`];
+  if (result.recordedIn) out.unshift(`No *_CONTAINER_REGISTRY_* variables in this shell: checking the logins recorded in ${result.recordedIn}.`);
   for (const r of result.results) {
     out.push(`  ${r.result === 'ok' ? paint.ok(r.result) : paint.bad(r.result)}  ${r.key}${r.prefix ? paint.dim(`  (${r.prefix})`) : ''}`);
     if (r.detail) out.push(`      ${r.detail}`);

@@ -7,9 +7,10 @@ import { resolveLogins } from '../resolve.js';
 import { registryHandshake, type HandshakeOutcome, type HandshakeResult } from '../registry-handshake.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
 import { readStoredLogins } from '../docker-config/login-store.js';
-import { dockerChoice, helperFinder, type DockerChoice } from '../docker-config/docker-view.js';
+import { dockerChoice, dockerVerdict, storeTrouble, type DockerChoice, type DockerViewInput, type LoginFacts, type StoreTrouble } from '../docker-config/docker-view.js';
+import { observeHelpers } from '../docker-config/helper-probe.js';
 import { hashEntry, type Ledger } from '../docker-config/ledger.js';
-import type { Login, Problem } from '../types.js';
+import type { Login, Problem, Resolved } from '../types.js';
 
 /** A handshake result, or `not-effective`: the secret works but docker would send something else. */
 export type CheckResultKind = HandshakeResult | 'not-effective';
@@ -27,6 +28,10 @@ export interface CheckResult {
   problems: Problem[];
   /** Every credential check handled, so the CLI can redact them from anything it prints. */
   secrets: string[];
+  /** Set when no registry variable is in the environment and the logins recorded in this config were checked. */
+  recordedIn?: string;
+  /** A credsStore that cannot answer, which every registry without a credHelpers entry meets. */
+  store?: StoreTrouble;
 }
 
 /** Per-registry budget; REGISTRY_LOGIN_CHECK_TIMEOUT (seconds) overrides it. */
@@ -38,51 +43,110 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
   const keyed = keyLogins(discovered.triples);
   const { configPath, config, ledger } = await readConfigSnapshot(env);
   const stored = await readStoredLogins(env).catch(() => ({}));
-  const timeoutMs = timeoutFrom(env);
+  const view = { config, stored, ...(await observeHelpers(config, env)) };
+  const store = storeTrouble(view, configPath);
+  const context: CheckContext = { env, timeoutMs: timeoutFrom(env), configPath, ledger, view, secrets: [] };
+  const now = options.now ?? new Date();
 
+  // A shell the secrets never reach (a `devcontainer exec` shell after --secrets-file) checks what the hooks wrote.
+  const recorded = discovered.triples.length === 0 && discovered.problems.length === 0;
+  const known: Login[] = recorded
+    ? Object.entries(ledger.entries).map(([key, entry]) => ({ prefix: entry.prefix, key, kind: entry.kind, server: key, user: '', password: '' }))
+    : keyed.logins;
   const results: CheckedLogin[] = [];
-  let logins = keyed.logins;
+  let logins = known;
   if (keys.length > 0) {
     const wanted = new Set<string>();
     for (const name of keys) {
       const normal = normalizeRegistryKey(name);
       if (!normal.ok) results.push({ key: name, result: 'error', detail: `"${name}" ${normal.reason}; name registries as \`registry-login status\` lists them` });
-      else if (!keyed.logins.some((l) => l.key === normal.key)) results.push({ key: normal.key, result: 'error', detail: `no *_CONTAINER_REGISTRY_SERVER secret names ${normal.key}; \`registry-login status\` lists the registries there are` });
+      else if (!known.some((l) => l.key === normal.key)) results.push({ key: normal.key, result: 'error', detail: notKnown(normal.key, recorded, configPath) });
       else wanted.add(normal.key);
     }
-    logins = keyed.logins.filter((l) => wanted.has(l.key));
+    logins = known.filter((l) => wanted.has(l.key));
   }
 
-  const secrets: string[] = [];
-  const resolved = await resolveLogins(logins, { env, force: false, now: options.now ?? new Date() });
-  const helperOnPath = helperFinder(env);
-  const checked = await Promise.all(
-    resolved.map(async (entry): Promise<CheckedLogin> => {
-      const { login } = entry;
-      const base = { key: login.key, prefix: login.prefix };
-      if (!entry.ok) return { ...base, result: 'error', detail: entry.error };
-      const mine = { username: entry.credentials.username, secret: entry.credentials.secret };
-      secrets.push(mine.secret);
-      const choice = dockerChoice(login.key, { config, stored, helperOnPath });
-      if (choice.credentials) secrets.push(choice.credentials.secret);
-      const handshake = (credentials: typeof mine) => registryHandshake(login.key, credentials, { env, timeoutMs });
-
-      if (choice.source === 'docker-login' && choice.credentials && !sameCredentials(choice.credentials, mine)) {
-        // The user ran `docker login` for this registry on purpose; docker pull succeeds or fails with that login.
-        const [theirs, ours] = await Promise.all([handshake(choice.credentials), handshake(mine)]);
-        const registry = registryName(login.key);
-        const next = theirs.result === 'ok' ? '' : `; run \`docker logout ${login.key}\` to use the ${stem(login)} secrets instead, or \`docker login ${login.key}\` again`;
-        const note = ours.result === 'ok' ? '' : `; the ${stem(login)} secrets themselves: ${ours.result} (${ours.cause})`;
-        return { ...base, result: theirs.result, detail: `docker uses the login \`docker login\` stored for ${registry}, not the ${stem(login)} secrets: ${theirs.result} (${theirs.cause})${next}${note}` };
-      }
-      const outcome = await handshake(mine);
-      if (outcome.result !== 'ok') return { ...base, result: outcome.result, detail: describe(login, outcome) };
-      if (choice.credentials && sameCredentials(choice.credentials, mine)) return { ...base, result: 'ok', detail: describe(login, outcome) };
-      return { ...base, result: 'not-effective', detail: `the ${stem(login)} login works with ${registryName(login.key)}, but docker does not use it: ${whyUnused(login.key, choice, ledger, configPath)}` };
-    }),
-  );
+  const checked = recorded
+    ? await Promise.all(logins.map((login) => checkRecorded(login, context)))
+    : await Promise.all((await resolveLogins(logins, { env, force: false, now })).map((entry) => checkResolved(entry, context)));
   results.push(...checked);
-  return { results, problems: keys.length > 0 ? [] : [...discovered.problems, ...keyed.problems], secrets };
+  return {
+    results,
+    problems: keys.length > 0 ? [] : [...discovered.problems, ...keyed.problems],
+    secrets: context.secrets,
+    ...(recorded && known.length > 0 ? { recordedIn: configPath } : {}),
+    ...(store ? { store } : {}),
+  };
+}
+
+interface CheckContext {
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  configPath: string;
+  ledger: Ledger;
+  view: DockerViewInput;
+  /** Every credential handled, collected for the CLI's redactor. */
+  secrets: string[];
+}
+
+/** The environment's login: does its registry accept the secrets, and does docker send them? */
+async function checkResolved(entry: Resolved, context: CheckContext): Promise<CheckedLogin> {
+  const { login } = entry;
+  const base = { key: login.key, prefix: login.prefix };
+  if (!entry.ok) return { ...base, result: 'error', detail: entry.error };
+  const mine = { username: entry.credentials.username, secret: entry.credentials.secret };
+  context.secrets.push(mine.secret);
+  const choice = dockerChoice(login.key, context.view);
+  if (choice.credentials) context.secrets.push(choice.credentials.secret);
+  const handshake = (credentials: typeof mine) => registryHandshake(login.key, credentials, { env: context.env, timeoutMs: context.timeoutMs });
+
+  if (choice.source === 'docker-login' && choice.credentials && !sameCredentials(choice.credentials, mine)) {
+    // The user ran `docker login` for this registry on purpose; docker pull succeeds or fails with that login.
+    const [theirs, ours] = await Promise.all([handshake(choice.credentials), handshake(mine)]);
+    const registry = registryName(login.key);
+    const next = theirs.result === 'ok' ? '' : `; run \`docker logout ${login.key}\` to use the ${stem(login)} secrets instead, or \`docker login ${login.key}\` again`;
+    const note = ours.result === 'ok' ? '' : `; the ${stem(login)} secrets themselves: ${ours.result} (${ours.cause})`;
+    return { ...base, result: theirs.result, detail: `docker uses the login \`docker login\` stored for ${registry}, not the ${stem(login)} secrets: ${theirs.result} (${theirs.cause})${next}${note}` };
+  }
+  const outcome = await handshake(mine);
+  if (outcome.result !== 'ok') return { ...base, result: outcome.result, detail: describe(login, outcome) };
+  // The handshake has just proved the secrets current, so a recorded expiry does not count here.
+  const verdict = dockerVerdict(login.key, choice, { configPath: context.configPath, entry: entryAgainst(login.key, choice, mine, context.ledger), now: new Date(), renewable: false });
+  if (verdict.used) return { ...base, result: 'ok', detail: withNote(describe(login, outcome), verdict.sentence) };
+  return { ...base, result: 'not-effective', detail: `the ${stem(login)} login works with ${registryName(login.key)}, but docker does not use it: ${verdict.sentence ?? verdict.code}` };
+}
+
+/** A login recorded in the config (no secrets here): does docker send it, and does the registry accept what it sends? */
+async function checkRecorded(login: Login, context: CheckContext): Promise<CheckedLogin> {
+  const base = { key: login.key, prefix: login.prefix };
+  const choice = dockerChoice(login.key, context.view);
+  const entry = context.ledger.entries[login.key];
+  const current = entry !== undefined && entry.authHashes.includes(hashEntry(choice.authsEntry));
+  const verdict = dockerVerdict(login.key, choice, { configPath: context.configPath, entry: current ? 'current' : 'changed', now: new Date(), renewable: false });
+  if (!verdict.used || !choice.credentials) {
+    return { ...base, result: 'not-effective', detail: `docker does not use the login the ${stem(login)} secrets made for ${registryName(login.key)}: ${verdict.sentence ?? verdict.code}` };
+  }
+  context.secrets.push(choice.credentials.secret);
+  const outcome = await registryHandshake(login.key, choice.credentials, { env: context.env, timeoutMs: context.timeoutMs });
+  const detail = outcome.result === 'ok' ? `${registryName(login.key)} accepts the login the ${stem(login)} secrets made (${outcome.cause})` : describe(login, outcome);
+  return { ...base, result: outcome.result, detail: withNote(detail, verdict.sentence) };
+}
+
+/** How docker's auths entry compares with the secrets' credentials, for the verdict. */
+function entryAgainst(key: string, choice: DockerChoice, mine: { username: string; secret: string }, ledger: Ledger): LoginFacts['entry'] {
+  if (choice.credentials && sameCredentials(choice.credentials, mine)) return 'current';
+  const entry = ledger.entries[key];
+  if (!entry) return 'not-written';
+  return entry.authHashes.includes(hashEntry(choice.authsEntry)) ? 'older-secret' : 'changed';
+}
+
+function withNote(detail: string, note: string | undefined): string {
+  return note ? `${detail}; ${note}` : detail;
+}
+
+function notKnown(key: string, recorded: boolean, configPath: string): string {
+  if (recorded) return `registry-login keeps no login for ${key} in ${configPath}; \`registry-login status\` lists the registries there are`;
+  return `no *_CONTAINER_REGISTRY_SERVER secret names ${key}; \`registry-login status\` lists the registries there are`;
 }
 
 function timeoutFrom(env: NodeJS.ProcessEnv): number {
@@ -129,20 +193,4 @@ export function describe(login: Login, outcome: HandshakeOutcome): string {
     case 'error':
       return `${registry} (${stem(login)}): ${outcome.cause}: ${outcome.advice ?? 'tell the registry operator'}`;
   }
-}
-
-function whyUnused(key: string, choice: DockerChoice, ledger: Ledger, configPath: string): string {
-  const helper = `docker-credential-${choice.helper ?? ''}`;
-  if (choice.source === 'other-helper') {
-    return choice.helperSetBy === 'credHelpers'
-      ? `credHelpers sends ${key} to ${helper}; remove that line from ${configPath}`
-      : `${configPath} has no credHelpers entry for ${key}, so docker asks the credsStore helper ${helper}; run \`registry-login refresh\``;
-  }
-  if (choice.source === 'none') return `${configPath} holds no login for ${key}; run \`registry-login refresh\``;
-  const entry = ledger.entries[key];
-  if (!entry) return `${configPath} holds credentials for ${key} that registry-login did not write; run \`registry-login refresh\` (\`registry-login logout\` puts them back)`;
-  if (!entry.authHashes.includes(hashEntry(choice.authsEntry))) {
-    return `${configPath} holds other credentials for ${key}, changed outside registry-login; run \`registry-login logout ${key}\`, then \`registry-login refresh\``;
-  }
-  return `${configPath} holds other credentials for ${key} (from an older secret); run \`registry-login refresh\``;
 }

@@ -1,5 +1,7 @@
 // Which credentials docker would send for a registry key, read the way the docker CLI reads its config:
-// credHelpers[key], else credsStore, else auths[key]; a helper whose binary is missing falls back to auths.
+// credHelpers[key], else credsStore, else (when the config holds no auth at all) the platform's default store,
+// else auths[key]. A helper that is missing or fails falls back to auths; one that hangs blocks docker.
+// dockerVerdict turns that into the one answer status and check give: does docker use this login, and if not, why.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -14,6 +16,8 @@ export type DockerSource =
   | 'auths'
   /** A helper other than registry-login's, whose answer registry-login cannot see. */
   | 'other-helper'
+  /** A helper that does not answer: docker waits for it without end. */
+  | 'blocked'
   /** Nothing: docker would send no credentials. */
   | 'none';
 
@@ -22,9 +26,10 @@ export interface DockerChoice {
   source: DockerSource;
   /** The helper docker asks (from credHelpers or credsStore), when one is configured. */
   helper?: string;
-  helperSetBy?: 'credHelpers' | 'credsStore';
-  /** True when the helper's binary is not on PATH, so docker falls back to auths. */
-  helperMissing?: boolean;
+  /** credsStore's 'default-store' is the platform's store docker picks for a config holding no auth at all. */
+  helperSetBy?: 'credHelpers' | 'credsStore' | 'default-store';
+  /** How the helper behaves; absent when it answers. Missing or failing: docker falls back to auths. */
+  helperHealth?: Exclude<HelperHealth, 'answers'>;
   /** The auths entry docker (or registry-login's helper) reads. */
   authsEntry?: unknown;
   /** The user name and secret docker would send, when registry-login can read them. */
@@ -36,16 +41,21 @@ export interface DockerViewInput {
   config: Record<string, unknown>;
   /** Logins `docker login` stored through registry-login's helper, by key. */
   stored: Record<string, { Username: string; Secret: string }>;
-  /** Whether `docker-credential-<name>` is an executable on PATH. */
-  helperOnPath: (name: string) => boolean;
+  /** How `docker-credential-<name>` behaves: at least whether it is on PATH; observeHelpers probes a foreign store. */
+  helperHealth: (name: string) => HelperHealth;
+  /** The store docker picks when the config holds no auth at all (platformDefaultStore); undefined: none. */
+  defaultStore?: string | undefined;
 }
+
+/** How a credential helper behaves when docker runs it. */
+export type HelperHealth = 'answers' | 'missing' | 'fails' | 'hangs';
 
 /** Works out, as the docker CLI does, which credentials docker would send for key. Pure. */
 export function dockerChoice(key: string, input: DockerViewInput): DockerChoice {
   const helpers = memberObject(input.config, 'credHelpers');
   const auths = memberObject(input.config, 'auths');
   const fromHelpers = typeof helpers[key] === 'string' && helpers[key] !== '' ? (helpers[key] as string) : undefined;
-  const credsStore = typeof input.config.credsStore === 'string' && input.config.credsStore !== '' ? input.config.credsStore : undefined;
+  const credsStore = storeInCharge(input.config, input.defaultStore);
   const helper = fromHelpers ?? credsStore;
   const authsEntry = auths[key];
   const fromAuths = (extra: Partial<DockerChoice>): DockerChoice => {
@@ -54,14 +64,45 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
     return { source: 'auths', authsEntry, credentials, ...extra };
   };
   if (helper === undefined) return fromAuths({});
-  const setBy = fromHelpers !== undefined ? 'credHelpers' : 'credsStore';
-  // Observed with docker CLI 28: a helper that cannot be run makes docker use the auths entry instead.
-  if (!input.helperOnPath(helper)) return fromAuths({ helper, helperSetBy: setBy, helperMissing: true });
+  let setBy: NonNullable<DockerChoice['helperSetBy']> = 'credHelpers';
+  if (fromHelpers === undefined) setBy = configuredStore(input.config) ? 'credsStore' : 'default-store';
+  // Measured with docker CLI 28: a helper that is missing or exits non-zero makes docker read the auths entry
+  // (printing a failing helper's error); one that does not answer blocks docker.
+  const health = input.helperHealth(helper);
+  if (health === 'hangs') return { source: 'blocked', helper, helperSetBy: setBy, helperHealth: health };
+  if (health !== 'answers') return fromAuths({ helper, helperSetBy: setBy, helperHealth: health });
   if (helper !== HELPER_NAME) return { source: 'other-helper', helper, helperSetBy: setBy };
   const stored = Object.hasOwn(input.stored, key) ? input.stored[key] : undefined;
   if (stored) return { source: 'docker-login', helper, helperSetBy: setBy, credentials: { username: stored.Username, secret: stored.Secret } };
   // registry-login's helper answers from auths, as docker would without it.
   return fromAuths({ helper, helperSetBy: setBy });
+}
+
+/** The config's own credsStore, when it names one. */
+export function configuredStore(config: Record<string, unknown>): string | undefined {
+  return typeof config.credsStore === 'string' && config.credsStore !== '' ? config.credsStore : undefined;
+}
+
+/** The store docker asks for a key without a credHelpers entry: credsStore, else the default store for an empty config. */
+export function storeInCharge(config: Record<string, unknown>, defaultStore: string | undefined): string | undefined {
+  return configuredStore(config) ?? (holdsAuth(config) ? undefined : defaultStore);
+}
+
+// docker's ContainsAuth: only a config without any of these gets the platform's default store.
+function holdsAuth(config: Record<string, unknown>): boolean {
+  const count = (name: string) => Object.keys(memberObject(config, name)).length;
+  return configuredStore(config) !== undefined || count('credHelpers') > 0 || count('auths') > 0;
+}
+
+/** The store docker picks on this platform for a config holding no auth at all, given what is on PATH. Pure. */
+export function platformDefaultStore(platform: NodeJS.Platform, onPath: (program: string) => boolean): string | undefined {
+  const candidate: Partial<Record<NodeJS.Platform, string>> = {
+    linux: onPath('pass') ? 'pass' : 'secretservice',
+    darwin: 'osxkeychain',
+    win32: 'wincred',
+  };
+  const store = candidate[platform];
+  return store !== undefined && onPath(`docker-credential-${store}`) ? store : undefined;
 }
 
 /** Decodes an auths entry's `auth` field (base64 of user:password); undefined when it holds none. */
@@ -75,11 +116,11 @@ export function decodeAuthsEntry(entry: unknown): { username: string; secret: st
   return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
-/** Whether `docker-credential-<name>` is an executable file in one of env.PATH's directories. */
-export function credentialHelperOnPath(name: string, env: NodeJS.ProcessEnv): boolean {
+/** Whether `program` is an executable file in one of env.PATH's directories. */
+export function programOnPath(program: string, env: NodeJS.ProcessEnv): boolean {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
-    const candidate = join(dir, `docker-credential-${name}`);
+    const candidate = join(dir, program);
     try {
       accessSync(candidate, constants.X_OK);
       if (statSync(candidate).isFile()) return true;
@@ -90,12 +131,12 @@ export function credentialHelperOnPath(name: string, env: NodeJS.ProcessEnv): bo
   return false;
 }
 
-/** credentialHelperOnPath for one environment, each name looked up once (status asks for every managed key). */
-export function helperFinder(env: NodeJS.ProcessEnv): (name: string) => boolean {
+/** Looks each program up on env.PATH once (status asks for every managed key). */
+export function pathFinder(env: NodeJS.ProcessEnv): (program: string) => boolean {
   const found = new Map<string, boolean>();
-  return (name) => {
-    let onPath = found.get(name);
-    if (onPath === undefined) found.set(name, (onPath = credentialHelperOnPath(name, env)));
+  return (program) => {
+    let onPath = found.get(program);
+    if (onPath === undefined) found.set(program, (onPath = programOnPath(program, env)));
     return onPath;
   };
 }
@@ -106,4 +147,150 @@ export function memberObject(config: Record<string, unknown>, key: string): Reco
   const copy = Object.create(null) as Record<string, unknown>;
   if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) copy[k] = v;
   return copy;
+}
+
+/** Why docker uses a login or not: the one verdict behind status's STATE column and check's `not-effective`. */
+export type VerdictCode =
+  /** docker sends the entry registry-login wrote. */
+  | 'used'
+  /** registry-login's helper serves the login `docker login` stored through it. */
+  | 'used-docker-login'
+  /** The token expired; registry-login's helper gets a new one when docker asks. */
+  | 'used-helper-renews'
+  /** registry-login's helper is not on PATH: docker reads the auths entry itself (ECR tokens are not renewed). */
+  | 'used-own-helper-missing'
+  /** Another helper in charge is missing or fails: docker falls back to the auths entry. */
+  | 'used-helper-missing'
+  | 'used-helper-fails'
+  /** credHelpers sends the key to another helper. */
+  | 'other-helper'
+  /** No credHelpers entry: the config's credsStore, or docker's default store, answers for the key. */
+  | 'creds-store'
+  | 'default-store'
+  /** The helper in charge does not answer: docker waits for it. */
+  | 'helper-hangs'
+  /** auths holds nothing usable for the key. */
+  | 'no-entry'
+  | 'empty-entry'
+  /** auths holds credentials other than registry-login's (check compares them with the secrets). */
+  | 'changed'
+  | 'not-written'
+  | 'older-secret'
+  | 'expired';
+
+export interface Verdict {
+  code: VerdictCode;
+  /** Whether docker sends registry-login's login (or the one `docker login` stored through its helper). */
+  used: boolean;
+  /** What is wrong or worth knowing, and what to do; absent for a plain `used`. */
+  sentence?: string;
+}
+
+/** What the caller knows of the login beside the config: how docker's auths entry compares with it, its expiry. */
+export interface LoginFacts {
+  configPath: string;
+  /** current: the entry registry-login writes for the login; otherwise why not. */
+  entry: 'current' | 'changed' | 'not-written' | 'older-secret';
+  expiresAt?: string | undefined;
+  now: Date;
+  /** The AWS keys are at hand, so registry-login's helper can renew an expired token. */
+  renewable: boolean;
+}
+
+/** Does docker use the login registry-login keeps for key, and if not, why and what to do. Pure. */
+export function dockerVerdict(key: string, choice: DockerChoice, facts: LoginFacts): Verdict {
+  const { configPath } = facts;
+  const helper = `docker-credential-${choice.helper ?? ''}`;
+  switch (choice.source) {
+    case 'blocked':
+      return { code: 'helper-hangs', used: false, sentence: `${helperClause(key, choice, configPath)}; ${whatClientsDo(choice)}` };
+    case 'other-helper':
+      if (choice.helperSetBy === 'credHelpers') return { code: 'other-helper', used: false, sentence: `credHelpers sends ${key} to ${helper}; remove that line from ${configPath}` };
+      if (choice.helperSetBy === 'default-store') {
+        return { code: 'default-store', used: false, sentence: `${configPath} holds no login at all, so docker asks its default store ${helper}; run \`registry-login refresh\`` };
+      }
+      return { code: 'creds-store', used: false, sentence: `no credHelpers entry for ${key}, so docker asks the credsStore helper ${helper} instead; run \`registry-login refresh\`` };
+    case 'docker-login':
+      return { code: 'used-docker-login', used: true, sentence: 'served from the login stored by `docker login`' };
+    case 'none':
+      if (choice.authsEntry === undefined) return { code: 'no-entry', used: false, sentence: `the auths entry is gone (docker logout?): ${configPath} holds no login for ${key}; run \`registry-login refresh\`` };
+      return { code: 'empty-entry', used: false, sentence: `the auths entry for ${key} was changed outside registry-login and holds no credentials; run \`registry-login logout ${key}\` then \`registry-login refresh\`` };
+    case 'auths':
+      break;
+  }
+  switch (facts.entry) {
+    case 'changed':
+      return { code: 'changed', used: false, sentence: `the auths entry for ${key} was changed outside registry-login; run \`registry-login logout ${key}\` then \`registry-login refresh\`` };
+    case 'not-written':
+      return { code: 'not-written', used: false, sentence: `${configPath} holds credentials for ${key} that registry-login did not write; run \`registry-login refresh\` (\`registry-login logout\` puts them back)` };
+    case 'older-secret':
+      return { code: 'older-secret', used: false, sentence: `${configPath} holds other credentials for ${key} (from an older secret); run \`registry-login refresh\`` };
+    case 'current':
+      break;
+  }
+  const ownHelper = choice.helper === HELPER_NAME;
+  if (facts.expiresAt && Date.parse(facts.expiresAt) <= facts.now.getTime()) {
+    if (ownHelper && !choice.helperHealth && facts.renewable) {
+      return { code: 'used-helper-renews', used: true, sentence: `the token expired at ${facts.expiresAt}; ${helper} gets a new one when docker next asks` };
+    }
+    return { code: 'expired', used: false, sentence: `the token expired at ${facts.expiresAt}; run \`registry-login refresh\`` };
+  }
+  if (ownHelper && choice.helperHealth) {
+    return { code: 'used-own-helper-missing', used: true, sentence: `${helper} is not on PATH, so docker reads the auths entry itself (ECR tokens are then not renewed); put it on PATH` };
+  }
+  if (choice.helperHealth === 'missing' || choice.helperHealth === 'fails') {
+    const code = choice.helperHealth === 'missing' ? 'used-helper-missing' : 'used-helper-fails';
+    return { code, used: true, sentence: `${helperClause(key, choice, configPath)}; ${whatClientsDo(choice)}` };
+  }
+  return { code: 'used', used: true };
+}
+
+/** A credsStore (or default store) that cannot answer: every registry without a credHelpers entry meets it. */
+export interface StoreTrouble {
+  store: string;
+  setBy: 'credsStore' | 'default-store';
+  health: Exclude<HelperHealth, 'answers'>;
+  sentence: string;
+}
+
+/** Says what a store that is missing, failing or hanging does to docker, or undefined when it answers. Pure. */
+export function storeTrouble(input: DockerViewInput, configPath: string): StoreTrouble | undefined {
+  const configured = configuredStore(input.config);
+  const store = storeInCharge(input.config, input.defaultStore);
+  if (store === undefined || store === HELPER_NAME) return undefined;
+  const health = input.helperHealth(store);
+  if (health === 'answers') return undefined;
+  const setBy = configured !== undefined ? 'credsStore' : 'default-store';
+  const choice: DockerChoice = { source: 'none', helper: store, helperSetBy: setBy, helperHealth: health };
+  return { store, setBy, health, sentence: `${helperClause('every registry without a credHelpers entry', choice, configPath)}; ${whatClientsDo(choice)}` };
+}
+
+// Which helper docker asks for `whom`, and what is wrong with it.
+function helperClause(whom: string, choice: DockerChoice, configPath: string): string {
+  const helper = `docker-credential-${choice.helper ?? ''}`;
+  const state = { missing: 'is not on PATH', fails: 'fails when docker runs it', hangs: 'does not answer' }[choice.helperHealth ?? 'missing'];
+  if (choice.helperSetBy === 'credHelpers') return `credHelpers sends ${whom} to ${helper}, which ${state}`;
+  if (choice.helperSetBy === 'default-store') return `${configPath} holds no login, so docker asks its default store ${helper} for ${whom}, and it ${state}`;
+  return `${configPath} names the credsStore "${choice.helper ?? ''}", which docker asks for ${whom}, and ${helper} ${state}`;
+}
+
+// What the clients measured here (docker CLI 28, its legacy builder, skopeo) then do, and the fix.
+function whatClientsDo(choice: DockerChoice): string {
+  const effect = {
+    missing: 'docker pull and docker build go on without it (reading auths, or anonymously)',
+    fails: 'docker pull and docker build print its error and go on without it (reading auths, or anonymously)',
+    hangs: 'docker pull and docker build wait for it without end',
+  }[choice.helperHealth ?? 'missing'];
+  const skopeo = choice.helperSetBy === 'credHelpers' ? '' : '; skopeo ignores credsStore';
+  return `${effect}${skopeo}. ${fixFor(choice)}`;
+}
+
+function fixFor(choice: DockerChoice): string {
+  if (choice.helperSetBy === 'credHelpers') return 'Remove that credHelpers line, or put the helper on PATH';
+  if (choice.helperSetBy === 'default-store') return `Set up that store, or run \`registry-login refresh\` (a config holding a login keeps docker off the default store)`;
+  return (
+    'An editor adds such a store for its own terminals (VS Code: dev-containers-*, DevPod: devpod): run docker there, ' +
+    'or point DOCKER_CONFIG at a folder whose config.json has no "credsStore", or remove the "credsStore" line ' +
+    '(registry-login never edits it; logins it manages carry their own credHelpers entry)'
+  );
 }

@@ -288,6 +288,50 @@ describe('registry-login status: the effective column', () => {
   });
 });
 
+describe('registry-login check in a shell without the secrets', () => {
+  // A `devcontainer exec` shell after --secrets-file: the hooks logged in, the shell has no registry variable.
+  const without = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([name]) => !name.includes('_CONTAINER_REGISTRY_')));
+
+  it('checks the logins recorded in the config, by the credentials docker would send', async () => {
+    const { env } = await sandbox({ ...triple('ACME', basicRegistry.host, 'alice', BASIC_PASSWORD), ...triple('TOKENREG', tokenRegistry.host, 'bob', TOKEN_PASSWORD) });
+    expect((await run(['refresh'], env)).exitCode).toBe(0);
+    const shell = without(env);
+    const { exitCode, parsed, byKey } = await checkJson(shell);
+    expect(parsed.results).toHaveLength(2);
+    expect(byKey(basicRegistry.host)).toMatchObject({ result: 'ok', prefix: 'ACME' });
+    expect(byKey(basicRegistry.host)!.detail).toContain('accepts the login the ACME_CONTAINER_REGISTRY_* secrets made');
+    expect(byKey(tokenRegistry.host)).toMatchObject({ result: 'ok', prefix: 'TOKENREG' });
+    expect(exitCode).toBe(0);
+    const human = await run(['check'], shell);
+    expect(human.stdout).toContain('No *_CONTAINER_REGISTRY_* variables in this shell: checking the logins recorded in');
+    expect(human.stdout).not.toContain('nothing to check');
+    const one = await checkJson(shell, [basicRegistry.host]);
+    expect(one.parsed.results).toEqual([expect.objectContaining({ key: basicRegistry.host, result: 'ok' })]);
+  });
+
+  it('says when the recorded login is refused, or docker no longer sends it', async () => {
+    const { env, configFile } = await sandbox({ ...triple('ACME', basicRegistry.host, 'alice', WRONG_PASSWORD), ...triple('BETA', tokenRegistry.host, 'bob', TOKEN_PASSWORD) });
+    await run(['refresh'], env);
+    const written = JSON.parse(await readFile(configFile, 'utf8')) as { auths: Record<string, unknown>; credHelpers: Record<string, string> };
+    const other = { auth: Buffer.from('bob:changed-by-hand').toString('base64') };
+    await writeFile(configFile, JSON.stringify({ ...written, auths: { ...written.auths, [tokenRegistry.host]: other } }));
+    await chmod(configFile, 0o600);
+    const { exitCode, byKey } = await checkJson(without(env));
+    expect(byKey(basicRegistry.host)).toMatchObject({ result: 'unauthorized', prefix: 'ACME' });
+    expect(byKey(basicRegistry.host)!.detail).toContain('ACME_CONTAINER_REGISTRY_*');
+    expect(byKey(tokenRegistry.host)).toMatchObject({ result: 'not-effective' });
+    expect(byKey(tokenRegistry.host)!.detail).toContain(`the auths entry for ${tokenRegistry.host} was changed outside registry-login`);
+    expect(exitCode).toBe(1);
+  });
+
+  it('with no recorded login either, there is nothing to check', async () => {
+    const { env } = await sandbox({});
+    const human = await run(['check'], env);
+    expect(human.stdout).toContain('nothing to check');
+    expect(human.exitCode).toBe(0);
+  });
+});
+
 describe('no secret in any output', () => {
   it('printed no password, raw or base64, to stdout or stderr, human or JSON, in any run of this file (each run is also checked as it happens)', () => {
     expect(outputs.length).toBeGreaterThan(0);

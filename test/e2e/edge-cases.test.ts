@@ -61,6 +61,23 @@ describe('edge cases', () => {
     expect(JSON.parse((await runHelper('get', 'ghcr.io', h.env)).stdout)).toMatchObject({ Username: 'typed', Secret: 'typed-secret' });
   });
 
+  it('the attach hook (--hook --attach) keeps the logins in an environment without registry variables; the start hook logs out', async () => {
+    const h = await home(triple('A', 'ghcr.io', 'u', 'pw-one'));
+    expect((await runAgent(['refresh', '--hook'], h.env)).exitCode).toBe(0);
+    const bare = { PATH: h.env.PATH!, HOME: h.home };
+    const attach = await runAgent(['refresh', '--hook', '--attach'], bare);
+    expect(attach.exitCode).toBe(0);
+    expect(attach.stderr).toMatch(/the login made earlier \(ghcr\.io\) was kept/);
+    expect((await config(h)).auths).toEqual({ 'ghcr.io': { auth: auth('u', 'pw-one') } });
+    // With a registry variable present, the attach hook refreshes like any other.
+    const changed = await runAgent(['refresh', '--hook', '--attach'], { ...bare, ...triple('A', 'ghcr.io', 'u', 'pw-two') });
+    expect(changed.exitCode).toBe(0);
+    expect((await config(h)).auths).toEqual({ 'ghcr.io': { auth: auth('u', 'pw-two') } });
+    const start = await runAgent(['refresh', '--hook'], bare);
+    expect(start.exitCode).toBe(0);
+    expect((await config(h)).auths ?? {}).toEqual({});
+  });
+
   it('prints each warning once with --json', async () => {
     const h = await home({ ...triple('A', 'ghcr.io', 'u', 'pw-one'), B_CONTAINER_REGISTRY_SERVER: 'x.io' });
     const result = await runAgent(['refresh', '--json'], h.env);

@@ -3,7 +3,7 @@
 // Codespaces moment, and the docker CLI inside pulls a private image with it.
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { pushTestImage } from '../support/oci-image.js';
 import { requireCommand } from '../support/process.js';
 import { type RunningRegistry, startRegistry } from '../support/registry.js';
 import { importRootfsImage, rootfsUser, whyRootTierCannotRun } from '../support/feature-rootfs.js';
-import { repoRoot, stageFeature } from '../support/feature-stage.js';
+import { repoRoot, stageFeatureOffline } from '../support/feature-stage.js';
 
 const scenarioName = 'login-as-remote-user';
 const baseImage = 'registry-login-test/bookworm-node:latest';
@@ -29,15 +29,7 @@ beforeAll(async () => {
   if (why) throw new Error(`the Feature's container tier cannot run: ${why}`);
 
   project = await mkdtemp(path.join(os.tmpdir(), 'registry-login-features-test-'));
-  const stage = await stageFeature();
-  const featureDir = path.join(project, 'src', 'registry-login');
-  await cp(stage, featureDir, { recursive: true });
-  await rm(path.dirname(stage), { recursive: true, force: true });
-  // Offline, the CLI cannot fetch the metadata of the Features named in installsAfter; this test copy
-  // drops them (their ordering role is covered by the metadata test).
-  const metadata = JSON.parse(await readFile(path.join(featureDir, 'devcontainer-feature.json'), 'utf8')) as Record<string, unknown>;
-  delete metadata.installsAfter;
-  await writeFile(path.join(featureDir, 'devcontainer-feature.json'), JSON.stringify(metadata, null, 2));
+  await stageFeatureOffline(path.join(project, 'src', 'registry-login'));
 
   [dockerd, registry] = await Promise.all([startDockerd(), startRegistry({ auth: { kind: 'htpasswd', users: [robot] } })]);
   manifestDigest = await pushTestImage(registry.host, image.repo, image.tag, { creds: robot });

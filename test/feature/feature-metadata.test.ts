@@ -12,6 +12,7 @@ const metadata = JSON.parse(await read('devcontainer-feature.json')) as Record<s
   installsAfter: string[];
   postCreateCommand: string;
   postStartCommand: string;
+  postAttachCommand: string;
 };
 
 describe('devcontainer-feature.json', () => {
@@ -33,12 +34,16 @@ describe('devcontainer-feature.json', () => {
     expect(metadata.installsAfter).toEqual(expect.arrayContaining(['ghcr.io/devcontainers/features/node', 'ghcr.io/devcontainers/features/common-utils']));
   });
 
-  it('refreshes after creation and on every start through the hook install.sh installs, which runs refresh --hook', async () => {
+  it('refreshes after creation, on every start and on every attach through the hook install.sh installs, which runs refresh --hook', async () => {
     const hookPath = '/usr/local/share/registry-login/hooks/refresh.sh';
-    expect(metadata.postCreateCommand.split(' ')[0]).toBe(hookPath);
-    expect(metadata.postStartCommand.split(' ')[0]).toBe(hookPath);
+    expect(metadata.postCreateCommand).toBe(`${hookPath} postCreateCommand`);
+    expect(metadata.postStartCommand).toBe(`${hookPath} postStartCommand`);
+    expect(metadata.postAttachCommand).toBe(`${hookPath} postAttachCommand`);
     const hook = await read('feature/hooks/refresh.sh');
-    expect(hook).toContain('/usr/local/bin/registry-login refresh --hook');
+    expect(hook).toContain('/usr/local/bin/registry-login refresh $mode');
+    expect(hook).toContain('mode=--hook\n');
+    // The attach hook keeps the logins in an environment without registry variables (an attach without the secrets).
+    expect(hook).toMatch(/if \[ "\$hook" = postAttachCommand \]; then\n\s+mode="--hook --attach"/);
     const install = await read('install.sh');
     expect(install).toContain('SHARE_DIR=/usr/local/share/registry-login');
     expect(install).toMatch(/cp "\$FEATURE_DIR\/hooks\/"\*\.sh "\$staging\/hooks\/"/);

@@ -1,7 +1,7 @@
 // Stages the Feature (as `npm run package` does) from the already built agent, for the Feature's tests.
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,4 +23,18 @@ export async function stageFeature(): Promise<string> {
   const stage = path.join(await mkdtemp(path.join(os.tmpdir(), 'registry-login-feature-')), 'registry-login');
   await execa('node', [path.join(repoRoot, 'scripts', 'package-feature.mjs'), '--skip-build', '--stage-only', '--stage', stage], { cwd: repoRoot });
   return stage;
+}
+
+/**
+ * Stages the Feature into featureDir for a test that runs offline: the CLI cannot fetch the metadata of the
+ * Features named in installsAfter, so this copy drops them (their ordering role is covered by the metadata test).
+ */
+export async function stageFeatureOffline(featureDir: string): Promise<void> {
+  const stage = await stageFeature();
+  await cp(stage, featureDir, { recursive: true });
+  await rm(path.dirname(stage), { recursive: true, force: true });
+  const metadataPath = path.join(featureDir, 'devcontainer-feature.json');
+  const metadata = JSON.parse(await readFile(metadataPath, 'utf8')) as Record<string, unknown>;
+  delete metadata.installsAfter;
+  await writeFile(metadataPath, JSON.stringify(metadata, null, 2));
 }

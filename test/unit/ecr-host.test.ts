@@ -31,6 +31,19 @@ const ACCEPTED: [string, Expected][] = [
   ['123456789012.dkr-ecr-fips.us-east-1.on.aws', { region: 'us-east-1', fips: true, dualStack: true }],
   ['123456789012.dkr-ecr.us-gov-west-1.on.aws', { region: 'us-gov-west-1', dualStack: true }],
   ['123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn', { region: 'cn-north-1', dualStack: true }],
+  // either separator with every domain, as the credential helper's pattern allows; the domain decides dual-stack
+  ['123456789012.dkr-ecr.us-east-1.amazonaws.com', { region: 'us-east-1' }],
+  ['123456789012.dkr-ecr-fips.us-gov-west-1.amazonaws.com', { region: 'us-gov-west-1', fips: true }],
+  ['123456789012.dkr-ecr.cn-north-1.amazonaws.com.cn', { region: 'cn-north-1' }],
+  ['123456789012.dkr-ecr.eusc-de-east-1.amazonaws.eu', { region: 'eusc-de-east-1' }],
+  ['123456789012.dkr-ecr.us-iso-east-1.c2s.ic.gov', { region: 'us-iso-east-1' }],
+  ['123456789012.dkr-ecr.us-isob-east-1.sc2s.sgov.gov', { region: 'us-isob-east-1' }],
+  ['123456789012.dkr-ecr.eu-isoe-west-1.cloud.adc-e.uk', { region: 'eu-isoe-west-1' }],
+  ['123456789012.dkr-ecr-fips.us-isof-south-1.csp.hci.ic.gov', { region: 'us-isof-south-1', fips: true }],
+  ['123456789012.dkr.ecr.us-east-1.on.aws', { region: 'us-east-1', dualStack: true }],
+  ['123456789012.dkr.ecr-fips.us-east-1.on.aws', { region: 'us-east-1', fips: true, dualStack: true }],
+  // its region label admits underscores and capitals; keys are lower case
+  ['123456789012.dkr.ecr.US_EAST-1.amazonaws.com', { region: 'us_east-1' }],
   // ECR Public: its API lives in us-east-1 whatever the caller's region
   ['public.ecr.aws', { region: 'us-east-1', public: true }],
   ['ecr-public.aws.com', { region: 'us-east-1', public: true }],
@@ -56,8 +69,6 @@ const REJECTED: [string, string][] = [
   ['123456789012.ecr.us-east-1.amazonaws.com', 'no dkr label'],
   ['api.ecr.us-east-1.amazonaws.com', 'the ECR API endpoint is not a registry'],
   ['123456789012.dkr.ecr.us-east-1.amazonaws.com:5000', 'a port other than 443'],
-  ['123456789012.dkr-ecr.us-east-1.amazonaws.com', 'dual-stack label with a single-stack suffix'],
-  ['123456789012.dkr.ecr.us-east-1.on.aws', 'single-stack label with a dual-stack suffix'],
   ['123456789012.dkr-ecr.us-east-1.on.aws.cn', 'made-up dual-stack suffix'],
   ['public.ecr.aws.evil.example', 'ECR Public as a prefix'],
   ['evil-public.ecr.aws', 'look-alike of ECR Public'],
@@ -94,12 +105,70 @@ describe('parseEcrHost', () => {
   });
 });
 
+// The whole TestExtractRegistry table of awslabs/amazon-ecr-credential-helper, ecr-login/api/client_test.go at
+// commit 2a415207a26f863ec43c4eaf17cccd6159d17c27 (the file last changed in 72dfb228f066002bcaba4badac55037ebc53009d).
+// Its inputs are server URLs, so each passes through the SERVER → key rule first, as a user's SERVER would.
+type Upstream = { accountId?: string; region: string; fips?: boolean; public?: true };
+const UPSTREAM_ACCEPTED: [string, Upstream][] = [
+  ['https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/blah/blah', { accountId: '123456789012', region: 'us-east-1' }],
+  ['123456789012.dkr.ecr.us-west-2.amazonaws.com', { accountId: '123456789012', region: 'us-west-2' }],
+  ['123456789012.dkr-ecr.us-west-2.on.aws', { accountId: '123456789012', region: 'us-west-2' }],
+  ['123456789012.dkr-ecr-fips.us-west-2.on.aws', { accountId: '123456789012', region: 'us-west-2', fips: true }],
+  ['210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn/foo', { accountId: '210987654321', region: 'cn-north-1' }],
+  ['210987654321.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn', { accountId: '210987654321', region: 'cn-north-1' }],
+  ['210987654321.dkr.ecr.us-iso-east-1.c2s.ic.gov', { accountId: '210987654321', region: 'us-iso-east-1' }],
+  ['123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov', { accountId: '123456789012', region: 'us-isob-east-1' }],
+  ['123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk', { accountId: '123456789012', region: 'eu-isoe-west-1' }],
+  ['123456789012.dkr.ecr.us-isof-east-1.csp.hci.ic.gov', { accountId: '123456789012', region: 'us-isof-east-1' }],
+  ['123456789012.dkr-ecr.us-gov-east-1.on.aws', { accountId: '123456789012', region: 'us-gov-east-1' }],
+  ['123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com', { accountId: '123456789012', region: 'us-gov-west-1', fips: true }],
+  ['123456789012.dkr-ecr-fips.us-gov-east-1.on.aws', { accountId: '123456789012', region: 'us-gov-east-1', fips: true }],
+  ['123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu', { accountId: '123456789012', region: 'eusc-de-east-1' }],
+  ['https://public.ecr.aws', { region: 'us-east-1', public: true }],
+  ['https://ecr-public.aws.com', { region: 'us-east-1', public: true }],
+  ['public.ecr.aws', { region: 'us-east-1', public: true }],
+  ['ecr-public.aws.com', { region: 'us-east-1', public: true }],
+  ['https://public.ecr.aws/amazonlinux', { region: 'us-east-1', public: true }],
+  ['https://ecr-public.aws.com/amazonlinux', { region: 'us-east-1', public: true }],
+];
+const UPSTREAM_REJECTED: string[] = [
+  '.dkr.ecr.not-real.amazonaws.com',
+  'not.ecr.io',
+  'https://123456789012.dkr.ecr.us-west-2.amazonaws.com.fake.example.com/image:latest',
+  '123456789012.dkr.ecr.us-west-2.amazonaws.com.fake.example.com',
+  '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com.fake.example.com',
+  '210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn.fake.example.com.cn',
+  '210987654321.dkr.ecr.cn-north-1.on.aws.com.cn',
+  'https://public.ecr.aws.fake.example.com',
+  'public.ecr.aws.fake.example.com',
+];
+
+/** What this project makes of a SERVER value: its key's ECR location, or undefined when it is no ECR registry. */
+function ecrOfServer(server: string) {
+  const keyed = normalizeRegistryKey(server);
+  return keyed.ok ? parseEcrHost(keyed.key) : undefined;
+}
+
+describe('amazon-ecr-credential-helper host table', () => {
+  it.each(UPSTREAM_ACCEPTED)('accepts %s', (server, expected) => {
+    const location = ecrOfServer(server);
+    expect(location).toMatchObject({ region: expected.region, fips: expected.fips ?? false, public: expected.public ?? false });
+    expect(location?.accountId).toBe(expected.accountId);
+  });
+
+  it.each(UPSTREAM_REJECTED)('rejects %s', (server) => {
+    expect(ecrOfServer(server)).toBeUndefined();
+  });
+});
+
 describe('classifyLogin for ECR hosts', () => {
   it.each([
     ['123456789012.dkr.ecr.us-west-2.amazonaws.com', 'AKIAEXAMPLE', 'ecr-keys'],
     ['123456789012.dkr.ecr.us-west-2.amazonaws.com', 'AWS', 'ecr-token'],
     ['public.ecr.aws', 'AKIAEXAMPLE', 'ecr-public-keys'],
     ['ecr-public.aws.com', 'AWS', 'ecr-token'],
+    ['ecr-public.aws.com', 'AKIAEXAMPLE', 'ecr-public-keys'],
+    ['123456789012.dkr-ecr.us-west-2.amazonaws.com', 'AKIAEXAMPLE', 'ecr-keys'],
     // USER must be exactly AWS to mean "the password is a token"
     ['123456789012.dkr.ecr.us-west-2.amazonaws.com', 'aws', 'ecr-keys'],
     ['123456789012.dkr.ecr.us-west-2.amazonaws.com.evil.example', 'AKIAEXAMPLE', 'static'],
