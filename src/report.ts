@@ -32,8 +32,10 @@ export function formatRefresh(result: RefreshResult, paint: Paint): Output {
     out.push(`No *_CONTAINER_REGISTRY_SERVER/_USER/_PASSWORD secrets found; nothing to log in to.${result.removed.length ? '' : ` (${result.configPath} unchanged)`}`);
   } else {
     const ok = result.logins.filter((l) => l.status === 'ok').length;
-    out.push(`${ok} of ${result.logins.length} registr${result.logins.length === 1 ? 'y' : 'ies'} logged in, in ${result.configPath}`);
-    out.push(...table(result.logins.map((l) => [l.status === 'ok' ? paint.ok('ok') : paint.bad('error'), l.prefix, l.key, l.kind, l.expiresAt ? `until ${l.expiresAt}` : ''])));
+    const kept = result.logins.filter((l) => l.status === 'kept').length;
+    out.push(`${ok} of ${result.logins.length} registr${result.logins.length === 1 ? 'y' : 'ies'} logged in${kept ? `, ${kept} kept as the user changed ${kept === 1 ? 'it' : 'them'}` : ''}, in ${result.configPath}`);
+    const label = { ok: paint.ok('ok'), error: paint.bad('error'), kept: paint.warn('kept') };
+    out.push(...table(result.logins.map((l) => [label[l.status], l.prefix, l.key, l.kind, l.expiresAt ? `until ${l.expiresAt}` : ''])));
   }
   for (const key of result.removed) out.push(`removed ${key} (its secrets are gone)`);
   for (const login of result.logins) if (login.error) err.push(`${paint.bad('error')}: ${login.error}`);

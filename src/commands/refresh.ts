@@ -12,9 +12,12 @@ export interface RefreshedLogin {
   prefix: string;
   key: string;
   kind: Kind;
-  status: 'ok' | 'error';
+  /** 'kept': the user changed the entry since registry-login wrote it, so it was left alone (see reason). */
+  status: 'ok' | 'error' | 'kept';
   expiresAt?: string;
   error?: string;
+  /** Why a login was kept. */
+  reason?: string;
 }
 
 export interface RefreshResult {
@@ -63,7 +66,7 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
     : [];
   return {
     configPath,
-    logins: resolved.map(toReport),
+    logins: resolved.map((r) => toReport(r, plan.leftAlone)),
     problems: [...discovered.problems, ...keyed.problems],
     removed: plan.removed,
     warnings: [...plan.warnings, ...keptWarning],
@@ -71,9 +74,11 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
   };
 }
 
-function toReport(result: Resolved): RefreshedLogin {
+function toReport(result: Resolved, leftAlone: PlanWarning[]): RefreshedLogin {
   const { login } = result;
   const base = { prefix: login.prefix, key: login.key, kind: login.kind };
   if (!result.ok) return { ...base, status: 'error', error: result.error };
+  const kept = leftAlone.find((w) => w.key === login.key);
+  if (kept) return { ...base, status: 'kept', reason: kept.message };
   return { ...base, status: 'ok', ...(result.credentials.expiresAt ? { expiresAt: isoString(result.credentials.expiresAt) } : {}) };
 }

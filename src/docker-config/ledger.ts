@@ -9,7 +9,10 @@ import type { Kind } from '../types.js';
 export interface LedgerEntry {
   prefix: string;
   kind: Kind;
-  /** Hashes of the auths entries written for this key, newest first (the previous one survives a crash mid-write). */
+  /**
+   * Hashes of the auths entries written for this key, newest first. The ledger saved after a successful config write
+   * keeps two; the one saved before a write also keeps the hash of what the config holds, however many writes failed.
+   */
   authHashes: string[];
   /** What stood at auths[key] / credHelpers[key] before registry-login first wrote there. */
   displaced?: { auths?: unknown; credHelpers?: unknown };

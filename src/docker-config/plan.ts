@@ -61,10 +61,14 @@ export interface Plan {
   ledgerAfter: Ledger;
   written: string[];
   removed: string[];
+  /** Logins to write whose entries the user changed since registry-login wrote them: left alone (see warnings). */
+  leftAlone: PlanWarning[];
   warnings: PlanWarning[];
 }
 
 const CONTAINERS = ['auths', 'credHelpers'] as const;
+// How many fingerprints of one key the ledger saved before a config write keeps (a bound while writes keep failing).
+const LEDGER_BEFORE_HASHES = 4;
 
 /** The docker `auth` field: base64 of user:password. */
 export function encodeAuth(username: string, secret: string): string {
@@ -81,9 +85,17 @@ export function planConfigChange(input: PlanInput): Plan {
   const edits: ConfigEdit[] = [];
   const warnings: PlanWarning[] = [];
   const entries = Object.assign(Object.create(null) as Record<string, LedgerEntry>, ledger.entries);
+  // Until the config is written, the ledger must still recognise what the config holds now: the ledger saved
+  // before the write forgets no fingerprint; only the one saved after a successful write does.
+  const hashesBefore = new Map<string, string[]>();
   const created = new Set(ledger.created);
   const written: string[] = [];
   const removed: string[] = [];
+  const leftAlone: PlanWarning[] = [];
+  // A ledger that knows nothing (first run, or lost) meeting credHelpers that hold only registry-login's own lines:
+  // registry-login made that object, and takes it away again with its last line (docker omits an empty one too).
+  const forgotten = Object.keys(ledger.entries).length === 0;
+  const onlyOurHelpers = Object.keys(view.credHelpers).length > 0 && Object.values(view.credHelpers).every((h) => h === HELPER_NAME);
 
   // Registries that share AWS keys and region share one ECR token: each token is encoded once, not per registry.
   const encodings = new Map<string, Map<string, string>>();
@@ -111,25 +123,38 @@ export function planConfigChange(input: PlanInput): Plan {
     const entry: LedgerEntry = previous
       ? { ...previous, prefix: want.prefix, kind: want.kind }
       : { prefix: want.prefix, kind: want.kind, authHashes: [] };
-    if (!previous) {
+    if (!previous && currentHelper === HELPER_NAME) {
+      // registry-login's own entry whose ledger was lost (or kept under another XDG_STATE_HOME): never the user's,
+      // so nothing is displaced (removing it later leaves no stale credential behind) and what it holds is ours.
+      if (current !== undefined) entry.authHashes = [hashEntry(current)];
+      if (forgotten && onlyOurHelpers) created.add('credHelpers');
+    } else if (!previous) {
       const displaced: LedgerEntry['displaced'] = {};
       if (current !== undefined) displaced.auths = current;
-      if (currentHelper !== undefined && currentHelper !== HELPER_NAME) displaced.credHelpers = currentHelper;
+      if (currentHelper !== undefined) displaced.credHelpers = currentHelper;
       if (Object.keys(displaced).length > 0) entry.displaced = displaced;
     } else if (current !== undefined && !jsonEqual(current, auth) && !isOurs(previous, current) && !jsonEqual(current, previous.displaced?.auths)) {
       // (An entry equal to the displaced one means a crash came between the ledger and the config write.)
-      warnings.push({
+      const warning = {
         prefix: want.prefix,
         key: want.key,
         message: `${want.prefix}: the docker config entry for ${want.key} was changed outside registry-login (for example by docker login), so it was left alone. To let registry-login manage it again, run \`registry-login logout ${want.key}\` and then \`registry-login refresh\`.`,
-      });
+      };
+      warnings.push(warning);
+      leftAlone.push(warning);
       entries[want.key] = entry;
       continue;
     }
     // An entry that already holds exactly these credentials needs no new fingerprint (and no hashing).
     if (!(previous && jsonEqual(current, auth) && entry.authHashes.length > 0)) {
       const hash = hashEntry(auth);
-      entry.authHashes = [hash, ...entry.authHashes.filter((h) => h !== hash)].slice(0, 2);
+      const older = entry.authHashes.filter((h) => h !== hash);
+      // Before the write: the new fingerprint, the one of what the config holds now (however many writes failed
+      // since it was written), and the newest others; after it, the new one and its predecessor.
+      const now = current === undefined ? undefined : hashEntry(current);
+      const held = now !== undefined && older.includes(now) ? [now] : [];
+      hashesBefore.set(want.key, [...new Set([hash, ...held, ...older])].slice(0, LEDGER_BEFORE_HASHES));
+      entry.authHashes = [hash, ...older].slice(0, 2);
     }
     if (want.issuedAt) entry.issuedAt = isoString(want.issuedAt);
     else delete entry.issuedAt;
@@ -180,8 +205,10 @@ export function planConfigChange(input: PlanInput): Plan {
   }
 
   const ledgerAfter: Ledger = { version: 1, configPath: ledger.configPath, entries, created: [...created] };
-  const ledgerBefore: Ledger = { ...ledgerAfter, entries: Object.assign(Object.create(null) as Record<string, LedgerEntry>, ledger.entries, entries), created: [...new Set([...ledger.created, ...created])] };
-  return { edits, ledgerBefore, ledgerAfter, written, removed, warnings };
+  const entriesBefore = Object.assign(Object.create(null) as Record<string, LedgerEntry>, ledger.entries, entries);
+  for (const [key, authHashes] of hashesBefore) entriesBefore[key] = { ...entriesBefore[key]!, authHashes };
+  const ledgerBefore: Ledger = { ...ledgerAfter, entries: entriesBefore, created: [...new Set([...ledger.created, ...created])] };
+  return { edits, ledgerBefore, ledgerAfter, written, removed, leftAlone, warnings };
 }
 
 function isOurs(entry: LedgerEntry, current: unknown): boolean {

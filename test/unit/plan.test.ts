@@ -85,6 +85,47 @@ describe('planConfigChange', () => {
     expect(retry.ledger.entries['ghcr.io']?.displaced).toEqual({ auths: { auth: 'b2xkOm9sZA==' } });
   });
 
+  it('saves a ledger before each write that still knows what the config holds, however many writes fail', () => {
+    const first = run({}, emptyLedger('/c'), { write: [want('ghcr.io', 'pass-1')], keep: [], remove: 'stale' });
+    let ledger = first.ledger;
+    // Each time the ledger is saved and the config write fails: the config keeps pass-1.
+    for (const secret of ['pass-2', 'pass-3', 'pass-4']) {
+      const plan = planConfigChange({ config: first.config, ledger, write: [want('ghcr.io', secret)], keep: [], remove: 'stale' });
+      expect(plan.warnings).toEqual([]);
+      expect(plan.leftAlone).toEqual([]);
+      expect(plan.ledgerAfter.entries['ghcr.io']!.authHashes).toHaveLength(2);
+      ledger = plan.ledgerBefore;
+    }
+    const works = run(first.config, ledger, { write: [want('ghcr.io', 'pass-5')], keep: [], remove: 'stale' });
+    expect(works.plan.warnings).toEqual([]);
+    expect((works.config.auths as Record<string, unknown>)['ghcr.io']).toEqual(auth('pass-5'));
+    expect(works.ledger.entries['ghcr.io']!.authHashes).toHaveLength(2);
+  });
+
+  it('names the logins it left alone because the user changed them', () => {
+    const first = run({}, emptyLedger('/c'), { write: [want('ghcr.io'), want('a.io')], keep: [], remove: 'stale' });
+    const changed = { ...first.config, auths: { ...(first.config.auths as object), 'ghcr.io': { auth: encodeAuth('me', 'mine') } } };
+    const again = planConfigChange({ config: changed, ledger: first.ledger, write: [want('ghcr.io', 'new'), want('a.io', 'new')], keep: [], remove: 'stale' });
+    expect(again.leftAlone.map((w) => w.key)).toEqual(['ghcr.io']);
+    expect(again.written).toEqual(['a.io']);
+  });
+
+  it('takes back its own entry when the ledger was lost: nothing displaced, nothing old restored, no empty credHelpers left', () => {
+    const first = run({ credsStore: 'x' }, emptyLedger('/c'), { write: [want('ghcr.io', 'old')], keep: [], remove: 'stale' });
+    const again = run(first.config, emptyLedger('/c'), { write: [want('ghcr.io', 'new')], keep: [], remove: 'stale' });
+    expect(again.ledger.entries['ghcr.io']?.displaced).toBeUndefined();
+    const gone = run(again.config, again.ledger, { write: [], keep: [], remove: 'stale' });
+    expect(gone.plan.removed).toEqual(['ghcr.io']);
+    expect(gone.config).toEqual({ credsStore: 'x', auths: {} });
+  });
+
+  it('keeps a credHelpers object that held other helpers when it takes back its own entry', () => {
+    const before = { credHelpers: { 'gcr.io': 'gcloud', 'ghcr.io': 'registry-login' }, auths: { 'ghcr.io': auth('old') } };
+    const again = run(before, emptyLedger('/c'), { write: [want('ghcr.io', 'new')], keep: [], remove: 'stale' });
+    const gone = run(again.config, again.ledger, { write: [], keep: [], remove: 'stale' });
+    expect(gone.config).toEqual({ credHelpers: { 'gcr.io': 'gcloud' }, auths: {} });
+  });
+
   it('warns and leaves credHelpers alone when the user pointed the key at another helper', () => {
     const first = run({}, emptyLedger('/c'), { write: [want('ghcr.io')], keep: [], remove: 'stale' });
     const moved = { ...first.config, credHelpers: { 'ghcr.io': 'desktop' } };
