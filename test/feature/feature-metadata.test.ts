@@ -39,13 +39,13 @@ describe('devcontainer-feature.json', () => {
     expect(metadata.postStartCommand.split(' ')[0]).toBe(hookPath);
     const hook = await read('feature/hooks/refresh.sh');
     expect(hook).toContain('/usr/local/bin/registry-login refresh --hook');
-    const install = await read('feature/install.sh');
+    const install = await read('install.sh');
     expect(install).toContain('SHARE_DIR=/usr/local/share/registry-login');
     expect(install).toMatch(/cp "\$FEATURE_DIR\/hooks\/"\*\.sh "\$staging\/hooks\/"/);
   });
 
   it('has every option read by install.sh under its upper-cased name with the same default', async () => {
-    const install = await read('feature/install.sh');
+    const install = await read('install.sh');
     expect(Object.keys(metadata.options).length).toBeGreaterThan(0);
     for (const [name, option] of Object.entries(metadata.options)) {
       const variable = name.replace(/[^\w]/g, '_').toUpperCase();
