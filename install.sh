@@ -59,8 +59,17 @@ fi
 arch=$(uname -m)
 
 # Succeeds when the Node.js at $1 runs here and is new enough, setting node_version; otherwise notes
-# why in $rejected and fails.
+# why in $rejected and fails. Only an absolute path is pinned: '.' or an empty entry on PATH at build
+# time yields './node' or 'node', which would follow each user's working directory.
 check_node() {
+    case "$1" in
+        /*) ;;
+        *)
+            rejected="${rejected}    $1 is not an absolute path (PATH has '.' or an empty entry)
+"
+            return 1
+            ;;
+    esac
     if ! node_version=$("$1" -e 'process.stdout.write(process.versions.node)' 2>/dev/null); then
         rejected="${rejected}    $1 does not run here
 "

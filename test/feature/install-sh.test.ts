@@ -143,6 +143,17 @@ describe('install.sh in Debian bookworm', () => {
     expect(wrong.stderr).toContain("option nodeBinary is '/srv/missing/node'");
   });
 
+  it('never pins a relative node found through "." on PATH at build time (issue 14, item 8)', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/tmp/feature/node');
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    const result = await image.run('cd /tmp/feature && PATH=.:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ./install.sh');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const launcher = (await image.run('cat /usr/local/bin/registry-login')).stdout;
+    expect(launcher).not.toContain('./node');
+    expect(launcher).toContain("node='/usr/local/bin/node'");
+  });
+
   it('refuses to run as a non-root user', async () => {
     const image = await imageWithFeature();
     await image.addFile(hostNode, '/usr/local/bin/node');
