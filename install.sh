@@ -155,9 +155,11 @@ $rejected}$fix" \
         "or set this Feature's \"nodeBinary\" option to the absolute path of a Node.js $MIN_NODE_MAJOR+ executable the image has."
 fi
 
-case "$node" in
-    *"'"*) die "the Node.js path '$node' contains a single quote; set the nodeBinary option to another path." ;;
-esac
+# $1 as one single-quoted shell word, whatever it holds: the generated scripts never expand it.
+shell_quote() {
+    printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+node_quoted=$(shell_quote "$node")
 
 say "installing for $os_family on $arch with Node.js $node_version at $node"
 
@@ -172,7 +174,7 @@ cp -R "$FEATURE_DIR/agent" "$staging/agent"
 cp "$FEATURE_DIR/hooks/"*.sh "$staging/hooks/"
 cat >"$staging/feature.env" <<EOF
 # Written by the registry-login Feature's install.sh; read by the lifecycle hooks.
-NODE='$node'
+NODE=$node_quoted
 FAIL_ON_ERROR=$FAIL_ON_ERROR
 EOF
 chown -R 0:0 "$staging"
@@ -187,10 +189,11 @@ write_launcher() {
     cat >"$target.new.$$" <<EOF
 #!/bin/sh
 # Installed by the registry-login Dev Container Feature: runs the agent with the Node.js found at install time.
-node='$node'
+pinned=$node_quoted
+node=\$pinned
 if [ ! -x "\$node" ]; then
     node=\$(command -v node 2>/dev/null) || {
-        echo "registry-login: Node.js is no longer at $node, where the Feature found it, and none is on PATH; rebuild the container or reinstall the Feature." >&2
+        printf 'registry-login: Node.js is no longer at %s, where the Feature found it, and none is on PATH; rebuild the container or reinstall the Feature.\\n' "\$pinned" >&2
         exit 127
     }
 fi

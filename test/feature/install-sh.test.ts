@@ -64,7 +64,7 @@ describe('install.sh in Debian bookworm', () => {
     for (const line of listing.stdout.split('\n').filter((l) => l.startsWith('/usr/local/share/registry-login'))) {
       expect(line).toMatch(/ root:root (755|644)$/);
     }
-    expect(listing.stdout).toContain("node='/usr/local/bin/node'");
+    expect(listing.stdout).toContain("pinned='/usr/local/bin/node'");
 
     // A non-root user with no node on PATH (a hook without a login shell) still runs both launchers.
     const asUser = await image.run(
@@ -128,7 +128,7 @@ describe('install.sh in Debian bookworm', () => {
     const result = await image.run(install);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    expect((await image.run('cat /usr/local/bin/registry-login')).stdout).toContain("node='/usr/local/share/nvm/current/bin/node'");
+    expect((await image.run('cat /usr/local/bin/registry-login')).stdout).toContain("pinned='/usr/local/share/nvm/current/bin/node'");
   });
 
   it('uses the nodeBinary option, and fails clearly when it names no working Node.js', async () => {
@@ -136,7 +136,7 @@ describe('install.sh in Debian bookworm', () => {
     await image.addFile(hostNode, '/srv/tools/node');
     const chosen = await image.run(installWith('NODEBINARY=/srv/tools/node'));
     expect(chosen.exitCode).toBe(0);
-    expect((await image.run('cat /usr/local/bin/docker-credential-registry-login')).stdout).toContain("node='/srv/tools/node'");
+    expect((await image.run('cat /usr/local/bin/docker-credential-registry-login')).stdout).toContain("pinned='/srv/tools/node'");
 
     const wrong = await image.run(installWith('NODEBINARY=/srv/missing/node'));
     expect(wrong.exitCode).not.toBe(0);
@@ -151,7 +151,31 @@ describe('install.sh in Debian bookworm', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const launcher = (await image.run('cat /usr/local/bin/registry-login')).stdout;
     expect(launcher).not.toContain('./node');
-    expect(launcher).toContain("node='/usr/local/bin/node'");
+    expect(launcher).toContain("pinned='/usr/local/bin/node'");
+  });
+
+  it('writes a nodeBinary path holding shell syntax into the launchers as data, never as code (issue 14, item 12)', async () => {
+    const image = await imageWithFeature();
+    const hostile = '/opt/n$(id>&2)`id>&2`/node';
+    await image.addFile(hostNode, hostile);
+    const installed = await image.run(installWith(`NODEBINARY='${hostile}'`));
+    expect(installed.stderr).not.toContain('uid=');
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    // With that node gone and none on PATH, the launchers name the path and run nothing from it.
+    await image.run('rm -r /opt/n*');
+    for (const launcher of ['registry-login --version', 'docker-credential-registry-login list']) {
+      const run = await image.run(`/usr/local/bin/${launcher}`, { user: '1000:1000' });
+      expect(run.stderr).not.toContain('uid=');
+      expect(run.stderr).toContain(`Node.js is no longer at ${hostile}, where the Feature found it`);
+      expect(run.exitCode).toBe(127);
+    }
+
+    // A single quote in the path is quoted too, so such a path works rather than being refused.
+    await image.addFile(hostNode, "/opt/it's/node");
+    const quoted = await image.run(installWith(`NODEBINARY="/opt/it's/node"`));
+    expect(quoted.exitCode, quoted.stderr).toBe(0);
+    const run = await image.run('/usr/local/bin/registry-login --version', { user: '1000:1000' });
+    expect(run.exitCode, run.stderr).toBe(0);
   });
 
   it('refuses to run as a non-root user', async () => {
