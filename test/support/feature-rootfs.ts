@@ -194,7 +194,9 @@ export async function importRootfsImage(dockerHost: string, tag: string, extraFi
       await execa('chmod', ['0755', inExtra]);
     }
     const files = extraFiles.map(({ target }) => `.${target}`);
-    await execa('bash', ['-o', 'pipefail', '-c', 'tar -C "$LOWER" -c --exclude=./.complete . -C "$EXTRA" --no-recursion "$@" | docker -H "$DOCKER" import - "$TAG"', 'import', ...files], {
+    // tar refuses a trailing -C with no file after it: the extra part only when there are files.
+    const extraPart = files.length > 0 ? ' -C "$EXTRA" --no-recursion "$@"' : '';
+    await execa('bash', ['-o', 'pipefail', '-c', `tar -C "$LOWER" -c --exclude=./.complete .${extraPart} | docker -H "$DOCKER" import - "$TAG"`, 'import', ...files], {
       env: { LOWER: lower, EXTRA: extra, DOCKER: dockerHost, TAG: tag },
     });
   } finally {
