@@ -183,9 +183,11 @@ install_packages() {
             say "installing $* with apt-get to download Node.js"
             if DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
                 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2; then
+                apt-get clean
                 rm -rf /var/lib/apt/lists/*
                 return 0
             fi
+            apt-get clean
             rm -rf /var/lib/apt/lists/*
             add="RUN apt-get update && apt-get install -y --no-install-recommends $*"
             ;;
