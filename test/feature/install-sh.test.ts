@@ -209,7 +209,7 @@ describe('a private Node.js when the image has none', () => {
     mirrorRoot = await mkdtemp(path.join(os.tmpdir(), 'registry-login-node-mirror-'));
     const roots = { good: path.join(mirrorRoot, 'good'), tampered: path.join(mirrorRoot, 'tampered'), swapped: path.join(mirrorRoot, 'swapped') };
     const archive = await packNodeArchive(mirrorRoot, testVersion, hostNode);
-    await publishNodeRelease(roots.good, [archive]);
+    await publishNodeRelease(roots.good, [archive, await packNodeArchive(mirrorRoot, testVersion, hostNode, 'gz')]);
     // Same name and SHASUMS256.txt line, but bytes changed in the middle of the archive.
     const flipped = path.join(mirrorRoot, `flipped-${archive.name}`);
     await copyFile(archive.file, flipped);
@@ -280,6 +280,15 @@ describe('a private Node.js when the image has none', () => {
       const state = await image.run('cat /usr/local/bin/registry-login; ls /usr/local/share');
       expect(state.stdout).toContain("pinned='/usr/local/bin/node'");
       expect(state.stdout).not.toContain('registry-login-node');
+    }, 120_000);
+
+    it('takes the .tar.gz when the image has no xz', async () => {
+      if (!image) throw new Error('the previous test did not leave an image');
+      await image.run('rm /usr/local/bin/node /usr/bin/xz');
+      const result = await image.run(installWith(`NODEMIRROR=${good.url} NODEVERSION=${testVersion}`));
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(good.requests.at(-1)).toBe(`/dist/v${testVersion}/node-v${testVersion}-linux-x64.tar.gz`);
+      expect((await image.run('registry-login --version', { user: '1000:1000' })).exitCode).toBe(0);
     }, 120_000);
   });
 
