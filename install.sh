@@ -8,6 +8,8 @@ NODE_BINARY="${NODEBINARY:-}"
 NODE_MIRROR="${NODEMIRROR:-https://nodejs.org/dist/}"
 NODE_VERSION="${NODEVERSION:-24.21.0}"
 FAIL_ON_ERROR="${FAILONERROR:-false}"
+# The mirror as messages show it: a company proxy's URL may carry a user and password.
+shown_mirror=$(printf '%s' "$NODE_MIRROR" | sed 's#^\([A-Za-z][A-Za-z0-9+.-]*://\)[^/@]*@#\1***@#')
 
 MIN_NODE_MAJOR=20
 SHARE_DIR=/usr/local/share/registry-login
@@ -163,7 +165,7 @@ trap 'exit 143' TERM
 node_ways_out() {
     printf '%s\n' \
         "Either set this Feature's \"nodeMirror\" option to a mirror of the Node.js downloads that this build can reach" \
-        "(now '$NODE_MIRROR'), or give the image a Node.js $MIN_NODE_MAJOR or later: add the Node.js Feature to \"features\"" \
+        "(now '$shown_mirror'), or give the image a Node.js $MIN_NODE_MAJOR or later: add the Node.js Feature to \"features\"" \
         "in devcontainer.json (it installs before this one):" \
         "" \
         "    \"ghcr.io/devcontainers/features/node:1\": { \"version\": \"lts\" }," \
@@ -239,7 +241,7 @@ install_private_node() {
     fi
     case "$NODE_MIRROR" in
         http://* | https://*) ;;
-        *) die "option nodeMirror must be an http:// or https:// URL, not '$NODE_MIRROR'." ;;
+        *) die "option nodeMirror must be an http:// or https:// URL, not '$shown_mirror'." ;;
     esac
     mirror=$(printf '%s' "$NODE_MIRROR" | sed 's#/*$##')
 
@@ -281,11 +283,14 @@ install_private_node() {
     archive="$name.tar.$compression"
     archive_url="$mirror/v$NODE_VERSION/$archive"
     sums_url="$mirror/v$NODE_VERSION/SHASUMS256.txt"
+    shown=$(printf '%s' "$shown_mirror" | sed 's#/*$##')
+    shown_archive_url="$shown/v$NODE_VERSION/$archive"
+    shown_sums_url="$shown/v$NODE_VERSION/SHASUMS256.txt"
     download_dir=$(mktemp -d)
-    say "this image has no Node.js $MIN_NODE_MAJOR or later: downloading a private Node.js $NODE_VERSION for the agent from $archive_url"
+    say "this image has no Node.js $MIN_NODE_MAJOR or later: downloading a private Node.js $NODE_VERSION for the agent from $shown_archive_url"
     for url in "$sums_url" "$archive_url"; do
         if ! download "$url" "$download_dir/${url##*/}"; then
-            die "could not download $url: $download_error" \
+            die "could not download $shown${url#"$mirror"}: $download_error" \
                 "This image has no Node.js $MIN_NODE_MAJOR or later, so this Feature downloads a private one for its agent; nothing was installed." \
                 "${rejected:+Not used from the image:
 $rejected}$(node_ways_out)"
@@ -293,12 +298,12 @@ $rejected}$(node_ways_out)"
     done
     expected=$(awk -v file="$archive" '$2 == file || $2 == "*" file { print $1; exit }' "$download_dir/SHASUMS256.txt")
     if [ -z "$expected" ]; then
-        die "$sums_url does not list $archive; the mirror does not hold Node.js $NODE_VERSION for linux-$node_arch. Nothing was installed." \
+        die "$shown_sums_url does not list $archive; the mirror does not hold Node.js $NODE_VERSION for linux-$node_arch. Nothing was installed." \
             "$(node_ways_out)"
     fi
     actual=$(sha256_of "$download_dir/$archive")
     if [ "$actual" != "$expected" ]; then
-        die "refusing $archive_url: its SHA-256 is $actual, but $sums_url says $expected." \
+        die "refusing $shown_archive_url: its SHA-256 is $actual, but $shown_sums_url says $expected." \
             "The download is corrupt or was tampered with; nothing was installed." \
             "$(node_ways_out)"
     fi
@@ -307,17 +312,17 @@ $rejected}$(node_ways_out)"
     rm -rf "$private_staging"
     mkdir -p "$private_staging"
     if ! tar -x -f "$download_dir/$archive" -C "$private_staging" --no-same-owner --strip-components=1 "$name/bin/node" "$name/LICENSE" >&2; then
-        die "could not unpack bin/node and LICENSE from $archive_url (is it the official archive layout?); nothing was installed." \
+        die "could not unpack bin/node and LICENSE from $shown_archive_url (is it the official archive layout?); nothing was installed." \
             "$(node_ways_out)"
     fi
     if [ -n "$pinned_sha256" ] && [ "$(sha256_of "$private_staging/bin/node")" != "$pinned_sha256" ]; then
-        die "refusing $archive_url: its bin/node has SHA-256 $(sha256_of "$private_staging/bin/node"), not the $pinned_sha256 of the official Node.js $NODE_VERSION" \
+        die "refusing $shown_archive_url: its bin/node has SHA-256 $(sha256_of "$private_staging/bin/node"), not the $pinned_sha256 of the official Node.js $NODE_VERSION" \
             "that this Feature carries. The mirror serves a different binary under that name; nothing was installed." \
             "$(node_ways_out)"
     fi
     chmod 0755 "$private_staging/bin/node"
     if ! check_node "$private_staging/bin/node" || [ "$node_version" != "$NODE_VERSION" ]; then
-        die "the Node.js downloaded from $archive_url does not run here as Node.js $NODE_VERSION${node_version:+ (it says $node_version)}; nothing was installed." \
+        die "the Node.js downloaded from $shown_archive_url does not run here as Node.js $NODE_VERSION${node_version:+ (it says $node_version)}; nothing was installed." \
             "$rejected$(node_ways_out)"
     fi
     chown -R 0:0 "$private_staging"

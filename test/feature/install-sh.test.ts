@@ -321,6 +321,13 @@ describe('a private Node.js when the image has none', () => {
       expectWaysOut(refused.stderr, closed);
       await expectNothingInstalled(failing);
 
+      // A proxy's URL may carry a password: messages show the mirror without it.
+      const withPassword = await failing.run(installWith(`NODEMIRROR=http://mirror-user:s3cret-mirror-pw@127.0.0.1:9/dist/ NODEVERSION=${testVersion}`));
+      expect(withPassword.exitCode).not.toBe(0);
+      expect(withPassword.stdout + withPassword.stderr).not.toContain('s3cret-mirror-pw');
+      expect(withPassword.stderr).toContain(`could not download http://***@127.0.0.1:9/dist/v${testVersion}/SHASUMS256.txt`);
+      expectWaysOut(withPassword.stderr, 'http://***@127.0.0.1:9/dist/');
+
       const silent = await startSilentServer();
       try {
         const started = Date.now();
