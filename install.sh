@@ -271,6 +271,8 @@ install_private_node() {
             fi
             ;;
     esac
+    # Minimal RHEL images (ubi-minimal) have no tar.
+    command -v tar >/dev/null 2>&1 || missing="$missing tar"
     if [ -n "$missing" ]; then
         command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
         # shellcheck disable=SC2086
