@@ -3,7 +3,8 @@
 //
 // The image build reaches loopback servers here only through the host network: a Dockerfile-based
 // config with "build": { "options": ["--network=host"] } and `devcontainer up --buildkit never`
-// (verified by this test: the CLI passes the options to the build that runs the Feature's install.sh).
+// (verified by these tests: the CLI passes the options to the build that runs the Feature's install.sh,
+// and without them that build reaches neither the mirror nor the Debian package mirror).
 // The base image is debootstrapped Debian bookworm (amd64) without Node.js, curl or xz, so install.sh
 // also installs curl and xz-utils with apt-get from the machine's Debian mirror during the build.
 import { execa } from 'execa';
@@ -28,6 +29,7 @@ let registry: RunningRegistry | undefined;
 let mirror: RunningMirror | undefined;
 let project: string | undefined;
 let workspace: string;
+let offlineWorkspace: string;
 
 beforeAll(async () => {
   const why = whyRootTierCannotRun() ?? whyDockerdCannotRun();
@@ -62,6 +64,11 @@ beforeAll(async () => {
     remoteEnv: { PRIVNODE_CONTAINER_REGISTRY_USER: robot.user, PRIVNODE_CONTAINER_REGISTRY_PASSWORD: robot.password },
   };
   await writeFile(path.join(devcontainerDir, 'devcontainer.json'), JSON.stringify(config, null, 2));
+
+  // The same project without build.options: its image build has no network at all here.
+  offlineWorkspace = path.join(project, 'offline-workspace');
+  await cp(workspace, offlineWorkspace, { recursive: true });
+  await writeFile(path.join(offlineWorkspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ ...config, build: { dockerfile: 'Dockerfile' } }, null, 2));
 }, 600_000);
 
 afterAll(async () => {
@@ -72,11 +79,11 @@ afterAll(async () => {
   if (project) await rm(project, { recursive: true, force: true });
 }, 120_000);
 
+const devcontainer = (args: string[]) =>
+  execa('npx', ['--no-install', 'devcontainer', ...args], { cwd: repoRoot, env: { DOCKER_HOST: dockerd?.host ?? '', TMPDIR: project ?? '' }, all: true, reject: false });
+
 it('devcontainer up on an image without Node.js builds with a private Node.js from the mirror, and the remote user is logged in; node stays off PATH', async () => {
   if (!dockerd || !registry || !mirror || !project) throw new Error('setup did not complete');
-  const env = { DOCKER_HOST: dockerd.host, TMPDIR: project };
-  const devcontainer = (args: string[]) => execa('npx', ['--no-install', 'devcontainer', ...args], { cwd: repoRoot, env, all: true, reject: false });
-
   const up = await devcontainer(['up', '--workspace-folder', workspace, '--buildkit', 'never', '--log-level', 'info']);
   const upOutput = up.all ?? '';
   const summary = `devcontainer up exited ${up.exitCode}; output (last 6000 characters):\n${upOutput.slice(-6000)}`;
@@ -103,4 +110,16 @@ it('devcontainer up on an image without Node.js builds with a private Node.js fr
 
   const leaks = `${upOutput}\n${insideOutput}`.split('\n').filter((line) => line.includes(robot.password) && !line.includes('PRIVNODE_CONTAINER_REGISTRY_PASSWORD'));
   expect(leaks, 'lines that print the registry password').toEqual([]);
+}, 900_000);
+
+it('without the host network the build cannot download: it stops naming the packages to add and the ways out', async () => {
+  if (!dockerd || !mirror || !offlineWorkspace) throw new Error('setup did not complete');
+  // --build-no-cache: the Feature's layer from the test above would otherwise be reused.
+  const up = await devcontainer(['up', '--workspace-folder', offlineWorkspace, '--buildkit', 'never', '--build-no-cache', '--log-level', 'info']);
+  const output = up.all ?? '';
+  const summary = `devcontainer up exited ${up.exitCode}; output (last 6000 characters):\n${output.slice(-6000)}`;
+  expect(up.exitCode, summary).not.toBe(0);
+  expect(output, summary).toContain('RUN apt-get update && apt-get install -y --no-install-recommends curl xz-utils');
+  expect(output, summary).toContain('"nodeMirror" option');
+  expect(output, summary).toContain('"ghcr.io/devcontainers/features/node:1": { "version": "lts" }');
 }, 900_000);
