@@ -57,6 +57,13 @@ describe('devcontainer-feature.json', () => {
       expect(install, `install.sh reads option ${name}`).toContain(`\${${variable}:-${String(option.default)}}`);
     }
   });
+
+  it('carries the node binary hashes for the default nodeVersion', async () => {
+    const install = await read('install.sh');
+    expect(install).toContain(`PINNED_NODE_VERSION=${String(metadata.options.nodeVersion?.default)}\n`);
+    expect(install).toMatch(/^PINNED_NODE_SHA256_X64=[0-9a-f]{64}$/m);
+    expect(install).toMatch(/^PINNED_NODE_SHA256_ARM64=[0-9a-f]{64}$/m);
+  });
 });
 
 describe('the schema check itself', () => {

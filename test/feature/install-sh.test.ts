@@ -1,9 +1,20 @@
 // install.sh against a real Debian bookworm userland (debootstrap + chroot over a throwaway overlay).
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scratchRootfs, type ScratchRootfs, whyRootTierCannotRun } from '../support/feature-rootfs.js';
-import { agentEntry, stageFeature } from '../support/feature-stage.js';
+import { agentEntry, repoRoot, stageFeature } from '../support/feature-stage.js';
+import {
+  defaultNodeVersion,
+  type NodeArchive,
+  packNodeArchive,
+  publishNodeRelease,
+  type RunningMirror,
+  startNodeMirror,
+  startSilentServer,
+} from '../support/feature-node-mirror.js';
+import { type RunningRegistry, startRegistry } from '../support/registry.js';
 
 const hostNode = process.execPath;
 const install = 'cd /tmp/feature && ./install.sh';
@@ -64,7 +75,7 @@ describe('install.sh in Debian bookworm', () => {
     for (const line of listing.stdout.split('\n').filter((l) => l.startsWith('/usr/local/share/registry-login'))) {
       expect(line).toMatch(/ root:root (755|644)$/);
     }
-    expect(listing.stdout).toContain("node='/usr/local/bin/node'");
+    expect(listing.stdout).toContain("pinned='/usr/local/bin/node'");
 
     // A non-root user with no node on PATH (a hook without a login shell) still runs both launchers.
     const asUser = await image.run(
@@ -101,23 +112,14 @@ describe('install.sh in Debian bookworm', () => {
     expect(first).not.toMatch(/registry-login\.(new|old)|\.new\./);
   });
 
-  it('without Node.js fails, installs nothing, and says exactly what to add to devcontainer.json', async () => {
-    const image = await imageWithFeature();
-    const result = await image.run(install);
-    expect(result.exitCode).not.toBe(0);
-    expect(result.stderr).toContain('needs Node.js 20 or later');
-    expect(result.stderr).toContain('"ghcr.io/devcontainers/features/node:1": { "version": "lts" }');
-    expect(result.stderr).toContain('"nodeBinary"');
-    const leftovers = await image.run('ls /usr/local/bin /usr/local/share');
-    expect(leftovers.stdout).not.toContain('registry-login');
-  });
-
   it('rejects a Node.js older than 20 and names it', async () => {
     const image = await imageWithFeature();
     await writeFile(path.join(image.upper, 'old-node'), '#!/bin/sh\nprintf 18.19.1\n');
     await image.addFile(path.join(image.upper, 'old-node'), '/usr/bin/node');
-    const result = await image.run(install);
+    // No mirror: the private Node.js cannot be fetched either, and the failure lists what was rejected.
+    const result = await image.run(installWith('NODEMIRROR=http://127.0.0.1:9/dist/'));
     expect(result.exitCode).not.toBe(0);
+    expect(result.stdout).toContain('/usr/bin/node is Node.js 18.19.1, too old');
     expect(result.stderr).toContain('/usr/bin/node is Node.js 18.19.1, too old');
   });
 
@@ -128,7 +130,7 @@ describe('install.sh in Debian bookworm', () => {
     const result = await image.run(install);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    expect((await image.run('cat /usr/local/bin/registry-login')).stdout).toContain("node='/usr/local/share/nvm/current/bin/node'");
+    expect((await image.run('cat /usr/local/bin/registry-login')).stdout).toContain("pinned='/usr/local/share/nvm/current/bin/node'");
   });
 
   it('uses the nodeBinary option, and fails clearly when it names no working Node.js', async () => {
@@ -136,11 +138,46 @@ describe('install.sh in Debian bookworm', () => {
     await image.addFile(hostNode, '/srv/tools/node');
     const chosen = await image.run(installWith('NODEBINARY=/srv/tools/node'));
     expect(chosen.exitCode).toBe(0);
-    expect((await image.run('cat /usr/local/bin/docker-credential-registry-login')).stdout).toContain("node='/srv/tools/node'");
+    expect((await image.run('cat /usr/local/bin/docker-credential-registry-login')).stdout).toContain("pinned='/srv/tools/node'");
 
     const wrong = await image.run(installWith('NODEBINARY=/srv/missing/node'));
     expect(wrong.exitCode).not.toBe(0);
     expect(wrong.stderr).toContain("option nodeBinary is '/srv/missing/node'");
+  });
+
+  it('never pins a relative node found through "." on PATH at build time (issue 14, item 8)', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(hostNode, '/tmp/feature/node');
+    await image.addFile(hostNode, '/usr/local/bin/node');
+    const result = await image.run('cd /tmp/feature && PATH=.:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ./install.sh');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const launcher = (await image.run('cat /usr/local/bin/registry-login')).stdout;
+    expect(launcher).not.toContain('./node');
+    expect(launcher).toContain("pinned='/usr/local/bin/node'");
+  });
+
+  it('writes a nodeBinary path holding shell syntax into the launchers as data, never as code (issue 14, item 12)', async () => {
+    const image = await imageWithFeature();
+    const hostile = '/opt/n$(id>&2)`id>&2`/node';
+    await image.addFile(hostNode, hostile);
+    const installed = await image.run(installWith(`NODEBINARY='${hostile}'`));
+    expect(installed.stderr).not.toContain('uid=');
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    // With that node gone and none on PATH, the launchers name the path and run nothing from it.
+    await image.run('rm -r /opt/n*');
+    for (const launcher of ['registry-login --version', 'docker-credential-registry-login list']) {
+      const run = await image.run(`/usr/local/bin/${launcher}`, { user: '1000:1000' });
+      expect(run.stderr).not.toContain('uid=');
+      expect(run.stderr).toContain(`Node.js is no longer at ${hostile}, where the Feature found it`);
+      expect(run.exitCode).toBe(127);
+    }
+
+    // A single quote in the path is quoted too, so such a path works rather than being refused.
+    await image.addFile(hostNode, "/opt/it's/node");
+    const quoted = await image.run(installWith(`NODEBINARY="/opt/it's/node"`));
+    expect(quoted.exitCode, quoted.stderr).toBe(0);
+    const run = await image.run('/usr/local/bin/registry-login --version', { user: '1000:1000' });
+    expect(run.exitCode, run.stderr).toBe(0);
   });
 
   it('refuses to run as a non-root user', async () => {
@@ -149,6 +186,181 @@ describe('install.sh in Debian bookworm', () => {
     const result = await image.run(install, { user: '1000:1000' });
     expect(result.exitCode).not.toBe(0);
     expect(result.stderr).toContain('must run as root');
+  });
+});
+
+// The image has no Node.js: install.sh brings a private one from a mirror on 127.0.0.1 (the chroot
+// shares the host's network namespace). The rootfs is Debian minbase, which has neither curl, wget
+// nor xz: install.sh installs them with apt-get from the machine's Debian mirror, as in a real image.
+// Only Debian on amd64 runs here; the arm64, Ubuntu and RHEL paths of install.sh are untested.
+describe('a private Node.js when the image has none', () => {
+  /** The machine's own Node.js, published under its own version, so it runs as what it claims to be. */
+  const testVersion = process.versions.node;
+  const noNodeAnywhere = 'command -v node || echo "no node on PATH"; ls /usr/local/share /usr/local/bin; ls -A /tmp';
+  const robot = { user: 'private-node-robot', password: 'pw-private-node-5e0a1c' };
+  let mirrorRoot: string;
+  let good: RunningMirror;
+  let tampered: RunningMirror;
+  let swapped: RunningMirror;
+  let registry: RunningRegistry;
+  let image: ScratchRootfs | undefined;
+
+  beforeAll(async () => {
+    mirrorRoot = await mkdtemp(path.join(os.tmpdir(), 'registry-login-node-mirror-'));
+    const roots = { good: path.join(mirrorRoot, 'good'), tampered: path.join(mirrorRoot, 'tampered'), swapped: path.join(mirrorRoot, 'swapped') };
+    const archive = await packNodeArchive(mirrorRoot, testVersion, hostNode);
+    await publishNodeRelease(roots.good, [archive, await packNodeArchive(mirrorRoot, testVersion, hostNode, 'gz')]);
+    // Same name and SHASUMS256.txt line, but bytes changed in the middle of the archive.
+    const flipped = path.join(mirrorRoot, `flipped-${archive.name}`);
+    await copyFile(archive.file, flipped);
+    const handle = await open(flipped, 'r+');
+    await handle.write(Buffer.from('tampered'), 0, 8, 4_000_000);
+    await handle.close();
+    await publishNodeRelease(roots.tampered, [{ ...archive, file: flipped, sha256: archive.sha256 }]);
+    // The default version, with a consistent SHASUMS256.txt but another binary: only the hash that
+    // install.sh carries for bin/node can catch this.
+    const pinned = await defaultNodeVersion(path.join(repoRoot, 'install.sh'));
+    const impostor: NodeArchive = await packNodeArchive(mirrorRoot, pinned, hostNode);
+    await publishNodeRelease(roots.swapped, [impostor]);
+    [good, tampered, swapped, registry] = await Promise.all([
+      startNodeMirror(roots.good),
+      startNodeMirror(roots.tampered),
+      startNodeMirror(roots.swapped),
+      startRegistry({ auth: { kind: 'htpasswd', users: [robot] } }),
+    ]);
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([good?.stop(), tampered?.stop(), swapped?.stop(), registry?.stop(), image?.cleanup()]);
+    if (mirrorRoot) await rm(mirrorRoot, { recursive: true, force: true });
+  });
+
+  describe('from a working mirror', () => {
+    it('installs curl and xz with apt, downloads and verifies Node.js, pins the launchers to it, and a user logs in with it; node stays off PATH', async () => {
+      image = await scratchRootfs();
+      await image.addDir(stage, '/tmp/feature');
+      const result = await image.run(installWith(`NODEMIRROR=${good.url} NODEVERSION=${testVersion}`));
+      expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain(`downloading a private Node.js ${testVersion} for the agent from ${good.url}v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`);
+      expect(good.requests).toEqual([`/dist/v${testVersion}/SHASUMS256.txt`, `/dist/v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`]);
+
+      const state = await image.run(
+        'ls /usr/local/share/registry-login-node /usr/local/share/registry-login-node/bin; cat /usr/local/bin/registry-login; ls -A /var/lib/apt/lists; ' + noNodeAnywhere,
+      );
+      expect(state.stdout).toMatch(/^LICENSE\nbin\n/m);
+      expect(state.stdout).toContain("pinned='/usr/local/share/registry-login-node/bin/node'");
+      expect(state.stdout).toContain('no node on PATH');
+      expect(state.stdout).not.toMatch(/^tmp\./m);
+      expect(state.stdout, 'apt lists cleaned after installing curl').not.toMatch(/_Packages/);
+
+      const asUser = await image.run(
+        '{ command -v node || echo "no node on PATH"; } && registry-login refresh && registry-login check',
+        { user: '1000:1000', env: { HOME: '/home/vscode', PRIVNODE_CONTAINER_REGISTRY_SERVER: registry.host, PRIVNODE_CONTAINER_REGISTRY_USER: robot.user, PRIVNODE_CONTAINER_REGISTRY_PASSWORD: robot.password } },
+      );
+      expect(asUser.exitCode, asUser.stdout + asUser.stderr).toBe(0);
+      expect(asUser.stdout).toContain('no node on PATH');
+      expect(asUser.stdout).toContain(registry.host);
+      const config = JSON.parse(await readFile(path.join(image.upper, 'home/vscode/.docker/config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+      expect(Buffer.from(config.auths[registry.host]?.auth ?? '', 'base64').toString()).toBe(`${robot.user}:${robot.password}`);
+    }, 300_000);
+
+    it('installing again keeps it without downloading; once the image has its own Node.js, a reinstall uses that and removes the private one', async () => {
+      if (!image) throw new Error('the previous test did not leave an image');
+      const before = good.requests.length;
+      const again = await image.run(installWith(`NODEMIRROR=${good.url} NODEVERSION=${testVersion}`));
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toContain(`keeping the private Node.js ${testVersion}`);
+      expect(good.requests.length).toBe(before);
+      expect((await image.run('registry-login --version', { user: '1000:1000' })).exitCode).toBe(0);
+
+      await image.addFile(hostNode, '/usr/local/bin/node');
+      const withImageNode = await image.run(installWith(`NODEMIRROR=${good.url} NODEVERSION=${testVersion}`));
+      expect(withImageNode.exitCode, withImageNode.stderr).toBe(0);
+      expect(withImageNode.stdout).toContain('removed the private Node.js');
+      const state = await image.run('cat /usr/local/bin/registry-login; ls /usr/local/share');
+      expect(state.stdout).toContain("pinned='/usr/local/bin/node'");
+      expect(state.stdout).not.toContain('registry-login-node');
+    }, 120_000);
+
+    it('takes the .tar.gz when the image has no xz', async () => {
+      if (!image) throw new Error('the previous test did not leave an image');
+      await image.run('rm /usr/local/bin/node /usr/bin/xz');
+      const result = await image.run(installWith(`NODEMIRROR=${good.url} NODEVERSION=${testVersion}`));
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(good.requests.at(-1)).toBe(`/dist/v${testVersion}/node-v${testVersion}-linux-x64.tar.gz`);
+      expect((await image.run('registry-login --version', { user: '1000:1000' })).exitCode).toBe(0);
+    }, 120_000);
+  });
+
+  describe('when the download cannot be trusted or made, nothing is installed', () => {
+    let failing: ScratchRootfs | undefined;
+    const expectNothingInstalled = async (rootfs: ScratchRootfs) => {
+      const state = await rootfs.run(noNodeAnywhere);
+      expect(state.stdout).toContain('no node on PATH');
+      expect(state.stdout).not.toContain('registry-login');
+      expect(state.stdout, 'temporary files left in /tmp').not.toMatch(/^tmp\./m);
+    };
+    const expectWaysOut = (stderr: string, mirror: string) => {
+      expect(stderr).toContain(`"nodeMirror" option`);
+      expect(stderr).toContain(`(now '${mirror}')`);
+      expect(stderr).toContain('"ghcr.io/devcontainers/features/node:1": { "version": "lts" }');
+      expect(stderr).toContain('"nodeBinary"');
+    };
+
+    afterAll(async () => {
+      await failing?.cleanup();
+    });
+
+    it('no mirror reachable: says which file could not be downloaded and the ways out, within bounded time (a closed port, then a silent server)', async () => {
+      failing = await scratchRootfs();
+      await failing.addDir(stage, '/tmp/feature');
+      const closed = 'http://127.0.0.1:9/dist';
+      const refused = await failing.run(installWith(`NODEMIRROR=${closed} NODEVERSION=${testVersion}`));
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr).toContain(`could not download ${closed}/v${testVersion}/SHASUMS256.txt`);
+      expectWaysOut(refused.stderr, closed);
+      await expectNothingInstalled(failing);
+
+      // A proxy's URL may carry a password: messages show the mirror without it.
+      const withPassword = await failing.run(installWith(`NODEMIRROR=http://mirror-user:s3cret-mirror-pw@127.0.0.1:9/dist/ NODEVERSION=${testVersion}`));
+      expect(withPassword.exitCode).not.toBe(0);
+      expect(withPassword.stdout + withPassword.stderr).not.toContain('s3cret-mirror-pw');
+      expect(withPassword.stderr).toContain(`could not download http://***@127.0.0.1:9/dist/v${testVersion}/SHASUMS256.txt`);
+      expectWaysOut(withPassword.stderr, 'http://***@127.0.0.1:9/dist/');
+
+      const silent = await startSilentServer();
+      try {
+        const started = Date.now();
+        const stalled = await failing.run(installWith(`NODEMIRROR=${silent.url} NODEVERSION=${testVersion}`));
+        expect(Date.now() - started, 'a silent mirror must not hang the build').toBeLessThan(120_000);
+        expect(stalled.exitCode).not.toBe(0);
+        expect(stalled.stderr).toContain(`could not download ${silent.url}v${testVersion}/SHASUMS256.txt`);
+        expectWaysOut(stalled.stderr, silent.url);
+      } finally {
+        await silent.stop();
+      }
+      await expectNothingInstalled(failing);
+    }, 300_000);
+
+    it('an archive whose bytes do not match SHASUMS256.txt is refused before unpacking', async () => {
+      if (!failing) throw new Error('the previous test did not leave an image');
+      const result = await failing.run(installWith(`NODEMIRROR=${tampered.url} NODEVERSION=${testVersion}`));
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toContain(`refusing ${tampered.url}v${testVersion}/node-v${testVersion}-linux-x64.tar.xz: its SHA-256 is`);
+      expect(result.stderr).toContain('corrupt or was tampered with; nothing was installed');
+      expectWaysOut(result.stderr, tampered.url);
+      await expectNothingInstalled(failing);
+    }, 120_000);
+
+    it('for the default version, a node binary other than the official one is refused even when SHASUMS256.txt agrees', async () => {
+      if (!failing) throw new Error('the previous test did not leave an image');
+      const result = await failing.run(installWith(`NODEMIRROR=${swapped.url}`));
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toContain('not the');
+      expect(result.stderr).toContain('that this Feature carries');
+      expectWaysOut(result.stderr, swapped.url);
+      await expectNothingInstalled(failing);
+    }, 120_000);
   });
 });
 

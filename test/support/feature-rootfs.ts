@@ -2,7 +2,7 @@
 // machine's apt mirror, cached outside the repository, and used through throwaway overlays.
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -130,15 +130,26 @@ export async function scratchRootfs(): Promise<ScratchRootfs> {
   const merged = path.join(base, 'merged');
   await Promise.all([mkdir(upper), mkdir(work), mkdir(merged)]);
   const inUpper = (target: string) => path.join(upper, target.replace(/^\/+/, ''));
+  // Folders made in the upper layer take the mode the lower one has (e.g. /tmp's 1777), or 0755.
+  const mkdirInUpper = async (target: string) => {
+    let current = '/';
+    for (const part of target.split('/').filter(Boolean)) {
+      current = path.join(current, part);
+      if (existsSync(inUpper(current))) continue;
+      await mkdir(inUpper(current));
+      const lowerMode = await stat(path.join(lower, current)).then((info) => info.mode & 0o7777, () => 0o755);
+      await chmod(inUpper(current), lowerMode);
+    }
+  };
   return {
     upper,
     async addFile(source, target, mode = 0o755) {
-      await mkdir(path.dirname(inUpper(target)), { recursive: true });
+      await mkdirInUpper(path.dirname(target));
       await copyFile(source, inUpper(target));
       await execa('chmod', [mode.toString(8), inUpper(target)]);
     },
     async addDir(source, target) {
-      await mkdir(path.dirname(inUpper(target)), { recursive: true });
+      await mkdirInUpper(path.dirname(target));
       await execa('cp', ['-a', source, inUpper(target)]);
     },
     async run(script, options = {}) {
@@ -183,7 +194,9 @@ export async function importRootfsImage(dockerHost: string, tag: string, extraFi
       await execa('chmod', ['0755', inExtra]);
     }
     const files = extraFiles.map(({ target }) => `.${target}`);
-    await execa('bash', ['-o', 'pipefail', '-c', 'tar -C "$LOWER" -c --exclude=./.complete . -C "$EXTRA" --no-recursion "$@" | docker -H "$DOCKER" import - "$TAG"', 'import', ...files], {
+    // tar refuses a trailing -C with no file after it: the extra part only when there are files.
+    const extraPart = files.length > 0 ? ' -C "$EXTRA" --no-recursion "$@"' : '';
+    await execa('bash', ['-o', 'pipefail', '-c', `tar -C "$LOWER" -c --exclude=./.complete .${extraPart} | docker -H "$DOCKER" import - "$TAG"`, 'import', ...files], {
       env: { LOWER: lower, EXTRA: extra, DOCKER: dockerHost, TAG: tag },
     });
   } finally {

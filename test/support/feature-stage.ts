@@ -6,7 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository: the nearest folder holding devcontainer-feature.json (also from a bundled copy in build/). */
+export const repoRoot = ((): string => {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'devcontainer-feature.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no devcontainer-feature.json above ${fileURLToPath(import.meta.url)}`);
+  }
+})();
 
 /** The built agent's entry file in dist/ (and in the Feature's agent/). */
 export const agentEntry = 'registry-login.cjs';
