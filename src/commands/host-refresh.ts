@@ -84,16 +84,18 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
 type Good = Extract<Resolved, { ok: true }>;
 
 /** Whether the login is already where docker would look, as the ledger says this host stored it: then no call at all. */
-function isUnchanged(snapshot: HostSnapshot, login: Login, credentials: StoredCredentials, choice: StoreChoice, find: (name: string) => string | undefined): boolean {
+function isUnchanged(snapshot: HostSnapshot, login: Login, credentials: StoredCredentials & { expiresAt?: Date }, choice: StoreChoice, find: (name: string) => string | undefined): boolean {
   if (choice.kind === 'cannot-store') return true;
   const entry = snapshot.ledger.entries[login.key];
   if (!entry || entry.store !== storeName(choice) || entry.prefix !== login.prefix || entry.kind !== login.kind) return false;
   if (choice.kind === 'helper' && (choice.setBy === 'default' || find(`docker-credential-${choice.name}`) === undefined)) return false;
+  if ((entry.expiresAt ?? '') !== (credentials.expiresAt ? isoString(credentials.expiresAt) : '')) return false;
   const auths = snapshot.config.auths as Record<string, unknown> | undefined;
   const marker = auths && Object.hasOwn(auths, login.key) ? auths[login.key] : undefined;
-  // The file store must hold exactly this login; a helper's login must still have docker's marker (docker logout removes it).
-  if (choice.kind === 'file' ? !jsonEqual(marker, { auth: encodeAuth(credentials.username, credentials.secret) }) : marker === undefined) return false;
-  return entry.fingerprint === fingerprintLogin(snapshot.ledger, login.key, credentials);
+  // The file holds the login itself: equal is unchanged, and needs no hash. A helper's login is known by its
+  // fingerprint, and must still have docker's marker beside it (docker logout removes both).
+  if (choice.kind === 'file') return jsonEqual(marker, { auth: encodeAuth(credentials.username, credentials.secret) });
+  return marker !== undefined && entry.fingerprint === fingerprintLogin(snapshot.ledger, login.key, credentials);
 }
 
 function unchangedOutcome(snapshot: HostSnapshot, login: Login, choice: StoreChoice): HostRefreshedLogin {
