@@ -18,10 +18,16 @@ export async function credentialHelpersDir(): Promise<string> {
   await mkdir(path.dirname(dir), { recursive: true });
   const scratch = await mkdtemp(`${dir}.`);
   try {
-    const download = await execa('apt-get', ['download', 'golang-docker-credential-helpers'], { cwd: scratch, reject: false, all: true });
+    const fetchDeb = () => execa('apt-get', ['download', 'golang-docker-credential-helpers'], { cwd: scratch, reject: false, all: true });
+    let download = await fetchDeb();
+    // A machine whose package lists were never fetched (or were cleaned) knows no such package yet.
+    if (download.exitCode !== 0 && process.getuid?.() === 0) {
+      await execa('apt-get', ['update', '-q'], { reject: false });
+      download = await fetchDeb();
+    }
     const deb = (await readdir(scratch)).find((name) => name.endsWith('.deb'));
     if (download.exitCode !== 0 || deb === undefined) {
-      throw new Error(`apt-get download golang-docker-credential-helpers failed (run \`apt-get update\` first?):\n${download.all ?? ''}`);
+      throw new Error(`apt-get download golang-docker-credential-helpers failed; check the apt sources (as root: apt-get update), then run the tests again:\n${download.all ?? ''}`);
     }
     await execa('dpkg-deb', ['-x', path.join(scratch, deb), path.join(scratch, 'root')]);
     // Another test file may have unpacked it meanwhile: the first rename wins, the same files either way.
