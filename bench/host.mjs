@@ -105,9 +105,9 @@ let failed = false;
 {
   const fileEnv = hostEnv(join(work, 'file'), false);
   const storeEnv = hostEnv(join(work, 'store-home'), true);
-  const firstStart = storeCalls();
+  const [firstStart, firstAws] = [storeCalls(), standIn.calls.length];
   const firstMs = await run([cli, 'refresh', '--host'], storeEnv);
-  const firstCalls = storeCalls() - firstStart;
+  const [firstCalls, firstAwsCalls] = [storeCalls() - firstStart, standIn.calls.length - firstAws];
   await run([cli, 'refresh', '--host'], fileEnv);
   const [callsBefore, awsBefore] = [storeCalls(), standIn.calls.length];
   const samples = { node: [], file: [], store: [] };
@@ -128,7 +128,7 @@ let failed = false;
     rows.push({ case: name, 'median ms': median(samples[key]).toFixed(1), 'x node -e 0': ratio.toFixed(2), 'store calls': key === 'store' ? stores : 0, 'AWS calls': aws, target: '<= 1.35x, 0 calls' });
   }
   if (stores !== 0 || aws !== 0) failed = true;
-  rows.push({ case: '  first refresh --host into the store (for scale)', 'median ms': firstMs.toFixed(1), 'x node -e 0': (firstMs / base).toFixed(2), 'store calls': firstCalls, 'AWS calls': 2, target: 'one get + one store per login' });
+  rows.push({ case: '  first refresh --host into the store (for scale)', 'median ms': firstMs.toFixed(1), 'x node -e 0': (firstMs / base).toFixed(2), 'store calls': firstCalls, 'AWS calls': firstAwsCalls, target: 'one get + one store per login' });
 }
 
 // 2. The usual way on a host for ECR: 20 x (aws ecr get-login-password | docker login) vs refresh --host, cached and not.
@@ -158,6 +158,8 @@ let failed = false;
     const usual = [];
     const cold = [];
     const warm = [];
+    const coldCalls = [];
+    const warmCalls = [];
     for (let round = 0; round < awsRounds; round++) {
       const home = join(work, `usual-${round}`);
       mkdirSync(join(home, '.docker'), { recursive: true });
@@ -168,14 +170,19 @@ let failed = false;
       }
       usual.push(total);
       const ours = join(work, `ours-${round}`);
+      let before = standIn.calls.length;
       cold.push(await run([cli, 'refresh', '--host'], ecrEnv(ours)));
+      coldCalls.push(standIn.calls.length - before);
+      before = standIn.calls.length;
       warm.push(await run([cli, 'refresh', '--host'], ecrEnv(ours)));
+      warmCalls.push(standIn.calls.length - before);
     }
     for (const s of servers) s.close();
     const awsVersion = (/aws-cli\/(\S+)/.exec(spawnSync(aws, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: work } }).stdout) ?? [])[1] ?? '?';
     rows.push({ case: `20 ECR registries: 20 x (aws ${awsVersion} ecr get-login-password | docker login)`, 'median ms': median(usual).toFixed(0), 'x node -e 0': '', 'store calls': '', 'AWS calls': 20, target: 'report' });
-    rows.push({ case: '  refresh --host, same 20, empty token cache', 'median ms': median(cold).toFixed(0), 'x node -e 0': `usual way is ${(median(usual) / median(cold)).toFixed(1)}x this`, 'store calls': 0, 'AWS calls': 2, target: 'report' });
-    rows.push({ case: '  refresh --host, same 20, unchanged', 'median ms': median(warm).toFixed(0), 'x node -e 0': `usual way is ${(median(usual) / median(warm)).toFixed(0)}x this`, 'store calls': 0, 'AWS calls': 0, target: 'report' });
+    rows.push({ case: '  refresh --host, same 20, empty token cache', 'median ms': median(cold).toFixed(0), 'x node -e 0': `usual way is ${(median(usual) / median(cold)).toFixed(1)}x this`, 'store calls': 0, 'AWS calls': coldCalls.join('/'), target: 'report' });
+    rows.push({ case: '  refresh --host, same 20, unchanged', 'median ms': median(warm).toFixed(0), 'x node -e 0': `usual way is ${(median(usual) / median(warm)).toFixed(0)}x this`, 'store calls': 0, 'AWS calls': warmCalls.join('/'), target: 'report' });
+    if (warmCalls.some((n) => n !== 0)) failed = true;
   }
 }
 

@@ -8,7 +8,7 @@ import { decodeAuthsEntry } from '../docker-config/docker-view.js';
 import { jsonEqual } from '../json-equal.js';
 import { isoString } from '../time.js';
 import { changeHostConfig, readHostSnapshot, type HostSnapshot } from '../host/host-config.js';
-import { fingerprintLogin, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
+import { fingerprintLogin, quickCheck, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
 import { FileStore, type StoredCredentials } from '../host/store.js';
 import { chooseStore, storeName, type HostFacts, type StoreChoice } from '../host/store-choice.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
@@ -95,7 +95,7 @@ function isUnchanged(snapshot: HostSnapshot, login: Login, credentials: StoredCr
   // The file holds the login itself: equal is unchanged, and needs no hash. A helper's login is known by its
   // fingerprint, and must still have docker's marker beside it (docker logout removes both).
   if (choice.kind === 'file') return jsonEqual(marker, { auth: encodeAuth(credentials.username, credentials.secret) });
-  return marker !== undefined && entry.fingerprint === fingerprintLogin(snapshot.ledger, login.key, credentials);
+  return marker !== undefined && entry.check !== undefined && entry.check === quickCheck(snapshot.ledger, login.key, credentials);
 }
 
 function unchangedOutcome(snapshot: HostSnapshot, login: Login, choice: StoreChoice): HostRefreshedLogin {
@@ -190,6 +190,7 @@ async function storeOne(
     kind: login.kind,
     store: name,
     fingerprint,
+    check: quickCheck(ledger, key, credentials),
     ...(credentials.issuedAt ? { issuedAt: isoString(credentials.issuedAt) } : {}),
     ...(credentials.expiresAt ? { expiresAt: isoString(credentials.expiresAt) } : {}),
   };
