@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 // They must not hold classes the main file checks with instanceof (a second copy would not match).
 const LAZY = {
   'ecr-swap': 'src/ecr/swap.ts',
+  'native-store': 'src/host/native-store.ts',
   'json-edit': 'src/docker-config/json-edit.ts',
   'proper-lockfile': 'proper-lockfile',
 };

@@ -17,11 +17,19 @@ Commands:
   check [KEY...] [--json]              log in to each registry as docker would and say why a login fails
   logout [KEY...]                      remove managed logins (all when none is named)
 
+  refresh --host [--hook] [--force] [--json]
+                                       on the host, e.g. from devcontainer.json's initializeCommand: store each
+                                       login where \`docker login\` would (a credential store, else the config);
+                                       never removes one
+  status --host [--json]               the logins stored on this host and whether docker uses each
+  logout --host [KEY...]               remove logins stored on this host (all when none is named)
+
 Options:
   --force     ignore cached ECR tokens and ask AWS again
   --json      machine-readable output
   --hook      for dev container lifecycle hooks: report failures as warnings and exit 0, and take an
               environment without registry variables as "all secrets removed"
+  --host      act on this host's docker (for the dev container's own image), not inside a container
   --strict    with --hook: exit 1 (or 2) when a login fails (or the config is unusable), as without it
   --attach    with --hook: the attach hook, which a tool may run without the secrets: an environment
               without registry variables keeps the logins, as in a terminal
@@ -67,7 +75,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     say(command === undefined && !values.help ? io.stderr : io.stdout, [USAGE.trimEnd()]);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook', 'strict', 'attach'], status: ['json'], check: ['json'], logout: ['json'] };
+  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook', 'strict', 'attach', 'host'], status: ['json', 'host'], check: ['json'], logout: ['json', 'host'] };
   const flags = allowed[command];
   if (!flags) {
     say(io.stderr, [`registry-login: unknown command "${command}"; the commands are refresh, status, check and logout (see \`registry-login --help\`).`]);
@@ -85,6 +93,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   };
 
   try {
+    if (values.host) {
+      const { runHostCommand } = await import('./commands/host.js');
+      return await runHostCommand(command, rest, { force: values.force === true, hook: values.hook === true, strict: values.strict === true }, io.env, { redactor, emit, paint });
+    }
     switch (command) {
       case 'refresh': {
         const { refresh } = await import('./commands/refresh.js');
@@ -126,8 +138,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   return 2;
 }
 
-type Flag = 'json' | 'force' | 'hook' | 'strict' | 'attach' | 'help' | 'version';
-const FLAGS = new Set<string>(['json', 'force', 'hook', 'strict', 'attach', 'help', 'version']);
+type Flag = 'json' | 'force' | 'hook' | 'strict' | 'attach' | 'host' | 'help' | 'version';
+const FLAGS = new Set<string>(['json', 'force', 'hook', 'strict', 'attach', 'host', 'help', 'version']);
 
 /**
  * Splits argv into boolean flags and positionals (node:util's parseArgs would cost ~0.5 ms of every start):
@@ -149,7 +161,7 @@ export function parseCommandLine(argv: string[]): { values: Partial<Record<Flag,
     } else if (arg.startsWith('--') && FLAGS.has(arg.slice(2).split('=')[0]!)) {
       return { error: `option --${arg.slice(2).split('=')[0]} takes no value (found "${arg}")` };
     } else if (arg.startsWith('-') && arg !== '-') {
-      return { error: `unknown option "${arg}"; the options are --force, --json, --hook, --strict, --attach, --help and --version (to pass a key that starts with a dash, put it after --)` };
+      return { error: `unknown option "${arg}"; the options are --force, --json, --hook, --strict, --attach, --host, --help and --version (to pass a key that starts with a dash, put it after --)` };
     } else {
       positionals.push(arg);
     }

@@ -77,8 +77,8 @@ export function formatLogout(result: LogoutResult, paint: Paint): Output {
   return { out, err };
 }
 
-// Pads columns by the visible width (ANSI codes do not count).
-function table(rows: string[][]): string[] {
+/** Pads columns by the visible width (ANSI codes do not count). */
+export function table(rows: string[][]): string[] {
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));

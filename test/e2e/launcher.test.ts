@@ -250,7 +250,7 @@ describe('the command line', () => {
   it('refuses unknown options, values on flags, flags of other commands and stray arguments, with exit 2', async () => {
     const h = await home();
     const cases: [string[], RegExp][] = [
-      [['refresh', '--bogus'], /^registry-login: unknown option "--bogus"; the options are --force, --json, --hook, --strict, --attach, --help and --version/],
+      [['refresh', '--bogus'], /^registry-login: unknown option "--bogus"; the options are --force, --json, --hook, --strict, --attach, --host, --help and --version/],
       [['refresh', '-x'], /^registry-login: unknown option "-x"/],
       [['refresh', '--json=yes'], /^registry-login: option --json takes no value \(found "--json=yes"\)/],
       [['status', '--force'], /^registry-login status: --force does not apply here/],

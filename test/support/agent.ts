@@ -58,7 +58,7 @@ export async function runHelper(action: string, input: string, env: Record<strin
 function findRepo(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'registry-login') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@registry-login/registry-login') return dir;
     if (path.dirname(dir) === dir) throw new Error(`no registry-login package.json above ${from}`);
   }
 }

@@ -1,0 +1,56 @@
+// logout --host: removes what host runs stored, and only while its store still holds exactly that.
+import { normalizeRegistryKey } from '../registry.js';
+import { jsonEqual } from '../json-equal.js';
+import { changeHostConfig } from '../host/host-config.js';
+import { fingerprintLogin, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
+import { FileStore } from '../host/store.js';
+import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
+import { programFinder } from '../host/programs.js';
+
+export interface HostLogoutResult {
+  configPath: string;
+  removed: string[];
+  /** Named keys no host run stored. */
+  unknown: string[];
+  warnings: string[];
+}
+
+/** Removes the named host logins (all when none is named) from their stores, and docker's marker beside them. */
+export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promise<HostLogoutResult> {
+  const wanted = names.map((name) => {
+    const keyed = normalizeRegistryKey(name);
+    return keyed.ok ? keyed.key : name;
+  });
+  const find = programFinder(env);
+  const { configPath, result } = await changeHostConfig(env, async (snapshot) => {
+    const file = new FileStore(snapshot.config);
+    const stores: StoreContext = { env, configPath: snapshot.configPath, file, find };
+    const ledger: HostLedger = { ...snapshot.ledger, entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries) };
+    const managed = Object.keys(ledger.entries);
+    const out = { removed: [] as string[], unknown: wanted.filter((key) => !managed.includes(key)), warnings: [] as string[] };
+    const helpers = snapshot.config.credHelpers as Record<string, unknown> | undefined;
+    for (const key of names.length === 0 ? managed : wanted.filter((k) => managed.includes(k))) {
+      const entry = ledger.entries[key]!;
+      const where = entry.store === 'file' ? snapshot.configPath : `docker-credential-${entry.store}`;
+      try {
+        const store = await openStore(stores, entry.store, { setBy: helpers?.[key] === entry.store ? 'credHelpers' : 'credsStore', key });
+        const current = await store.get(key);
+        if (current !== undefined && fingerprintLogin(ledger, key, current) !== entry.fingerprint) {
+          out.warnings.push(`${key}: ${where} holds another login for ${key} than the one registry-login stored (docker login?), so it was left there; \`docker logout ${key}\` removes it.`);
+        } else {
+          if (current !== undefined) await store.erase(key);
+          // docker logout also removes the empty auths entry docker login left beside a helper's login.
+          if (entry.store !== 'file' && jsonEqual(file.entry(key), {})) file.set(key, undefined);
+          if (current !== undefined) out.removed.push(key);
+          else out.warnings.push(`${key}: ${where} no longer held the login registry-login stored (docker logout?); nothing to remove.`);
+        }
+        delete ledger.entries[key];
+      } catch (error) {
+        if (!isStoreError(error)) throw error;
+        out.warnings.push(`${key}: not logged out: ${error.message.replace('run `registry-login refresh --host`', 'run `registry-login logout --host`')}`);
+      }
+    }
+    return { edits: file.edits, ledger, result: out };
+  });
+  return { configPath, ...result };
+}

@@ -1,0 +1,209 @@
+// refresh --host: the container's discovery, keys and credentials, each login kept where `docker login` would keep it
+// on this host (SPEC §10). Nothing is removed; an unchanged login costs no store call and no network call.
+import { discoverTriples } from '../discover.js';
+import { keyLogins } from '../registry.js';
+import { resolveLogins } from '../resolve.js';
+import { encodeAuth } from '../docker-config/plan.js';
+import { decodeAuthsEntry } from '../docker-config/docker-view.js';
+import { jsonEqual } from '../json-equal.js';
+import { isoString } from '../time.js';
+import { changeHostConfig, readHostSnapshot, type HostSnapshot } from '../host/host-config.js';
+import { fingerprintLogin, quickCheck, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
+import { FileStore, type StoredCredentials } from '../host/store.js';
+import { chooseStore, storeName, type HostFacts, type StoreChoice } from '../host/store-choice.js';
+import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
+import { programFinder } from '../host/programs.js';
+import type { ConfigEdit } from '../docker-config/plan.js';
+import type { Kind, Login, Problem, Resolved } from '../types.js';
+
+/** One login's line in the report: the SPEC §8 shape, plus where it is kept and whether this run wrote it. */
+export interface HostRefreshedLogin {
+  prefix: string;
+  key: string;
+  kind: Kind;
+  status: 'ok' | 'error' | 'kept';
+  /** 'file' (the config's auths) or the credential helper's name. */
+  store?: string;
+  /** Whether this run stored it (false: it was already there). */
+  changed?: boolean;
+  expiresAt?: string;
+  error?: string;
+  /** Why a login was left alone (status kept). */
+  reason?: string;
+}
+
+export interface HostRefreshResult {
+  configPath: string;
+  logins: HostRefreshedLogin[];
+  problems: Problem[];
+  /** Always empty: the host's config is shared by every project, so nothing is removed (SPEC §10). */
+  removed: string[];
+  warnings: string[];
+  /** Every credential resolved, so the CLI can redact them. */
+  secrets: string[];
+}
+
+export interface HostOptions {
+  force: boolean;
+  now?: Date;
+  /** The platform whose default store applies (process.platform; passed in so each branch can be tested). */
+  platform?: NodeJS.Platform;
+}
+
+/** Stores every login found in env where docker on this host would look for it. */
+export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions): Promise<HostRefreshResult> {
+  const discovered = discoverTriples(env);
+  const keyed = keyLogins(discovered.triples);
+  // Refuse an unusable config before spending any AWS call.
+  const snapshot = await readHostSnapshot(env, { editable: true });
+  const resolved = await resolveLogins(keyed.logins, { env, force: options.force, now: options.now ?? new Date() });
+  const find = programFinder(env);
+  const facts: HostFacts = { platform: options.platform ?? process.platform, onPath: (name) => find(name) !== undefined };
+  const good = resolved.filter((r): r is Extract<Resolved, { ok: true }> => r.ok);
+
+  let outcomes: Map<string, HostRefreshedLogin>;
+  let configPath = snapshot.configPath;
+  if (good.every((r) => isUnchanged(snapshot, r.login, r.credentials, chooseStore(snapshot.config, r.login.key, facts), find))) {
+    outcomes = new Map(good.map((r) => [r.login.key, unchangedOutcome(snapshot, r.login, chooseStore(snapshot.config, r.login.key, facts))]));
+  } else {
+    const change = await changeHostConfig(env, async (fresh) => storeAll(fresh, good, { env, facts, find, force: options.force }));
+    ({ configPath } = change);
+    outcomes = change.result;
+  }
+  const warnings = [...outcomes.values()].flatMap((o) => (o.reason ? [o.reason] : []));
+  return {
+    configPath,
+    logins: resolved.map((r) => (r.ok ? outcomes.get(r.login.key)! : { prefix: r.login.prefix, key: r.login.key, kind: r.login.kind, status: 'error', error: r.error })),
+    problems: [...discovered.problems, ...keyed.problems],
+    removed: [],
+    warnings,
+    secrets: good.map((r) => r.credentials.secret),
+  };
+}
+
+type Good = Extract<Resolved, { ok: true }>;
+
+/** Whether the login is already where docker would look, as the ledger says this host stored it: then no call at all. */
+function isUnchanged(snapshot: HostSnapshot, login: Login, credentials: StoredCredentials & { expiresAt?: Date }, choice: StoreChoice, find: (name: string) => string | undefined): boolean {
+  if (choice.kind === 'cannot-store') return true;
+  const entry = snapshot.ledger.entries[login.key];
+  if (!entry || entry.store !== storeName(choice) || entry.prefix !== login.prefix || entry.kind !== login.kind) return false;
+  if (choice.kind === 'helper' && (choice.setBy === 'default' || find(`docker-credential-${choice.name}`) === undefined)) return false;
+  if ((entry.expiresAt ?? '') !== (credentials.expiresAt ? isoString(credentials.expiresAt) : '')) return false;
+  const auths = snapshot.config.auths as Record<string, unknown> | undefined;
+  const marker = auths && Object.hasOwn(auths, login.key) ? auths[login.key] : undefined;
+  // The file holds the login itself: equal is unchanged, and needs no hash. A helper's login is known by its
+  // fingerprint, and must still have docker's marker beside it (docker logout removes both).
+  if (choice.kind === 'file') return jsonEqual(marker, { auth: encodeAuth(credentials.username, credentials.secret) });
+  return marker !== undefined && entry.check !== undefined && entry.check === quickCheck(snapshot.ledger, login.key, credentials);
+}
+
+function unchangedOutcome(snapshot: HostSnapshot, login: Login, choice: StoreChoice): HostRefreshedLogin {
+  if (choice.kind === 'cannot-store') return cannotStore(snapshot.configPath, login, choice.name);
+  const entry = snapshot.ledger.entries[login.key]!;
+  return { ...base(login), status: 'ok', store: entry.store, changed: false, ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}) };
+}
+
+function base(login: Login): Pick<HostRefreshedLogin, 'prefix' | 'key' | 'kind'> {
+  return { prefix: login.prefix, key: login.key, kind: login.kind };
+}
+
+function cannotStore(configPath: string, login: Login, helper: string): HostRefreshedLogin {
+  return {
+    ...base(login),
+    status: 'kept',
+    store: helper,
+    reason: `${login.prefix}: ${configPath} sends ${login.key} to docker-credential-${helper}, which gets its own credentials and cannot keep a login, so it was left alone; remove that entry from the config to let registry-login log docker in to ${login.key}.`,
+  };
+}
+
+/** Under the lock: stores each changed login, leaving docker's marker (and a detected default store) in the config. */
+async function storeAll(
+  snapshot: HostSnapshot,
+  logins: Good[],
+  context: { env: NodeJS.ProcessEnv; facts: HostFacts; find: (name: string) => string | undefined; force: boolean },
+): Promise<{ edits: ConfigEdit[]; ledger: HostLedger; result: Map<string, HostRefreshedLogin> }> {
+  const file = new FileStore(snapshot.config);
+  const ledger: HostLedger = { ...snapshot.ledger, entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries) };
+  const stores: StoreContext = { env: context.env, configPath: snapshot.configPath, file, find: context.find };
+  const extra: ConfigEdit[] = [];
+  const result = new Map<string, HostRefreshedLogin>();
+  // One at a time: a keychain may ask the user, and two dialogs at once help nobody.
+  for (const { login, credentials } of logins) {
+    const choice = chooseStore(snapshot.config, login.key, context.facts);
+    if (choice.kind === 'cannot-store') {
+      result.set(login.key, cannotStore(snapshot.configPath, login, choice.name));
+      continue;
+    }
+    const outcome = await storeOne({ snapshot, ledger, file, stores, force: context.force }, login, credentials, choice);
+    if (outcome.status === 'ok' && choice.kind === 'helper' && choice.setBy === 'default' && !extra.some((e) => e.path[0] === 'credsStore')) {
+      // As docker login does: the store it detected is written into the config, so every client uses it from now on.
+      extra.push({ path: ['credsStore'], value: choice.name });
+    }
+    result.set(login.key, outcome);
+  }
+  return { edits: [...file.edits, ...extra], ledger, result };
+}
+
+async function storeOne(
+  run: { snapshot: HostSnapshot; ledger: HostLedger; file: FileStore; stores: StoreContext; force: boolean },
+  login: Login,
+  credentials: StoredCredentials & { issuedAt?: Date; expiresAt?: Date },
+  choice: Exclude<StoreChoice, { kind: 'cannot-store' }>,
+): Promise<HostRefreshedLogin> {
+  const { ledger, file } = run;
+  const name = storeName(choice);
+  const key = login.key;
+  const previous = ledger.entries[key];
+  const fingerprint = fingerprintLogin(ledger, key, credentials);
+  const outcome = { ...base(login), store: name };
+  let changed = false;
+  try {
+    const store = await openStore(run.stores, name, { setBy: choice.kind === 'helper' ? choice.setBy : 'credsStore', key });
+    const current = await store.get(key);
+    const same = current !== undefined && current.username === credentials.username && current.secret === credentials.secret;
+    if (!same) {
+      const ours = current !== undefined && previous?.store === name && previous.fingerprint === fingerprintLogin(ledger, key, current);
+      if (current !== undefined && !ours && !run.force) {
+        return {
+          ...outcome,
+          status: 'kept',
+          reason: `${login.prefix}: ${name === 'file' ? run.snapshot.configPath : describeStore(name)} already holds a login for ${key} that registry-login did not store (from \`docker login\`?), so it was left alone; run \`registry-login refresh --host --force\` to replace it with ${login.prefix}'s, or \`docker logout ${key}\` first.`,
+        };
+      }
+      await store.store(key, credentials);
+      changed = true;
+    }
+  } catch (error) {
+    if (!isStoreError(error)) throw error;
+    return { ...outcome, status: 'error', error: `${login.prefix}: ${key} was not logged in: ${error.message}` };
+  }
+  if (choice.kind === 'helper') {
+    // docker login leaves an empty auths entry beside a login kept in a helper; one this host wrote earlier into the
+    // file (with the secret in it) becomes that marker. Anyone else's entry stays as it is.
+    const entry = file.entry(key);
+    const oldOurs = previous?.store === 'file' && entry !== undefined && previous.fingerprint === fingerprintOf(ledger, key, entry);
+    if (entry === undefined || oldOurs) file.set(key, {});
+  }
+  ledger.entries[key] = {
+    prefix: login.prefix,
+    kind: login.kind,
+    store: name,
+    fingerprint,
+    check: quickCheck(ledger, key, credentials),
+    ...(credentials.issuedAt ? { issuedAt: isoString(credentials.issuedAt) } : {}),
+    ...(credentials.expiresAt ? { expiresAt: isoString(credentials.expiresAt) } : {}),
+  };
+  // Nothing is removed on the host: a login kept elsewhere before (the config's store changed since) stays there.
+  const moved = previous && previous.store !== name ? { reason: `${login.prefix}: the login for ${key} is now kept in ${describeStore(name)}, where docker looks for it; the one stored earlier in ${describeStore(previous.store)} was left there.` } : {};
+  return { ...outcome, status: 'ok', changed, ...(credentials.expiresAt ? { expiresAt: isoString(credentials.expiresAt) } : {}), ...moved };
+}
+
+function fingerprintOf(ledger: HostLedger, key: string, authsEntry: unknown): string | undefined {
+  const decoded = decodeAuthsEntry(authsEntry);
+  return decoded && fingerprintLogin(ledger, key, decoded);
+}
+
+function describeStore(name: string): string {
+  return name === 'file' ? 'the docker config file' : `docker-credential-${name}`;
+}
