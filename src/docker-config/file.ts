@@ -1,5 +1,6 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
 // Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
+import * as fs from 'node:fs';
 import { chmodSync, chownSync, closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { homeDirectory } from '../builtin.js';
@@ -200,7 +201,7 @@ export async function applyConfigEdits(text: string | undefined, edits: ConfigEd
   return fresh ? `${out}\n` : out;
 }
 
-/** A lock older than this (its holder stopped refreshing it) is taken over. */
+/** A lock older than this (its holder stopped refreshing it) is taken over; sooner when its owner is provably gone. */
 export const LOCK_STALE_MS = 4000;
 // How long to wait for a lock another registry-login holds.
 const LOCK_WAIT_MS = 40_000;
@@ -208,6 +209,87 @@ const LOCK_WAIT_MS = 40_000;
 /** The lock directory of a file: beside it, so it lives and dies with the file's directory. */
 export function lockPath(target: string): string {
   return `${target}.lock`;
+}
+
+// Who holds a lock: a PID proves something only on the same kernel (boot id) and in the same PID namespace, as a
+// config may be bind-mounted into containers and shared with the host.
+interface LockOwner {
+  pid: number;
+  bootId: string;
+  pidNamespace: string;
+}
+
+const LOCK_OWNER_FILE = 'owner';
+let thisProcess: LockOwner | undefined | null = null;
+
+function thisLockOwner(): LockOwner | undefined {
+  if (thisProcess === null) {
+    try {
+      thisProcess = { pid: process.pid, bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), pidNamespace: readlinkSync('/proc/self/ns/pid') };
+    } catch {
+      thisProcess = undefined; // not Linux, or no /proc: locks carry no owner and go stale by age alone
+    }
+  }
+  return thisProcess;
+}
+
+// True only when the lock's owner ran on this kernel, in this PID namespace, and is no longer alive. A different boot
+// id is not proof: two live kernels (a VM and its host) can share a bind-mounted file; such a lock goes stale by age.
+function lockOwnerIsGone(lock: string): boolean {
+  const me = thisLockOwner();
+  if (!me) return false;
+  try {
+    const owner = JSON.parse(readFileSync(join(lock, LOCK_OWNER_FILE), 'utf8')) as Partial<LockOwner>;
+    return owner.bootId === me.bootId && owner.pidNamespace === me.pidNamespace && Number.isInteger(owner.pid) && owner.pid! > 0 && !isAlive(owner.pid!);
+  } catch {
+    return false; // no owner recorded (an older version, or a lock being created): the age rule decides
+  }
+}
+
+function forgetLockOwner(lock: string): void {
+  try {
+    unlinkSync(join(lock, LOCK_OWNER_FILE));
+  } catch {
+    // none recorded
+  }
+}
+
+type Callback<T = void> = (error: NodeJS.ErrnoException | null, value?: T) => void;
+
+// The filesystem proper-lockfile works through: the lock directory is 0700 whatever the umask and records its owner;
+// a lock whose owner is provably gone looks long stale, so it is taken over at once by proper-lockfile's own rule.
+function lockFileSystem(): object {
+  return {
+    mkdir(lock: string, callback: Callback) {
+      fs.mkdir(lock, { mode: 0o700 }, (error) => {
+        const owner = thisLockOwner();
+        if (!error && owner) {
+          try {
+            fs.writeFileSync(join(lock, LOCK_OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
+          } catch {
+            // no owner recorded: the lock goes stale by age alone
+          }
+        }
+        callback(error);
+      });
+    },
+    stat(lock: string, callback: Callback<Stats>) {
+      fs.stat(lock, (error, info) => {
+        if (!error && lockOwnerIsGone(lock)) info.mtime = new Date(0);
+        callback(error, info);
+      });
+    },
+    rmdir(lock: string, callback: Callback) {
+      forgetLockOwner(lock);
+      fs.rmdir(lock, callback);
+    },
+    rmdirSync(lock: string) {
+      forgetLockOwner(lock);
+      fs.rmdirSync(lock);
+    },
+    utimes: fs.utimes,
+    realpath: fs.realpath,
+  };
 }
 
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
@@ -228,6 +310,7 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
       try {
         release = await lockfile.lock(target, {
           realpath: false,
+          fs: lockFileSystem(),
           lockfilePath: lockPath(target),
           stale: LOCK_STALE_MS,
           update: 1000,
