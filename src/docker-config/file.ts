@@ -112,7 +112,7 @@ function readRegularFile(target: string): { bytes: Buffer; info: Stats } {
   const fd = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   try {
     const info = fstatSync(fd);
-    if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
+    if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; registry-login changed nothing. Move it away so that a docker config file can be written there, then run \`registry-login refresh\` again.`);
     if (!info.isFile()) {
       throw new ConfigError(`${target} is ${describeFileType(info)}, not a regular file; registry-login changed nothing (saving there would replace it). Point the config at a regular file (or remove the link to it), then run \`registry-login refresh\` again.`);
     }
