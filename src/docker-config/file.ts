@@ -112,7 +112,7 @@ function readRegularFile(target: string): { bytes: Buffer; info: Stats } {
   const fd = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   try {
     const info = fstatSync(fd);
-    if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; registry-login changed nothing. Move it away so that a docker config file can be written there, then run \`registry-login refresh\` again.`);
+    if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; registry-login changed nothing: move it away so that a docker config file can be written there, then run \`registry-login refresh\` again.`);
     if (!info.isFile()) {
       throw new ConfigError(`${target} is ${describeFileType(info)}, not a regular file; registry-login changed nothing (saving there would replace it). Point the config at a regular file (or remove the link to it), then run \`registry-login refresh\` again.`);
     }
@@ -246,6 +246,14 @@ function lockOwnerIsGone(lock: string): boolean {
   }
 }
 
+function writeLockOwner(lock: string, owner: LockOwner): void {
+  try {
+    fs.writeFileSync(join(lock, LOCK_OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
+  } catch {
+    // no owner recorded: the lock goes stale by age alone
+  }
+}
+
 function forgetLockOwner(lock: string): void {
   try {
     unlinkSync(join(lock, LOCK_OWNER_FILE));
@@ -260,18 +268,18 @@ type Callback<T = void> = (error: NodeJS.ErrnoException | null, value?: T) => vo
 // a lock whose owner is provably gone looks long stale, so it is taken over at once by proper-lockfile's own rule.
 function lockFileSystem(): object {
   return {
+    // Synchronous, so the owner is recorded in the same turn as the directory appears: with an asynchronous mkdir a
+    // process killed while its callback waited for the event loop left a lock without an owner.
     mkdir(lock: string, callback: Callback) {
-      fs.mkdir(lock, { mode: 0o700 }, (error) => {
-        const owner = thisLockOwner();
-        if (!error && owner) {
-          try {
-            fs.writeFileSync(join(lock, LOCK_OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
-          } catch {
-            // no owner recorded: the lock goes stale by age alone
-          }
-        }
-        callback(error);
-      });
+      let failure: NodeJS.ErrnoException | null = null;
+      const owner = thisLockOwner();
+      try {
+        fs.mkdirSync(lock, { mode: 0o700 });
+        if (owner) writeLockOwner(lock, owner);
+      } catch (error) {
+        failure = error as NodeJS.ErrnoException;
+      }
+      process.nextTick(callback, failure);
     },
     stat(lock: string, callback: Callback<Stats>) {
       fs.stat(lock, (error, info) => {
