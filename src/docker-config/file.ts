@@ -287,9 +287,16 @@ function lockFileSystem(): object {
         callback(error, info);
       });
     },
+    // Synchronous too: a process killed between the two steps would leave a lock without an owner.
     rmdir(lock: string, callback: Callback) {
-      forgetLockOwner(lock);
-      fs.rmdir(lock, callback);
+      let failure: NodeJS.ErrnoException | null = null;
+      try {
+        forgetLockOwner(lock);
+        fs.rmdirSync(lock);
+      } catch (error) {
+        failure = error as NodeJS.ErrnoException;
+      }
+      process.nextTick(callback, failure);
     },
     rmdirSync(lock: string) {
       forgetLockOwner(lock);
