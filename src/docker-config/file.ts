@@ -215,6 +215,8 @@ export function lockPath(target: string): string {
 // config may be bind-mounted into containers and shared with the host.
 interface LockOwner {
   pid: number;
+  /** The process's start time (clock ticks since boot): a PID reused by another process has another one. */
+  startTime?: string;
   bootId: string;
   pidNamespace: string;
 }
@@ -225,7 +227,8 @@ let thisProcess: LockOwner | undefined | null = null;
 function thisLockOwner(): LockOwner | undefined {
   if (thisProcess === null) {
     try {
-      thisProcess = { pid: process.pid, bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), pidNamespace: readlinkSync('/proc/self/ns/pid') };
+      const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      thisProcess = { pid: process.pid, startTime: processStartTime('self'), bootId, pidNamespace: readlinkSync('/proc/self/ns/pid') };
     } catch {
       thisProcess = undefined; // not Linux, or no /proc: locks carry no owner and go stale by age alone
     }
@@ -240,9 +243,20 @@ function lockOwnerIsGone(lock: string): boolean {
   if (!me) return false;
   try {
     const owner = JSON.parse(readFileSync(join(lock, LOCK_OWNER_FILE), 'utf8')) as Partial<LockOwner>;
-    return owner.bootId === me.bootId && owner.pidNamespace === me.pidNamespace && Number.isInteger(owner.pid) && owner.pid! > 0 && !isAlive(owner.pid!);
+    if (owner.bootId !== me.bootId || owner.pidNamespace !== me.pidNamespace || !Number.isInteger(owner.pid) || owner.pid! <= 0) return false;
+    return !isAlive(owner.pid!) || (typeof owner.startTime === 'string' && processStartTime(owner.pid!) !== owner.startTime);
   } catch {
     return false; // no owner recorded (an older version, or a lock being created): the age rule decides
+  }
+}
+
+// Field 22 of /proc/PID/stat; the command name before it may hold spaces and parentheses, so count from the last ')'.
+function processStartTime(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 

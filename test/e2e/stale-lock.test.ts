@@ -57,6 +57,10 @@ async function leaveLock(h: AgentHome, owner: object | undefined): Promise<void>
   if (owner) await writeFile(path.join(lock, 'owner'), JSON.stringify(owner));
 }
 
+const ownStartTime = () => {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+};
 const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
 async function freshHome(): Promise<AgentHome> {
@@ -92,10 +96,19 @@ describe('a lock left behind', () => {
     expect(next.ms).toBeLessThan(1500);
   });
 
+  it('takes over at once a lock whose PID now belongs to another process (its start time differs)', async () => {
+    const h = await freshHome();
+    await leaveLock(h, { pid: process.pid, startTime: '1', bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') });
+    const next = await refresh(h, logins('a'));
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.ms).toBeLessThan(1500);
+  });
+
   it.each([
     ['another PID namespace (a container sharing the config)', async () => ({ pid: await deadPid(), bootId: bootId(), pidNamespace: 'pid:[1]' })],
     ['another kernel (a VM sharing the config)', async () => ({ pid: await deadPid(), bootId: '00000000-0000-0000-0000-000000000000', pidNamespace: readlinkSync('/proc/self/ns/pid') })],
-    ['a live owner', async () => ({ pid: process.pid, bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') })],
+    ['a live owner', async () => ({ pid: process.pid, startTime: ownStartTime(), bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') })],
+    ['a live owner of an older version (no start time recorded)', async () => ({ pid: process.pid, bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') })],
     ['no owner recorded (an older version)', async () => undefined],
   ])('waits for the age rule on a lock held by %s', async (_what, owner) => {
     const h = await freshHome();
