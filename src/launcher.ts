@@ -11,14 +11,15 @@ import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, read
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fingerprint64 } from './fingerprint.js';
+import { xdgBaseDirectory } from './builtin.js';
 
 // The bundle as one function expression with CommonJS's parameters (scripts/build.mjs writes it so).
 const agent = join(__dirname, 'agent-function.js');
 const mode = process.env.REGISTRY_LOGIN_MODE === 'credential-helper' ? 'helper' : 'cli';
 
-/** The code cache directory ($XDG_CACHE_HOME or ~/.cache, then registry-login), or undefined when neither is known. */
+/** The code cache directory (the token cache's: $XDG_CACHE_HOME or ~/.cache, then registry-login), or undefined when neither is known. */
 function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
-  const base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : env.HOME?.startsWith('/') ? join(env.HOME, '.cache') : undefined;
+  const base = xdgBaseDirectory(env, 'XDG_CACHE_HOME', '.cache');
   return base === undefined ? undefined : join(base, 'registry-login');
 }
 

@@ -1,9 +1,10 @@
 // Loading, locking and atomically saving the docker config (and the ledger beside it), keeping every foreign byte.
 // Synchronous calls on purpose: a handful of small local files, and node:fs/promises costs start-up time.
-import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { homeDirectory } from '../builtin.js';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { findDuplicateKey } from './duplicate-keys.js';
 import type { ConfigEdit } from './plan.js';
 
@@ -17,16 +18,28 @@ export class ConcurrentChangeError extends ConfigError {
   override name = 'ConcurrentChangeError';
 }
 
-/** The docker config path: $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json. */
+/** The docker config path: $DOCKER_CONFIG/config.json (a relative one from the current directory, as docker does), else ~/.docker/config.json. */
 export function dockerConfigPath(env: NodeJS.ProcessEnv): string {
   if (env.DOCKER_CONFIG) return resolve(env.DOCKER_CONFIG, 'config.json');
-  return join(homeDirectory(env), '.docker', 'config.json');
+  const home = homeDirectory(env);
+  if (home === undefined) throw new ConfigError(`${describeHome(env)}, so registry-login cannot tell where the docker config is and changed nothing. Set HOME to your home directory (or DOCKER_CONFIG to the docker config directory), then run \`registry-login refresh\` again.`);
+  return join(home, '.docker', 'config.json');
 }
 
-/** Follows a chain of symlinks (even a dangling one) to the file that is really read and written. */
+/** Why no home directory is known, for a message: a relative HOME (refused), or none and no account entry. */
+export function describeHome(env: NodeJS.ProcessEnv): string {
+  if (env.HOME) return `HOME is the relative path "${env.HOME}", which would put files under the current directory`;
+  return `HOME is ${env.HOME === undefined ? 'unset' : 'empty'} and the account (uid ${process.getuid?.() ?? '?'}) has no absolute home directory`;
+}
+
+/**
+ * The file a write to path really replaces, resolved as the kernel does: the directories by their real path, each
+ * link's text relative to the real directory holding it, a dangling last link to its target (docker writes there too).
+ */
 export async function followSymlinks(path: string): Promise<string> {
-  let current = path;
+  let current = resolve(path);
   for (let hops = 0; hops < 40; hops++) {
+    current = join(realDirectory(dirname(current), path), basename(current));
     let info;
     try {
       info = lstatSync(current);
@@ -35,10 +48,36 @@ export async function followSymlinks(path: string): Promise<string> {
       throw new ConfigError(`cannot read ${current}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(current))}`);
     }
     if (!info.isSymbolicLink()) return current;
-    const target = readlinkSync(current);
-    current = isAbsolute(target) ? target : resolve(dirname(current), target);
+    current = resolve(dirname(current), readlinkSync(current));
   }
-  throw new ConfigError(`${path} is a loop of symbolic links; point it at a real file or remove it.`);
+  throw new ConfigError(`${path} is a loop of symbolic links; point it at a real file or remove it, then run \`registry-login refresh\` again.`);
+}
+
+// The real path of a directory; a missing one (created later) by the real path of its nearest existing ancestor.
+function realDirectory(dir: string, configPath: string): string {
+  let missing = '';
+  for (let existing = dir; ; existing = dirname(existing)) {
+    try {
+      return join(realpathSync(existing), missing);
+    } catch (error) {
+      if (!isCode(error, 'ENOENT') || dirname(existing) === existing) {
+        const reason = isCode(error, 'ELOOP') ? 'is a loop of symbolic links' : `cannot be resolved (${describeFsError(error)})`;
+        throw new ConfigError(`${existing}, on the way to ${configPath}, ${reason}; registry-login changed nothing. Fix that path, then run \`registry-login refresh\` again.`);
+      }
+      if (isSymbolicLink(existing)) {
+        throw new ConfigError(`${existing}, on the way to ${configPath}, is a symbolic link to a directory that does not exist, where docker could not save either; registry-login changed nothing. Create the directory it points to (${readlinkSync(existing)}) or remove the link, then run \`registry-login refresh\` again.`);
+      }
+      missing = join(basename(existing), missing);
+    }
+  }
+}
+
+function isSymbolicLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** A config file as found: its text (undefined when absent) and, when present, its mode and owner. */
@@ -50,12 +89,10 @@ export interface LoadedFile {
   gid?: number;
 }
 
-/** Reads a file (following symlinks); a missing file is not an error. */
+/** Reads a file (following symlinks); a missing file is not an error, anything but a regular file is refused. */
 export async function loadFile(target: string): Promise<LoadedFile> {
   try {
-    const info = statSync(target);
-    if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; move it away so that a docker config file can be written there.`);
-    const bytes = readFileSync(target);
+    const { bytes, info } = readRegularFile(target);
     // isUtf8 + toString keeps a byte-order mark as U+FEFF (TextDecoder would drop it), so a BOM is refused below.
     if (!isUtf8(bytes)) {
       throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
@@ -66,6 +103,63 @@ export async function loadFile(target: string): Promise<LoadedFile> {
     if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`cannot read ${target}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
+  }
+}
+
+// Opened without blocking (a FIFO would wait for a writer for ever) and checked on the open descriptor, so that what
+// is read is what was checked: a device or FIFO is never read, nor replaced by the rename that saves the new text.
+function readRegularFile(target: string): { bytes: Buffer; info: Stats } {
+  const fd = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    const info = fstatSync(fd);
+    if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; registry-login changed nothing: move it away so that a docker config file can be written there, then run \`registry-login refresh\` again.`);
+    if (!info.isFile()) {
+      throw new ConfigError(`${target} is ${describeFileType(info)}, not a regular file; registry-login changed nothing (saving there would replace it). Point the config at a regular file (or remove the link to it), then run \`registry-login refresh\` again.`);
+    }
+    return { bytes: readFileSync(fd), info };
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+function describeFileType(info: Stats): string {
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+/** A file only registry-login writes (ledger, stored logins) that another user owns or may write: never trusted. */
+export class UntrustedFileError extends ConfigError {
+  override name = 'UntrustedFileError';
+}
+
+/** Reads a file only this user's registry-login writes, refusing one that another user owns or others may write. */
+export async function loadPrivateFile(path: string): Promise<LoadedFile> {
+  const file = await loadFile(path);
+  if (file.text === undefined) return file;
+  const uid = process.getuid?.();
+  const problem = uid !== undefined && file.uid !== uid ? `belongs to uid ${file.uid}, not to this user (uid ${uid})` : (file.mode! & 0o022) !== 0 ? `can be written by other users (mode ${(file.mode! & 0o777).toString(8).padStart(4, '0')})` : undefined;
+  if (problem) throw new UntrustedFileError(`${path} ${problem}, so registry-login does not trust it and changed nothing. If this user wrote it, run \`chown ${uid ?? '$(id -u)'} ${path} && chmod 600 ${path}\`; otherwise remove it; then run \`registry-login refresh\` again.`);
+  return file;
+}
+
+/** Makes an existing directory of this user's private (0700); refuses one another user owns. A missing one is left for the first write. */
+export function tightenPrivateDirectory(dir: string): void {
+  let info;
+  try {
+    info = statSync(dir);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid) throw new UntrustedFileError(`${dir} belongs to uid ${info.uid}, not to this user (uid ${uid}), so registry-login does not keep its state there and changed nothing. Set XDG_STATE_HOME to a directory of your own, or remove ${dir}, then run \`registry-login refresh\` again.`);
+  if ((info.mode & 0o077) === 0) return;
+  try {
+    chmodSync(dir, 0o700);
+  } catch (error) {
+    throw new ConfigError(`cannot make ${dir} private (mode 0700): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dir)}`);
   }
 }
 
@@ -107,7 +201,7 @@ export async function applyConfigEdits(text: string | undefined, edits: ConfigEd
   return fresh ? `${out}\n` : out;
 }
 
-/** A lock older than this (its holder stopped refreshing it) is taken over. */
+/** A lock older than this (its holder stopped refreshing it) is taken over; sooner when its owner is provably gone. */
 export const LOCK_STALE_MS = 4000;
 // How long to wait for a lock another registry-login holds.
 const LOCK_WAIT_MS = 40_000;
@@ -115,6 +209,116 @@ const LOCK_WAIT_MS = 40_000;
 /** The lock directory of a file: beside it, so it lives and dies with the file's directory. */
 export function lockPath(target: string): string {
   return `${target}.lock`;
+}
+
+// Who holds a lock: a PID proves something only on the same kernel (boot id) and in the same PID namespace, as a
+// config may be bind-mounted into containers and shared with the host.
+interface LockOwner {
+  pid: number;
+  /** The process's start time (clock ticks since boot): a PID reused by another process has another one. */
+  startTime?: string;
+  bootId: string;
+  pidNamespace: string;
+}
+
+const LOCK_OWNER_FILE = 'owner';
+let thisProcess: LockOwner | undefined | null = null;
+
+function thisLockOwner(): LockOwner | undefined {
+  if (thisProcess === null) {
+    try {
+      const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      thisProcess = { pid: process.pid, startTime: processStartTime('self'), bootId, pidNamespace: readlinkSync('/proc/self/ns/pid') };
+    } catch {
+      thisProcess = undefined; // not Linux, or no /proc: locks carry no owner and go stale by age alone
+    }
+  }
+  return thisProcess;
+}
+
+// True only when the lock's owner ran on this kernel, in this PID namespace, and is no longer alive. A different boot
+// id is not proof: two live kernels (a VM and its host) can share a bind-mounted file; such a lock goes stale by age.
+function lockOwnerIsGone(lock: string): boolean {
+  const me = thisLockOwner();
+  if (!me) return false;
+  try {
+    const owner = JSON.parse(readFileSync(join(lock, LOCK_OWNER_FILE), 'utf8')) as Partial<LockOwner>;
+    if (owner.bootId !== me.bootId || owner.pidNamespace !== me.pidNamespace || !Number.isInteger(owner.pid) || owner.pid! <= 0) return false;
+    return !isAlive(owner.pid!) || (typeof owner.startTime === 'string' && processStartTime(owner.pid!) !== owner.startTime);
+  } catch {
+    return false; // no owner recorded (an older version, or a lock being created): the age rule decides
+  }
+}
+
+// Field 22 of /proc/PID/stat; the command name before it may hold spaces and parentheses, so count from the last ')'.
+function processStartTime(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function writeLockOwner(lock: string, owner: LockOwner): void {
+  try {
+    fs.writeFileSync(join(lock, LOCK_OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
+  } catch {
+    // no owner recorded: the lock goes stale by age alone
+  }
+}
+
+function forgetLockOwner(lock: string): void {
+  try {
+    unlinkSync(join(lock, LOCK_OWNER_FILE));
+  } catch {
+    // none recorded
+  }
+}
+
+type Callback<T = void> = (error: NodeJS.ErrnoException | null, value?: T) => void;
+
+// The filesystem proper-lockfile works through: the lock directory is 0700 whatever the umask and records its owner;
+// a lock whose owner is provably gone looks long stale, so it is taken over at once by proper-lockfile's own rule.
+function lockFileSystem(): object {
+  return {
+    // Synchronous, so the owner is recorded in the same turn as the directory appears: with an asynchronous mkdir a
+    // process killed while its callback waited for the event loop left a lock without an owner.
+    mkdir(lock: string, callback: Callback) {
+      let failure: NodeJS.ErrnoException | null = null;
+      const owner = thisLockOwner();
+      try {
+        fs.mkdirSync(lock, { mode: 0o700 });
+        if (owner) writeLockOwner(lock, owner);
+      } catch (error) {
+        failure = error as NodeJS.ErrnoException;
+      }
+      process.nextTick(callback, failure);
+    },
+    stat(lock: string, callback: Callback<Stats>) {
+      fs.stat(lock, (error, info) => {
+        if (!error && lockOwnerIsGone(lock)) info.mtime = new Date(0);
+        callback(error, info);
+      });
+    },
+    // Synchronous too: a process killed between the two steps would leave a lock without an owner.
+    rmdir(lock: string, callback: Callback) {
+      let failure: NodeJS.ErrnoException | null = null;
+      try {
+        forgetLockOwner(lock);
+        fs.rmdirSync(lock);
+      } catch (error) {
+        failure = error as NodeJS.ErrnoException;
+      }
+      process.nextTick(callback, failure);
+    },
+    rmdirSync(lock: string) {
+      forgetLockOwner(lock);
+      fs.rmdirSync(lock);
+    },
+    utimes: fs.utimes,
+    realpath: fs.realpath,
+  };
 }
 
 /** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
@@ -135,6 +339,7 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
       try {
         release = await lockfile.lock(target, {
           realpath: false,
+          fs: lockFileSystem(),
           lockfilePath: lockPath(target),
           stale: LOCK_STALE_MS,
           update: 1000,
@@ -211,7 +416,7 @@ function makeDirectory(dir: string): void {
 
 function currentText(target: string): string | undefined {
   try {
-    return readFileSync(target, 'utf8');
+    return readRegularFile(target).bytes.toString('utf8');
   } catch (error) {
     if (isCode(error, 'ENOENT')) return undefined;
     throw error;

@@ -1,7 +1,7 @@
 // Credentials that `docker login` handed to the registry-login helper (docker keeps only an empty auths entry then).
 import { join } from 'node:path';
 import { stateDir } from './ledger.js';
-import { ConfigError, loadFile, withFileLock, writeFileAtomic } from './file.js';
+import { ConfigError, loadPrivateFile, tightenPrivateDirectory, withFileLock, writeFileAtomic } from './file.js';
 
 /** One login stored through the credential helper's `store`. */
 export interface StoredLogin {
@@ -16,9 +16,10 @@ function storePath(env: NodeJS.ProcessEnv): string {
   return join(stateDir(env), 'docker-logins.json');
 }
 
-/** Reads the logins stored by `docker login`, keyed by registry key. */
+/** Reads the logins stored by `docker login`, keyed by registry key; refuses a store another user owns or may write. */
 export async function readStoredLogins(env: NodeJS.ProcessEnv): Promise<Stored> {
-  const file = await loadFile(storePath(env));
+  tightenPrivateDirectory(stateDir(env));
+  const file = await loadPrivateFile(storePath(env));
   if (file.text === undefined) return {};
   try {
     const value = JSON.parse(file.text) as { logins?: Stored };

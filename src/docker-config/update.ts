@@ -1,8 +1,8 @@
 // One locked read-plan-write cycle over the docker config and its ledger.
 import { jsonEqual } from '../json-equal.js';
 import { existsSync } from 'node:fs';
-import { ConcurrentChangeError, ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, lockPath, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
-import { ledgerPath, parseLedger, type Ledger } from './ledger.js';
+import { ConcurrentChangeError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, lockPath, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
+import { ledgerPath, readLedgerFile, type Ledger } from './ledger.js';
 import { planConfigChange, type Plan, type PlanInput } from './plan.js';
 
 /** The docker config and ledger as they are now, read without the lock (writes are atomic renames). */
@@ -31,14 +31,6 @@ export async function readConfigSnapshot(env: NodeJS.ProcessEnv, options: { edit
 
 async function readLedger(env: NodeJS.ProcessEnv, target: string): Promise<Ledger> {
   return (await readLedgerFile(env, target)).ledger;
-}
-
-async function readLedgerFile(env: NodeJS.ProcessEnv, target: string): Promise<{ ledger: Ledger; text: string | undefined }> {
-  const file = await loadFile(ledgerPath(env, target)).catch((error: unknown) => {
-    if (error instanceof ConfigError) return { text: undefined };
-    throw error;
-  });
-  return { ledger: parseLedger(file.text, target), text: file.text };
 }
 
 // How often a locked cycle starts over when another program saved the config meanwhile.

@@ -1,7 +1,7 @@
 // ECR tokens kept between runs, per user: one 0600 file per swap identity in a 0700 directory, named by a hash.
 // Synchronous on purpose, as in docker-config/file.ts: a few small files, no thread pool or fs/promises at start-up.
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { homeDirectory } from '../builtin.js';
+import { xdgBaseDirectory } from '../builtin.js';
 import { join } from 'node:path';
 import { fingerprint64 } from '../fingerprint.js';
 import { isFresh } from './half-life.js';
@@ -45,15 +45,16 @@ export function identityText(identity: SwapIdentity): string {
   return `registry-login ecr token v1\0${parts.join('\0')}`;
 }
 
-/** The per-user cache directory: $XDG_CACHE_HOME/registry-login, else ~/.cache/registry-login. */
-export function tokenCacheDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : join(homeDirectory(env), '.cache');
-  return join(base, 'registry-login');
+/** The per-user cache directory: $XDG_CACHE_HOME/registry-login, else ~/.cache/registry-login; undefined when no home is known. */
+export function tokenCacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  const base = xdgBaseDirectory(env, 'XDG_CACHE_HOME', '.cache');
+  return base === undefined ? undefined : join(base, 'registry-login');
 }
 
-/** The token cache for a user's environment. */
+/** The token cache for a user's environment (none without a home: never one relative to the current directory). */
 export function openTokenCache(env: NodeJS.ProcessEnv): TokenCache {
-  return new FileTokenCache(tokenCacheDir(env));
+  const dir = tokenCacheDir(env);
+  return dir === undefined ? new NullTokenCache() : new FileTokenCache(dir);
 }
 
 /** Tokens in files: <dir>/ecr-<hash>.json, mode 0600, dir 0700, written atomically; an unreadable entry is a miss. */

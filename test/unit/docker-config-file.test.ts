@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, readdir, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic } from '../../src/docker-config/file.js';
 
@@ -18,6 +19,12 @@ describe('dockerConfigPath', () => {
   it('prefers $DOCKER_CONFIG, else $HOME/.docker', () => {
     expect(dockerConfigPath({ DOCKER_CONFIG: '/x/y', HOME: '/h' })).toBe('/x/y/config.json');
     expect(dockerConfigPath({ HOME: '/h' })).toBe('/h/.docker/config.json');
+  });
+
+  it('takes the account\'s home for an empty HOME, as docker does, and refuses a relative one', () => {
+    expect(dockerConfigPath({ HOME: '' })).toBe(join(userInfo().homedir, '.docker', 'config.json'));
+    expect(() => dockerConfigPath({ HOME: 'work' })).toThrow(/HOME is the relative path "work".*changed nothing/);
+    expect(dockerConfigPath({ HOME: 'work', DOCKER_CONFIG: 'rel/docker' })).toBe(join(process.cwd(), 'rel', 'docker', 'config.json'));
   });
 });
 
@@ -110,6 +117,20 @@ describe('followSymlinks', () => {
     await symlink('dotfiles/docker.json', join(dir, 'link1'));
     await symlink(join(dir, 'link1'), join(dir, 'config.json'));
     expect(await followSymlinks(join(dir, 'config.json'))).toBe(join(dir, 'dotfiles', 'docker.json'));
+  });
+
+  it('resolves relative links from the real directory holding them, as the kernel does', async () => {
+    const dir = await tmp();
+    await mkdir(join(dir, 'dotfiles', 'docker'), { recursive: true });
+    await symlink('dotfiles/docker', join(dir, '.docker'));
+    await symlink('../shared/config.json', join(dir, 'dotfiles', 'docker', 'config.json'));
+    expect(await followSymlinks(join(dir, '.docker', 'config.json'))).toBe(join(realpathSync(dir), 'dotfiles', 'shared', 'config.json'));
+  });
+
+  it('refuses a directory link that leads nowhere, where docker cannot save either', async () => {
+    const dir = await tmp();
+    await symlink('missing', join(dir, '.docker'));
+    await expect(followSymlinks(join(dir, '.docker', 'config.json'))).rejects.toThrow(/\.docker, on the way to .*symbolic link to a directory that does not exist/);
   });
 
   it('refuses a loop of links', async () => {
