@@ -51,7 +51,7 @@ const stage = path.resolve(args.stage);
 await rm(stage, { recursive: true, force: true });
 await mkdir(stage, { recursive: true });
 await writeFile(path.join(stage, 'devcontainer-feature.json'), `${JSON.stringify(metadata, null, 2)}\n`);
-await cp(path.join(root, 'feature', 'install.sh'), path.join(stage, 'install.sh'));
+await cp(path.join(root, 'install.sh'), path.join(stage, 'install.sh'));
 await cp(path.join(root, 'feature', 'NOTES.md'), path.join(stage, 'NOTES.md'));
 await cp(path.join(root, 'feature', 'hooks'), path.join(stage, 'hooks'), { recursive: true });
 await cp(dist, path.join(stage, 'agent'), { recursive: true });
