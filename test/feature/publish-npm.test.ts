@@ -47,3 +47,11 @@ it('states one version: the tarball, package.json, devcontainer-feature.json and
   const cli = await execa(process.execPath, [path.join(REPO, 'bin', 'registry-login'), '--version'], { env: { HOME: REPO } });
   expect(cli.stdout.trim()).toBe(`registry-login ${version}`);
 });
+
+it('names the repository the Feature documents, which npm requires to match the build for provenance', async () => {
+  const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { repository?: string | { url?: string } };
+  const url = typeof pkg.repository === 'string' ? pkg.repository : (pkg.repository?.url ?? '');
+  const feature = JSON.parse(await readFile(path.join(REPO, 'devcontainer-feature.json'), 'utf8')) as { documentationURL: string };
+  // The release workflow checks the same against the repository it runs in, before publishing anything.
+  expect(url.replace(/^git\+/, '').replace(/\.git$/, '')).toBe(new URL(feature.documentationURL).href.replace(/#.*$/, ''));
+});
