@@ -17,7 +17,7 @@ import { execa } from 'execa';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { REPO } from '../support/agent.js';
+import { BIN, REPO } from '../support/agent.js';
 import { startDockerd } from '../support/feature-dockerd.js';
 import { dockerClientContainer, importDockerClientImage } from '../support/docker-client-container.js';
 import { pushTestImage } from '../support/oci-image.js';
@@ -31,8 +31,9 @@ const image = { repo: 'feature-test/hello', tag: 'v1' };
 const devcontainerCli = path.join(REPO, 'node_modules', '.bin', 'devcontainer');
 
 /**
- * The host login initializeCommand makes before the CLI fetches the Feature. It reads the same triple
- * the host tool reads, so once `registry-login refresh --host --hook` exists this line becomes that command.
+ * The host login initializeCommand makes before the CLI fetches the Feature: for now docker login itself,
+ * from the same HOSTREG_CONTAINER_REGISTRY_* triple the host tool reads (bin/ is on PATH), so once
+ * `registry-login refresh --host --hook` exists this line becomes that command and nothing else changes.
  */
 const HOST_LOGIN_COMMAND =
   'printf %s "$HOSTREG_CONTAINER_REGISTRY_PASSWORD" | docker login "$HOSTREG_CONTAINER_REGISTRY_SERVER" -u "$HOSTREG_CONTAINER_REGISTRY_USER" --password-stdin';
@@ -176,6 +177,8 @@ async function main(): Promise<void> {
       // The host's environment: the secrets the container gets, and the triple the host login reads.
       const env = {
         ...caEnv,
+        // The project's launchers, as a host that installed the npm package has them.
+        PATH: `${BIN}:${cliEnvBase.PATH}`,
         DOCKER_HOST: dockerd.host,
         DOCKER_CONFIG: await dockerConfig(`host-docker-${name}`),
         PUBTEST_USER: robot.user,
