@@ -8,9 +8,11 @@
 // - localhost:OPEN, an open registry over plain http: the CLI speaks plain http only to the literal host
 //   `localhost` (any other name, 127.0.0.1 included, gets https).
 // - localhost:PRIVATE, the same behind a password, holding the Feature and the image the container pulls.
-//   `devcontainer up` can fetch the Feature there only after initializeCommand logged the host in: the
-//   CLI reads the docker config ($DOCKER_CONFIG/config.json: credHelpers[host], else credsStore, else
-//   auths[host]) for every OCI request it makes.
+//   `devcontainer up` can fetch the Feature there only after initializeCommand logged the host in. For
+//   each OCI registry the CLI 0.89 takes credentials from DEVCONTAINERS_OCI_AUTH, else the docker config
+//   ($DOCKER_CONFIG/config.json or ~/.docker/config.json: credHelpers[host], else credsStore, else
+//   auths[host]), else GITHUB_TOKEN for ghcr.io, else (a config with no auth at all) the platform's
+//   default store.
 //
 // Prints one JSON report on stdout, with every secret replaced by ***.
 import { execa } from 'execa';
@@ -33,7 +35,8 @@ const devcontainerCli = path.join(REPO, 'node_modules', '.bin', 'devcontainer');
 /**
  * The host login initializeCommand makes before the CLI fetches the Feature: for now docker login itself,
  * from the same HOSTREG_CONTAINER_REGISTRY_* triple the host tool reads (bin/ is on PATH), so once
- * `registry-login refresh --host --hook` exists this line becomes that command and nothing else changes.
+ * `registry-login refresh --host --hook` is on this branch this line becomes that command and nothing else
+ * changes (tried with the host-side branch merged: the test passes with it).
  */
 const HOST_LOGIN_COMMAND =
   'printf %s "$HOSTREG_CONTAINER_REGISTRY_PASSWORD" | docker login "$HOSTREG_CONTAINER_REGISTRY_SERVER" -u "$HOSTREG_CONTAINER_REGISTRY_USER" --password-stdin';
@@ -42,11 +45,11 @@ export interface CliRun {
   exitCode: number;
   /** The last part of the output, secrets replaced by ***. */
   tail: string;
-  /** The lines that mark the steps of `devcontainer up` (host login, Feature fetch, Feature hooks), in order. */
+  /** The lines that mark the steps of `devcontainer up` (initializeCommand, Feature fetch, Feature hooks), in order. */
   steps: string[];
 }
 
-const STEP = /Running the initializeCommand|Login Succeeded|Resolving Feature dependencies|Could not resolve Feature|Running the postCreateCommand from Feature/;
+const STEP = /Running the initializeCommand|Resolving Feature dependencies|Could not resolve Feature|Running the postCreateCommand from Feature/;
 
 export interface WorkspaceReport {
   up: CliRun;
