@@ -6,7 +6,6 @@ import { identityText, isFresh, openTokenCache, type CachedToken, type SwapIdent
 import type { Login, Resolved } from '../types.js';
 import type { ResolveOptions } from '../resolve.js';
 import type { SwapFailure, SwapLimits } from './swap.js';
-import { isoString } from '../time.js';
 
 /** ResolveOptions plus what tests and the credential helper may choose. */
 export interface EcrResolveOptions extends ResolveOptions {
@@ -80,7 +79,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
     if (!result.ok) return result;
     const expiresAt = result.expiresAt ?? new Date(now.getTime() + DEFAULT_LIFETIME_MS);
     if (expiresAt.getTime() <= now.getTime()) {
-      return { ok: false, failure: { kind: 'response', code: 'ExpiredOnArrival', message: `the token AWS issued expires at ${isoString(expiresAt)}, which by this machine's clock has passed (check the clock)`, host: '', viaProxy: false } };
+      return { ok: false, failure: { kind: 'response', code: 'ExpiredOnArrival', message: `the token AWS issued expires at ${expiresAt.toISOString()}, which by this machine's clock has passed (check the clock)`, host: '', viaProxy: false } };
     }
     const token = { password: result.password, issuedAt: now, expiresAt };
     await cache.set(key, token);

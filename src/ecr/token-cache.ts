@@ -8,7 +8,6 @@ import { isFresh } from './half-life.js';
 
 export { isFresh };
 import { writeFileAtomic } from '../docker-config/file.js';
-import { isoString } from '../time.js';
 
 /** A token as cached: the registry password and its lifetime. */
 export interface CachedToken {
@@ -84,7 +83,7 @@ export class FileTokenCache implements TokenCache {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       // The directory may predate us with a looser mode; it is ours, so tighten it.
       if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
-      const text = `${JSON.stringify({ version: 1, password: token.password, issuedAt: isoString(token.issuedAt), expiresAt: isoString(token.expiresAt) })}\n`;
+      const text = `${JSON.stringify({ version: 1, password: token.password, issuedAt: token.issuedAt.toISOString(), expiresAt: token.expiresAt.toISOString() })}\n`;
       await writeFileAtomic(this.path(key), text);
     } catch {
       // A cache that cannot be written (read-only home) costs one AWS call next time, nothing more.
