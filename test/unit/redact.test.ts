@@ -24,6 +24,12 @@ describe('Redactor', () => {
     expect(redactor.redact('ghcr.io octocat hunter22 tok-en-1 aHVudGVyMjI')).toBe('ghcr.io octocat *** *** ***');
   });
 
+  it('masks a secret that holds another one whole', () => {
+    const redactor = new Redactor();
+    redactor.add('pass', 'password-1');
+    expect(redactor.redact('password-1 pass')).toBe('*** ***');
+  });
+
   it('leaves values shorter than four characters alone, so ordinary words survive', () => {
     const redactor = new Redactor();
     redactor.add('abc');
