@@ -7,16 +7,14 @@ const MIN_SECRET_LENGTH = 4;
 
 /** Replaces every known secret, raw or base64-encoded, with ***. */
 export class Redactor {
-  /** Every registered secret in each form it may be printed in: raw, base64 (padding ignored) and base64url. */
-  private forms = new Set<string>();
+  private secrets = new Set<string>();
+  /** Every secret in each form it may be printed in (raw, base64 without padding, base64url), longest first. */
+  private forms: string[] | undefined;
 
   /** Registers secrets (and so their base64 forms) to be masked. */
   add(...values: (string | undefined)[]): void {
-    for (const value of values) {
-      if (!value || value.length < MIN_SECRET_LENGTH) continue;
-      const bytes = Buffer.from(value, 'utf8');
-      this.forms.add(value).add(bytes.toString('base64').replace(/=+$/, '')).add(bytes.toString('base64url'));
-    }
+    for (const value of values) if (value && value.length >= MIN_SECRET_LENGTH) this.secrets.add(value);
+    this.forms = undefined;
   }
 
   /** Registers the password, secret key and session token of every registry group in an environment. */
@@ -29,9 +27,16 @@ export class Redactor {
 
   /** Masks every registered secret in text, raw, base64 or base64url (padding ignored). */
   redact(text: string): string {
+    // Encoded when first needed: the helper's `get` registers every password of the environment and prints none.
+    this.forms ??= [...this.secrets]
+      .flatMap((secret) => {
+        const bytes = Buffer.from(secret, 'utf8');
+        return [secret, bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64url')];
+      })
+      // Longest first: a secret that holds another is masked whole.
+      .sort((a, b) => b.length - a.length);
     let out = text;
-    // Longest first: a secret that holds another is masked whole.
-    for (const form of [...this.forms].sort((a, b) => b.length - a.length)) out = out.split(form).join(MASK);
+    for (const form of this.forms) out = out.split(form).join(MASK);
     return out;
   }
 }
