@@ -1,8 +1,7 @@
 // ECR logins given as AWS keys → registry tokens: one call per swap identity, all in parallel, cached per user.
 import { variableStem } from '../discover.js';
 import { ecrEndpoint, type EcrEndpoint } from './endpoint.js';
-import { fingerprint64 } from '../fingerprint.js';
-import { identityText, isFresh, openTokenCache, type CachedToken, type SwapIdentity, type TokenCache } from './token-cache.js';
+import { isFresh, openTokenCache, tokenCacheKey, type CachedToken, type SwapIdentity, type TokenCache } from './token-cache.js';
 import type { Login, Resolved } from '../types.js';
 import type { ResolveOptions } from '../resolve.js';
 import type { SwapFailure, SwapLimits } from './swap.js';
@@ -31,7 +30,6 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
   const cache = options.cache ?? openTokenCache(options.env);
   const groups = new Map<string, Group>();
   const keyOf = new Map<Login, string>();
-  const keyOfText = new Map<string, string>();
   for (const login of logins) {
     const endpoint = ecrEndpoint(login.ecr!, options.env);
     const identity: SwapIdentity = {
@@ -42,10 +40,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
       flavour: `${endpoint.service}${endpoint.fips ? '-fips' : ''}${endpoint.dualStack ? '-dualstack' : ''}`,
       ...(endpoint.url ? { endpointUrl: endpoint.url } : {}),
     };
-    // Twenty registries often share a few identities: each is fingerprinted once.
-    const text = identityText(identity);
-    let key = keyOfText.get(text);
-    if (key === undefined) keyOfText.set(text, (key = fingerprint64(text)));
+    const key = tokenCacheKey(identity);
     keyOf.set(login, key);
     const group = groups.get(key);
     if (group) group.logins.push(login);

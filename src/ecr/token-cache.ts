@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homeDirectory } from '../builtin.js';
 import { join } from 'node:path';
-import { fingerprint64 } from '../fingerprint.js';
+import { sha256Hex } from '../sha256.js';
 import { isFresh } from './half-life.js';
 
 export { isFresh };
@@ -33,13 +33,13 @@ export interface SwapIdentity {
   endpointUrl?: string;
 }
 
-/** The cache key of a swap identity: a fingerprint, so no secret is ever a file name (see src/fingerprint.ts for why not SHA-256). */
+/** The cache key of a swap identity: the SHA-256 of all of it, so no secret is ever a file name or guessable from one. */
 export function tokenCacheKey(identity: SwapIdentity): string {
-  return fingerprint64(identityText(identity));
+  return sha256Hex(identityText(identity));
 }
 
 /** Everything a swap identity is, as one string: equal strings, equal identities (and cache keys). */
-export function identityText(identity: SwapIdentity): string {
+function identityText(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
   return `registry-login ecr token v1\0${parts.join('\0')}`;
 }
