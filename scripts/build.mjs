@@ -56,8 +56,8 @@ const result = await build({
 });
 checkLazyApart(result.metafile);
 
-// The agent as one function expression, CommonJS's own wrapper included, which dist/registry-login.cjs hands to V8 as
-// it is: wrapping it at every start would copy ~60 KB, enough to cost a garbage collection in a cached refresh.
+// The agent as one function expression with CommonJS's parameters, for the launcher's code cache (src/launcher.ts
+// explains both).
 const agentModule = new URL('../dist/agent.cjs', import.meta.url);
 const body = await readFile(agentModule, 'utf8');
 await writeFile(new URL('../dist/agent-function.js', import.meta.url), `(function (exports, require, module, __filename, __dirname) {${body}\n})\n`);

@@ -1,12 +1,19 @@
-// dist/registry-login.cjs, which both launchers run: starts the agent (dist/agent-function.js) from V8's code cache.
-// Compiling the bundle, and then each function it calls, is a third of what a cached run costs beyond Node's own
-// start-up; the code cache holds that work, so a run whose tokens are all cached starts near `node -e 0`.
+// dist/registry-login.cjs, which both launchers run: a small private module loader that starts the agent from V8's
+// code cache. This comment is the one place that explains it.
+//
+// Why: compiling the agent bundle, and then each function it calls, is a third of what a cached run costs beyond
+// Node's own start-up. Node 20 has no compile cache for CommonJS (module.enableCompileCache() arrived in 22.1), so
+// this file does the job itself: it compiles the agent with vm.Script, giving V8 the cached data from the last run,
+// and at exit saves V8's cache when there was none or V8 refused it, so the file holds every function that run
+// compiled. Measured for issue 11 with bench/ab.mjs (REGISTRY_LOGIN_CODE_CACHE=0 against the default): see
+// docs/architecture.md. scripts/build.mjs writes the agent as one function expression with CommonJS's parameters
+// (dist/agent-function.js), so no source is copied or wrapped here at every start.
 //
 // The cache is one file per user, agent file, Node.js (and its flags) and mode (CLI or credential helper), in the
-// per-user cache directory that also holds ECR tokens. It is written when missing or refused by V8, at exit, so it
-// holds every function that run compiled. V8 checks its own version and flags but only the source's length, so the file name
-// also carries the agent file's size, times and inode: a changed agent never runs stale code. A file another user
-// could have written is ignored. REGISTRY_LOGIN_CODE_CACHE=0 turns all of this off.
+// per-user cache directory that also holds ECR tokens. V8 checks its own version and flags but only the source's
+// length, so the file name also carries the agent file's size, times and inode: a changed agent never runs stale
+// code. A file another user could have written is ignored; a cache that cannot be read or written only costs the
+// compile time. REGISTRY_LOGIN_CODE_CACHE=0 turns all of this off.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
