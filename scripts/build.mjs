@@ -56,12 +56,10 @@ const result = await build({
 });
 checkLazyApart(result.metafile);
 
-// The agent as one function expression with CommonJS's parameters, for the launcher's code cache (src/launcher.ts
-// explains both).
-const agentModule = new URL('../dist/agent.cjs', import.meta.url);
-const body = await readFile(agentModule, 'utf8');
+// The agent also as one function expression with CommonJS's parameters, for the launcher's own code cache on Node
+// before 22.1 (src/launcher.ts explains both); dist/agent.cjs is what Node 22.1 and later require.
+const body = await readFile(new URL('../dist/agent.cjs', import.meta.url), 'utf8');
 await writeFile(new URL('../dist/agent-function.js', import.meta.url), `(function (exports, require, module, __filename, __dirname) {${body}\n})\n`);
-await rm(agentModule);
 
 /**
  * Fails the build when a lazy file's code is also in the agent: a module bundled twice runs twice, with two copies of
