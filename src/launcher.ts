@@ -4,9 +4,9 @@
 // Why: compiling the agent bundle, and then each function it calls, is a third of what a cached run costs beyond
 // Node's own start-up. On Node 22.1 and later, module.enableCompileCache() does this job, so there this file only
 // turns it on (in <cache dir>/node-compile-cache) and requires dist/agent.cjs; test/e2e/launcher-node22.test.ts runs
-// that branch under an official Node 22. Node 20 has no compile cache for CommonJS, so there this file does the job: it compiles the agent with vm.Script, giving V8 the cached data from the last run,
-// and at exit saves V8's cache when there was none or V8 refused it, so the file holds every function that run
-// compiled. Measured for issue 11 with bench/ab.mjs (REGISTRY_LOGIN_CODE_CACHE=0 against the default): see
+// that branch under an official Node 22. Node 20 has no compile cache for CommonJS, so there this file does the job:
+// it compiles the agent with vm.Script, giving V8 the cached data from the last run, and at exit saves V8's cache
+// when there was none or V8 refused it, so the file holds every function that run compiled. Measured for issue 11 with bench/ab.mjs (REGISTRY_LOGIN_CODE_CACHE=0 against the default): see
 // docs/architecture.md. scripts/build.mjs writes the agent as one function expression with CommonJS's parameters
 // (dist/agent-function.js), so no source is copied or wrapped here at every start.
 //
