@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { KEYS, REGIONS, startBenchStandIn } from './stand-in.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'registry-login');
@@ -21,17 +21,7 @@ if (!existsSync(join(root, 'dist', 'registry-login.cjs'))) {
   process.exit(2);
 }
 
-// The tests' SigV4-verifying stand-in, bundled for plain Node.
-const standInFile = join(root, '.bench', 'ecr-stand-in.mjs');
-await build({ entryPoints: [join(root, 'test/support/ecr-stand-in.ts')], outfile: standInFile, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
-const { startEcrStandIn } = await import(pathToFileURL(standInFile).href);
-
-const KEYS = [
-  { accessKeyId: 'AKIABENCHKEY00000001', secretAccessKey: 'bench-secret-0000000000000000000000000001' },
-  { accessKeyId: 'AKIABENCHKEY00000002', secretAccessKey: 'bench-secret-0000000000000000000000000002' },
-];
-const REGIONS = ['us-west-2', 'eu-central-1'];
-const standIn = await startEcrStandIn({ keys: KEYS, delayMs: DELAY_MS });
+const standIn = await startBenchStandIn(DELAY_MS);
 
 const work = mkdtempSync(join(tmpdir(), 'rl-bench-ecr-'));
 const registries = Array.from({ length: 20 }, (_, i) => ({

@@ -6,13 +6,17 @@ import { resolve } from 'node:path';
 
 // Self-contained modules reached only through `await import()`, built as files of their own so that the
 // main file stays small (V8 must parse all of it at every start): name → source file or package.
-// They must not hold classes the main file checks with instanceof (a second copy would not match).
+// They must not hold classes the main file checks with instanceof (a second copy would not match):
+// checkLazyApart enforces that no module is bundled both into the agent and into a lazy file, except those below.
 const LAZY = {
   'ecr-swap': 'src/ecr/swap.ts',
   'native-store': 'src/host/native-store.ts',
   'json-edit': 'src/docker-config/json-edit.ts',
   'proper-lockfile': 'proper-lockfile',
 };
+// Modules both the agent (check's handshake) and ecr-swap use: pure functions and agent classes made per request, no
+// state and nothing the agent checks with instanceof, so a copy in each file is only a few KB.
+const SHARED = new Set(['src/proxy.ts', 'node_modules/hpagent/index.js', 'node_modules/hpagent/index.mjs']);
 
 const lazyTargets = new Map(Object.entries(LAZY).map(([name, spec]) => [spec.startsWith('src/') ? resolve(spec) : spec, name]));
 const keepLazyApart = {
@@ -29,7 +33,7 @@ const keepLazyApart = {
 
 const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
+const result = await build({
   entryPoints: { 'registry-login': 'src/launcher.ts', agent: 'src/main.ts', ...LAZY },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
@@ -49,11 +53,32 @@ await build({
   // import() of a file would go through Node's ESM loader (~10 ms); as require() it is the CommonJS fast path.
   supported: { 'dynamic-import': false },
   logLevel: 'warning',
+  metafile: true,
 });
+checkLazyApart(result.metafile);
 
-// The agent as one function expression, CommonJS's own wrapper included, which dist/registry-login.cjs hands to V8 as
-// it is: wrapping it at every start would copy ~60 KB, enough to cost a garbage collection in a cached refresh.
-const agentModule = new URL('../dist/agent.cjs', import.meta.url);
-const body = await readFile(agentModule, 'utf8');
+// The agent also as one function expression with CommonJS's parameters, for the launcher's own code cache on Node
+// before 22.1 (src/launcher.ts explains both); dist/agent.cjs is what Node 22.1 and later require.
+const body = await readFile(new URL('../dist/agent.cjs', import.meta.url), 'utf8');
 await writeFile(new URL('../dist/agent-function.js', import.meta.url), `(function (exports, require, module, __filename, __dirname) {${body}\n})\n`);
-await rm(agentModule);
+
+/**
+ * Fails the build when a lazy file's code is also in the agent: a module bundled twice runs twice, with two copies of
+ * its classes (instanceof fails across them) and of its state, and the agent would load what it meant to defer.
+ */
+function checkLazyApart(metafile) {
+  const inputsOf = (name) => Object.keys(metafile.outputs[`dist/${name}.cjs`].inputs);
+  const agent = new Set(inputsOf('agent'));
+  const problems = [];
+  for (const name of Object.keys(LAZY)) {
+    const shared = inputsOf(name).filter((input) => agent.has(input) && !SHARED.has(input));
+    if (shared.length > 0) problems.push(`dist/${name}.cjs and dist/agent.cjs both bundle ${shared.join(', ')}`);
+  }
+  // The packages the lazy files exist for, by name: a static import of one would pull it into the agent.
+  const heavy = [...agent].filter((input) => /node_modules\/(@aws-sdk|@smithy|jsonc-parser|proper-lockfile)\//.test(input));
+  if (heavy.length > 0) problems.push(`dist/agent.cjs bundles ${heavy.slice(0, 5).join(', ')}${heavy.length > 5 ? ', …' : ''}`);
+  if (problems.length > 0) {
+    console.error(`build: the lazy files must stay apart from the agent (import them only with \`await import()\`, see LAZY in scripts/build.mjs):\n  ${problems.join('\n  ')}`);
+    process.exit(1);
+  }
+}

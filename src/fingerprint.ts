@@ -1,7 +1,7 @@
-// A fast, non-cryptographic 64-bit fingerprint (two FNV-1a lanes) for naming files: a ledger after its config's path,
-// a cached ECR token after the identity that got it. It loads nothing (node:crypto costs ~3.5 ms of every start that
-// touches it). Where an input holds a secret, nothing short of guessing the whole secret leads back from 64 bits to it;
-// where a fingerprint must resist a forger (recognising entries registry-login wrote), SHA-256 is used instead.
+// A non-cryptographic 64-bit fingerprint (two FNV-1a lanes) for file names derived from nothing secret: a ledger
+// after its config's path, the launcher's code cache after the agent file and Node's flags. Kept rather than
+// SHA-256 because the ledger's name is state already on users' disks (a new name would orphan their ledgers), and
+// the launcher, which runs before any code cache, stays small. Anything derived from a secret uses src/sha256.ts.
 
 /** 16 hex digits fingerprinting text. */
 export function fingerprint64(text: string): string {

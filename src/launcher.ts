@@ -1,13 +1,21 @@
-// dist/registry-login.cjs, which both launchers run: starts the agent (dist/agent-function.js) from V8's code cache.
-// Compiling the bundle, and then each function it calls, is a third of what a cached run costs beyond Node's own
-// start-up; the code cache holds that work, so a run whose tokens are all cached starts near `node -e 0`.
+// dist/registry-login.cjs, which both launchers run: a small private module loader that starts the agent from V8's
+// code cache. This comment is the one place that explains it.
+//
+// Why: compiling the agent bundle, and then each function it calls, is a third of what a cached run costs beyond
+// Node's own start-up. On Node 22.1 and later, module.enableCompileCache() does this job, so there this file only
+// turns it on (in <cache dir>/node-compile-cache) and requires dist/agent.cjs; test/e2e/launcher-node22.test.ts runs
+// that branch under an official Node 22. Node 20 has no compile cache for CommonJS, so there this file does the job:
+// it compiles the agent with vm.Script, giving V8 the cached data from the last run, and at exit saves V8's cache
+// when there was none or V8 refused it, so the file holds every function that run compiled. Measured for issue 11 with bench/ab.mjs (REGISTRY_LOGIN_CODE_CACHE=0 against the default): see
+// docs/architecture.md. scripts/build.mjs writes the agent as one function expression with CommonJS's parameters
+// (dist/agent-function.js), so no source is copied or wrapped here at every start.
 //
 // The cache is one file per user, agent file, Node.js (and its flags) and mode (CLI or credential helper), in the
-// per-user cache directory that also holds ECR tokens. It is written when missing or refused by V8, at exit, so it
-// holds every function that run compiled. V8 checks its own version and flags but only the source's length, so the file name
-// also carries the agent file's size, times and inode: a changed agent never runs stale code. A file another user
-// could have written is ignored. REGISTRY_LOGIN_CODE_CACHE=0 turns all of this off.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+// per-user cache directory that also holds ECR tokens. V8 checks its own version and flags but only the source's
+// length, so the file name also carries the agent file's size, times and inode: a changed agent never runs stale
+// code. A file another user could have written is ignored; a cache that cannot be read or written only costs the
+// compile time. REGISTRY_LOGIN_CODE_CACHE=0 turns all of this off.
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fingerprint64 } from './fingerprint.js';
@@ -76,8 +84,28 @@ function writeCache(dir: string, name: string, family: string, data: Buffer): vo
   }
 }
 
+/** Node 22.1 and later: Node's own compile cache, in a directory of ours that no other user can write, then the agent. */
+function startWithNodeCache(dir: string | undefined): void {
+  if (dir !== undefined) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const info = statSync(dir);
+      if ((!process.getuid || info.uid === process.getuid()) && (info.mode & 0o022) === 0) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on this branch (~0.3 ms)
+        (require('node:module') as { enableCompileCache(dir: string): unknown }).enableCompileCache(join(dir, 'node-compile-cache'));
+      }
+    } catch {
+      // As with the private cache: no cache only costs the compile time.
+    }
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the launcher is CommonJS, and Node caches what require compiles
+  require(join(__dirname, 'agent.cjs'));
+}
+
 function start(): void {
   const dir = process.env.REGISTRY_LOGIN_CODE_CACHE === '0' ? undefined : cacheDir(process.env);
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  if (major > 22 || (major === 22 && minor >= 1)) return startWithNodeCache(dir);
   // One open file for the name (its size, times, inode) and the source, so the two cannot disagree.
   const fd = openSync(agent, 'r');
   let source;

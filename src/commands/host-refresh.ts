@@ -6,7 +6,6 @@ import { resolveLogins } from '../resolve.js';
 import { encodeAuth } from '../docker-config/plan.js';
 import { decodeAuthsEntry } from '../docker-config/docker-view.js';
 import { jsonEqual } from '../json-equal.js';
-import { isoString } from '../time.js';
 import { changeHostConfig, readHostSnapshot, type HostSnapshot } from '../host/host-config.js';
 import { fingerprintLogin, quickCheck, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
 import { FileStore, type StoredCredentials } from '../host/store.js';
@@ -89,7 +88,7 @@ function isUnchanged(snapshot: HostSnapshot, login: Login, credentials: StoredCr
   const entry = snapshot.ledger.entries[login.key];
   if (!entry || entry.store !== storeName(choice) || entry.prefix !== login.prefix || entry.kind !== login.kind) return false;
   if (choice.kind === 'helper' && (choice.setBy === 'default' || find(`docker-credential-${choice.name}`) === undefined)) return false;
-  if ((entry.expiresAt ?? '') !== (credentials.expiresAt ? isoString(credentials.expiresAt) : '')) return false;
+  if ((entry.expiresAt ?? '') !== (credentials.expiresAt ? credentials.expiresAt.toISOString() : '')) return false;
   const auths = snapshot.config.auths as Record<string, unknown> | undefined;
   const marker = auths && Object.hasOwn(auths, login.key) ? auths[login.key] : undefined;
   // The file holds the login itself: equal is unchanged, and needs no hash. A helper's login is known by its
@@ -191,12 +190,12 @@ async function storeOne(
     store: name,
     fingerprint,
     check: quickCheck(ledger, key, credentials),
-    ...(credentials.issuedAt ? { issuedAt: isoString(credentials.issuedAt) } : {}),
-    ...(credentials.expiresAt ? { expiresAt: isoString(credentials.expiresAt) } : {}),
+    ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt.toISOString() } : {}),
+    ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt.toISOString() } : {}),
   };
   // Nothing is removed on the host: a login kept elsewhere before (the config's store changed since) stays there.
   const moved = previous && previous.store !== name ? { reason: `${login.prefix}: the login for ${key} is now kept in ${describeStore(name)}, where docker looks for it; the one stored earlier in ${describeStore(previous.store)} was left there.` } : {};
-  return { ...outcome, status: 'ok', changed, ...(credentials.expiresAt ? { expiresAt: isoString(credentials.expiresAt) } : {}), ...moved };
+  return { ...outcome, status: 'ok', changed, ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt.toISOString() } : {}), ...moved };
 }
 
 function fingerprintOf(ledger: HostLedger, key: string, authsEntry: unknown): string | undefined {

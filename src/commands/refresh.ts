@@ -5,7 +5,6 @@ import { resolveLogins } from '../resolve.js';
 import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
 import { wantedEntry, type PlanWarning, type WantedEntry } from '../docker-config/plan.js';
 import type { Kind, Problem, Resolved } from '../types.js';
-import { isoString } from '../time.js';
 
 /** One login's line in the refresh report (SPEC §8 JSON shape). */
 export interface RefreshedLogin {
@@ -80,5 +79,5 @@ function toReport(result: Resolved, leftAlone: PlanWarning[]): RefreshedLogin {
   if (!result.ok) return { ...base, status: 'error', error: result.error };
   const kept = leftAlone.find((w) => w.key === login.key);
   if (kept) return { ...base, status: 'kept', reason: kept.message };
-  return { ...base, status: 'ok', ...(result.credentials.expiresAt ? { expiresAt: isoString(result.credentials.expiresAt) } : {}) };
+  return { ...base, status: 'ok', ...(result.credentials.expiresAt ? { expiresAt: result.credentials.expiresAt.toISOString() } : {}) };
 }

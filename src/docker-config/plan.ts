@@ -3,7 +3,6 @@ import { jsonEqual } from '../json-equal.js';
 import { hashEntry, type Ledger, type LedgerEntry } from './ledger.js';
 import { HELPER_NAME, memberObject } from './docker-view.js';
 import type { Credentials, Kind, Login } from '../types.js';
-import { isoString } from '../time.js';
 
 /** A login to write: the credentials docker should use for a key. */
 export interface WantedEntry {
@@ -156,9 +155,9 @@ export function planConfigChange(input: PlanInput): Plan {
       hashesBefore.set(want.key, [...new Set([hash, ...held, ...older])].slice(0, LEDGER_BEFORE_HASHES));
       entry.authHashes = [hash, ...older].slice(0, 2);
     }
-    if (want.issuedAt) entry.issuedAt = isoString(want.issuedAt);
+    if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
     else delete entry.issuedAt;
-    if (want.expiresAt) entry.expiresAt = isoString(want.expiresAt);
+    if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
     else delete entry.expiresAt;
     entries[want.key] = entry;
     set('auths', want.key, auth);

@@ -1,12 +1,10 @@
 // ECR logins given as AWS keys → registry tokens: one call per swap identity, all in parallel, cached per user.
 import { variableStem } from '../discover.js';
 import { ecrEndpoint, type EcrEndpoint } from './endpoint.js';
-import { fingerprint64 } from '../fingerprint.js';
-import { identityText, isFresh, openTokenCache, type CachedToken, type SwapIdentity, type TokenCache } from './token-cache.js';
+import { isFresh, openTokenCache, tokenCacheKey, type CachedToken, type SwapIdentity, type TokenCache } from './token-cache.js';
 import type { Login, Resolved } from '../types.js';
 import type { ResolveOptions } from '../resolve.js';
 import type { SwapFailure, SwapLimits } from './swap.js';
-import { isoString } from '../time.js';
 
 /** ResolveOptions plus what tests and the credential helper may choose. */
 export interface EcrResolveOptions extends ResolveOptions {
@@ -32,7 +30,6 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
   const cache = options.cache ?? openTokenCache(options.env);
   const groups = new Map<string, Group>();
   const keyOf = new Map<Login, string>();
-  const keyOfText = new Map<string, string>();
   for (const login of logins) {
     const endpoint = ecrEndpoint(login.ecr!, options.env);
     const identity: SwapIdentity = {
@@ -43,10 +40,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
       flavour: `${endpoint.service}${endpoint.fips ? '-fips' : ''}${endpoint.dualStack ? '-dualstack' : ''}`,
       ...(endpoint.url ? { endpointUrl: endpoint.url } : {}),
     };
-    // Twenty registries often share a few identities: each is fingerprinted once.
-    const text = identityText(identity);
-    let key = keyOfText.get(text);
-    if (key === undefined) keyOfText.set(text, (key = fingerprint64(text)));
+    const key = tokenCacheKey(identity);
     keyOf.set(login, key);
     const group = groups.get(key);
     if (group) group.logins.push(login);
@@ -80,7 +74,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
     if (!result.ok) return result;
     const expiresAt = result.expiresAt ?? new Date(now.getTime() + DEFAULT_LIFETIME_MS);
     if (expiresAt.getTime() <= now.getTime()) {
-      return { ok: false, failure: { kind: 'response', code: 'ExpiredOnArrival', message: `the token AWS issued expires at ${isoString(expiresAt)}, which by this machine's clock has passed (check the clock)`, host: '', viaProxy: false } };
+      return { ok: false, failure: { kind: 'response', code: 'ExpiredOnArrival', message: `the token AWS issued expires at ${expiresAt.toISOString()}, which by this machine's clock has passed (check the clock)`, host: '', viaProxy: false } };
     }
     const token = { password: result.password, issuedAt: now, expiresAt };
     await cache.set(key, token);

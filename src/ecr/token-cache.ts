@@ -3,12 +3,11 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { xdgBaseDirectory } from '../builtin.js';
 import { join } from 'node:path';
-import { fingerprint64 } from '../fingerprint.js';
+import { sha256Hex } from '../sha256.js';
 import { isFresh } from './half-life.js';
 
 export { isFresh };
 import { writeFileAtomic } from '../docker-config/file.js';
-import { isoString } from '../time.js';
 
 /** A token as cached: the registry password and its lifetime. */
 export interface CachedToken {
@@ -34,13 +33,13 @@ export interface SwapIdentity {
   endpointUrl?: string;
 }
 
-/** The cache key of a swap identity: a fingerprint, so no secret is ever a file name (see src/fingerprint.ts for why not SHA-256). */
+/** The cache key of a swap identity: the SHA-256 of all of it, so no secret is ever a file name or guessable from one. */
 export function tokenCacheKey(identity: SwapIdentity): string {
-  return fingerprint64(identityText(identity));
+  return sha256Hex(identityText(identity));
 }
 
 /** Everything a swap identity is, as one string: equal strings, equal identities (and cache keys). */
-export function identityText(identity: SwapIdentity): string {
+function identityText(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
   return `registry-login ecr token v1\0${parts.join('\0')}`;
 }
@@ -85,7 +84,7 @@ export class FileTokenCache implements TokenCache {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       // The directory may predate us with a looser mode; it is ours, so tighten it.
       if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
-      const text = `${JSON.stringify({ version: 1, password: token.password, issuedAt: isoString(token.issuedAt), expiresAt: isoString(token.expiresAt) })}\n`;
+      const text = `${JSON.stringify({ version: 1, password: token.password, issuedAt: token.issuedAt.toISOString(), expiresAt: token.expiresAt.toISOString() })}\n`;
       await writeFileAtomic(this.path(key), text);
     } catch {
       // A cache that cannot be written (read-only home) costs one AWS call next time, nothing more.

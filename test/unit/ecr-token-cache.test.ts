@@ -17,9 +17,9 @@ afterEach(async () => {
 });
 
 describe('tokenCacheKey', () => {
-  it('is a hash that holds none of the identity in clear', () => {
+  it('is a SHA-256 that holds none of the identity in clear', () => {
     const key = tokenCacheKey(identity);
-    expect(key).toMatch(/^[0-9a-f]{16}$/);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
     for (const part of [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken!]) expect(key).not.toContain(part);
   });
 

@@ -24,6 +24,20 @@ describe('Redactor', () => {
     expect(redactor.redact('ghcr.io octocat hunter22 tok-en-1 aHVudGVyMjI')).toBe('ghcr.io octocat *** *** ***');
   });
 
+  it('masks a secret that holds another one whole', () => {
+    const redactor = new Redactor();
+    redactor.add('pass', 'password-1');
+    expect(redactor.redact('password-1 pass')).toBe('*** ***');
+  });
+
+  it('masks a secret registered after an earlier redaction', () => {
+    const redactor = new Redactor();
+    redactor.add('first-secret');
+    expect(redactor.redact('first-secret')).toBe('***');
+    redactor.add('later-secret');
+    expect(redactor.redact('first-secret later-secret bGF0ZXItc2VjcmV0')).toBe('*** *** ***');
+  });
+
   it('leaves values shorter than four characters alone, so ordinary words survive', () => {
     const redactor = new Redactor();
     redactor.add('abc');
