@@ -1,8 +1,7 @@
 // A docker-credential-<name> program as a store (the docker credential helper protocol), each call bounded in time.
 // Loaded only when a login must be read from or written to such a program: execa is not needed otherwise.
 import { execa } from 'execa';
-import { MEMBER_PATTERN } from '../discover.js';
-import { StoreError, type CredentialStore, type StoredCredentials } from './store.js';
+import type { CredentialStore, StoredCredentials } from './store.js';
 
 /** How long a call may take: reads are quick; a store or erase may wait for the user (a keychain's dialog). */
 export const STORE_TIMEOUTS = { read: 10_000, write: 120_000 };
@@ -36,7 +35,7 @@ export class NativeStore implements CredentialStore {
     try {
       value = JSON.parse(answer.output) as typeof value;
     } catch {
-      throw new StoreError(`${this.describe()} answered \`get\` with something that is not JSON; ${this.hint()}`);
+      throw storeError(`${this.describe()} answered \`get\` with something that is not JSON; ${this.hint()}`);
     }
     const username = typeof value?.Username === 'string' ? value.Username : '';
     const secret = typeof value?.Secret === 'string' ? value.Secret : '';
@@ -56,12 +55,10 @@ export class NativeStore implements CredentialStore {
   }
 
   private async call(action: string, input: string, timeout: number, secret?: string): Promise<{ ok: boolean; output: string }> {
-    if (this.program === undefined) throw new StoreError(this.missing());
-    // The helper gets the environment docker would give it, less the registry secrets it has no business with.
-    const env = Object.fromEntries(Object.entries(this.env).filter(([name]) => !MEMBER_PATTERN.test(name)));
+    if (this.program === undefined) throw storeError(this.missing());
     const run = execa(this.program, [action], {
       input,
-      env,
+      env: this.env,
       extendEnv: false,
       reject: false,
       // Its own process group, so a hung helper is stopped together with whatever it started (gpg, a shell's children).
@@ -77,8 +74,8 @@ export class NativeStore implements CredentialStore {
     }, timeout);
     try {
       const result = await run;
-      if (timedOut) throw new StoreError(`${this.describe()} did not answer \`${action}\` within ${timeout / 1000} s; ${this.hangHint()}`);
-      if (result.failed && result.exitCode === undefined) throw new StoreError(`${this.describe()} could not be run (${result.code ?? result.shortMessage}); ${this.hint()}`);
+      if (timedOut) throw storeError(`${this.describe()} did not answer \`${action}\` within ${timeout / 1000} s; ${this.hangHint()}`);
+      if (result.failed && result.exitCode === undefined) throw storeError(`${this.describe()} could not be run (${result.code ?? result.shortMessage}); ${this.hint()}`);
       const output = scrub(`${result.stdout}\n${result.stderr}`.trim(), secret);
       return { ok: result.exitCode === 0, output: result.exitCode === 0 ? result.stdout : output };
     } finally {
@@ -93,9 +90,9 @@ export class NativeStore implements CredentialStore {
     return `docker-credential-${this.name} (the store docker picks on this machine when ${configPath} names none)`;
   }
 
-  private failure(action: string, output: string): StoreError {
+  private failure(action: string, output: string): Error {
     const said = output.split('\n')[0]!.slice(0, 200);
-    return new StoreError(`${this.describe()} failed to ${action} the login${said ? ` ("${said}")` : ''}; ${this.hint()}`);
+    return storeError(`${this.describe()} failed to ${action} the login${said ? ` ("${said}")` : ''}; ${this.hint()}`);
   }
 
   private missing(): string {
@@ -144,4 +141,11 @@ function killGroup(pid: number | undefined): void {
 
 function scrub(text: string, secret: string | undefined): string {
   return secret && secret.length >= 4 ? text.split(secret).join('***') : text;
+}
+
+/** A store's failure, told apart by its name (isStoreError in stores.ts): this file is a lazy chunk of its own. */
+function storeError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'StoreError';
+  return error;
 }

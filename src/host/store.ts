@@ -10,7 +10,7 @@ export interface StoredCredentials {
   secret: string;
 }
 
-/** A place docker keeps logins in. Failures throw StoreError, whose message names the store and the fix. */
+/** A place docker keeps logins in. Failures throw an error named StoreError, whose message names the store and the fix. */
 export interface CredentialStore {
   /** 'file', or the helper's name (pass, osxkeychain, desktop, ...). */
   readonly name: string;
@@ -18,11 +18,6 @@ export interface CredentialStore {
   get(key: string): Promise<StoredCredentials | undefined>;
   store(key: string, credentials: StoredCredentials): Promise<void>;
   erase(key: string): Promise<void>;
-}
-
-/** A store that could not answer; the message is for the user and holds no secret. */
-export class StoreError extends Error {
-  override name = 'StoreError';
 }
 
 /** The config's own auths entries: reads the config as loaded, and collects edits for the caller to save atomically. */
