@@ -7,7 +7,7 @@ import { encodeAuth } from '../docker-config/plan.js';
 import { decodeAuthsEntry } from '../docker-config/docker-view.js';
 import { jsonEqual } from '../json-equal.js';
 import { changeHostConfig, readHostSnapshot, type HostSnapshot } from '../host/host-config.js';
-import { fingerprintLogin, quickCheck, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
+import { fingerprintLogin, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
 import { FileStore, type StoredCredentials } from '../host/store.js';
 import { chooseStore, storeName, type HostFacts, type StoreChoice } from '../host/store-choice.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
@@ -92,9 +92,9 @@ function isUnchanged(snapshot: HostSnapshot, login: Login, credentials: StoredCr
   const auths = snapshot.config.auths as Record<string, unknown> | undefined;
   const marker = auths && Object.hasOwn(auths, login.key) ? auths[login.key] : undefined;
   // The file holds the login itself: equal is unchanged, and needs no hash. A helper's login is known by its
-  // fingerprint, and must still have docker's marker beside it (docker logout removes both).
+  // keyed SHA-256 fingerprint, and must still have docker's marker beside it (docker logout removes both).
   if (choice.kind === 'file') return jsonEqual(marker, { auth: encodeAuth(credentials.username, credentials.secret) });
-  return marker !== undefined && entry.check !== undefined && entry.check === quickCheck(snapshot.ledger, login.key, credentials);
+  return marker !== undefined && entry.fingerprint === fingerprintLogin(snapshot.ledger, login.key, credentials);
 }
 
 function unchangedOutcome(snapshot: HostSnapshot, login: Login, choice: StoreChoice): HostRefreshedLogin {
@@ -189,7 +189,6 @@ async function storeOne(
     kind: login.kind,
     store: name,
     fingerprint,
-    check: quickCheck(ledger, key, credentials),
     ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt.toISOString() } : {}),
     ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt.toISOString() } : {}),
   };

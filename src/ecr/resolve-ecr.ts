@@ -1,7 +1,7 @@
 // ECR logins given as AWS keys → registry tokens: one call per swap identity, all in parallel, cached per user.
 import { variableStem } from '../discover.js';
 import { ecrEndpoint, type EcrEndpoint } from './endpoint.js';
-import { isFresh, openTokenCache, tokenCacheKey, type CachedToken, type SwapIdentity, type TokenCache } from './token-cache.js';
+import { identityText, isFresh, openTokenCache, tokenCacheKey, type CachedToken, type SwapIdentity, type TokenCache } from './token-cache.js';
 import type { Login, Resolved } from '../types.js';
 import type { ResolveOptions } from '../resolve.js';
 import type { SwapFailure, SwapLimits } from './swap.js';
@@ -40,7 +40,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
       flavour: `${endpoint.service}${endpoint.fips ? '-fips' : ''}${endpoint.dualStack ? '-dualstack' : ''}`,
       ...(endpoint.url ? { endpointUrl: endpoint.url } : {}),
     };
-    const key = tokenCacheKey(identity);
+    const key = identityText(identity);
     keyOf.set(login, key);
     const group = groups.get(key);
     if (group) group.logins.push(login);
@@ -52,14 +52,14 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
   const outcomes = new Map<string, Outcome>();
   await Promise.all(
     [...groups].map(async ([key, group]) => {
-      outcomes.set(key, await resolveGroup(key, group));
+      outcomes.set(key, await resolveGroup(group));
     }),
   );
 
-  async function resolveGroup(key: string, group: Group): Promise<Outcome> {
+  async function resolveGroup(group: Group): Promise<Outcome> {
     const { now } = options;
     if (!options.force) {
-      const cached = await cache.get(key);
+      const cached = await cache.get(tokenCacheKey(group.identity));
       if (cached && isFresh(cached, now)) return { ok: true, token: cached };
     }
     const { getAuthorizationToken, DEFAULT_LIMITS } = await (swap ??= import('./swap.js'));
@@ -77,7 +77,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
       return { ok: false, failure: { kind: 'response', code: 'ExpiredOnArrival', message: `the token AWS issued expires at ${expiresAt.toISOString()}, which by this machine's clock has passed (check the clock)`, host: '', viaProxy: false } };
     }
     const token = { password: result.password, issuedAt: now, expiresAt };
-    await cache.set(key, token);
+    await cache.set(tokenCacheKey(group.identity), token);
     return { ok: true, token };
   }
 

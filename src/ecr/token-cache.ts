@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { xdgBaseDirectory } from '../builtin.js';
 import { join } from 'node:path';
-import { sha256Hex } from '../sha256.js';
+import { fingerprint64 } from '../fingerprint.js';
 import { isFresh } from './half-life.js';
 
 export { isFresh };
@@ -33,15 +33,22 @@ export interface SwapIdentity {
   endpointUrl?: string;
 }
 
-/** The cache key of a swap identity: the SHA-256 of all of it, so no secret is ever a file name or guessable from one. */
+/**
+ * The cache key of a swap identity: a fingerprint of who asks where (access key ID, region, endpoint), never of a
+ * secret. AWS binds one secret key to an access key ID for its whole life (a rotated key gets a new ID; temporary
+ * credentials have an ID of their own per session), so the secret adds nothing to the key, and leaving it out means
+ * nothing on disk is derived from a secret and no run hashes one. A wrong secret beside a cached access key ID is
+ * noticed at the next renewal or with `refresh --force`.
+ */
 export function tokenCacheKey(identity: SwapIdentity): string {
-  return sha256Hex(identityText(identity));
+  const parts = [identity.accessKeyId, identity.region, identity.flavour, identity.endpointUrl ?? ''];
+  return fingerprint64(`registry-login ecr token v2\0${parts.join('\0')}`);
 }
 
-/** Everything a swap identity is, as one string: equal strings, equal identities (and cache keys). */
-function identityText(identity: SwapIdentity): string {
+/** Everything a swap identity is, as one string (for grouping logins in memory, never written): equal strings, equal identities. */
+export function identityText(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
-  return `registry-login ecr token v1\0${parts.join('\0')}`;
+  return parts.join('\0');
 }
 
 /** The per-user cache directory: $XDG_CACHE_HOME/registry-login, else ~/.cache/registry-login; undefined when no home is known. */

@@ -15,8 +15,6 @@ export interface HostLedgerEntry {
   store: string;
   /** HMAC-SHA-256 of key, user name and secret under the ledger's salt: what decides that a stored login is ours. */
   fingerprint: string;
-  /** The same under a 64-bit non-cryptographic hash: enough to see that a login is unchanged without loading node:crypto. */
-  check?: string;
   issuedAt?: string;
   expiresAt?: string;
 }
@@ -62,11 +60,6 @@ export function fingerprintLogin(ledger: HostLedger, key: string, credentials: S
   return crypto.createHmac('sha256', ensureSalt(ledger)).update(`registry-login host v1\0${key}\0${credentials.username}\0${credentials.secret}`).digest('hex');
 }
 
-/** The quick check of a login (see HostLedgerEntry.check); only ever compared with one made here, never trusted for ownership. */
-export function quickCheck(ledger: HostLedger, key: string, credentials: StoredCredentials): string {
-  return fingerprint64(`${ledger.salt}\0${key}\0${credentials.username}\0${credentials.secret}`);
-}
-
 /** The ledger as written to disk. */
 export function serializeHostLedger(ledger: HostLedger): string {
   return `${JSON.stringify(ledger, null, 2)}\n`;
@@ -80,7 +73,6 @@ function isEntry(value: unknown): value is HostLedgerEntry {
     typeof entry.kind === 'string' &&
     typeof entry.store === 'string' &&
     typeof entry.fingerprint === 'string' &&
-    (entry.check === undefined || typeof entry.check === 'string') &&
     (entry.issuedAt === undefined || typeof entry.issuedAt === 'string') &&
     (entry.expiresAt === undefined || typeof entry.expiresAt === 'string')
   );

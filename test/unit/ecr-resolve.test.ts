@@ -124,11 +124,15 @@ describe('the cache', () => {
     expect(standIn.calls.length - before).toBe(2);
   });
 
-  it('does not share a token between different secrets for the same key ID', async () => {
+  it('keys the cached token by the access key ID, not the secret: a wrong secret shows at renewal or with --force', async () => {
     const before = standIn.calls.length;
     await resolveEcrLogins(set(), options());
-    const wrong = await resolveEcrLogins(logins([['C1', ecr('111111111111', 'us-west-2'), { ...A, secretAccessKey: 'a-different-secret' }]]), options());
-    expect(wrong[0]!.ok).toBe(false);
+    const other = logins([['C1', ecr('111111111111', 'us-west-2'), { ...A, secretAccessKey: 'a-different-secret' }]]);
+    const cached = await resolveEcrLogins(other, options());
+    expect(cached[0]!.ok).toBe(true);
+    expect(standIn.calls.length - before).toBe(1);
+    const forced = await resolveEcrLogins(other, options({ force: true }));
+    expect(forced[0]!.ok).toBe(false);
     expect(standIn.calls.length - before).toBe(2);
   });
 });
