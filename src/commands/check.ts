@@ -10,7 +10,7 @@ import { readStoredLogins } from '../docker-config/login-store.js';
 import { dockerChoice, dockerVerdict, storeTrouble, type DockerChoice, type DockerViewInput, type LoginFacts, type StoreTrouble } from '../docker-config/docker-view.js';
 import { observeHelpers } from '../docker-config/helper-probe.js';
 import { hashEntry, type Ledger } from '../docker-config/ledger.js';
-import type { Login, Problem, Resolved } from '../types.js';
+import type { Kind, Login, Problem, Resolved } from '../types.js';
 
 /** A handshake result, or `not-effective`: the secret works but docker would send something else. */
 export type CheckResultKind = HandshakeResult | 'not-effective';
@@ -174,14 +174,7 @@ export function describe(login: Login, outcome: HandshakeOutcome): string {
     case 'ok':
       return `${registry} accepts ${whose} (${outcome.cause})`;
     case 'unauthorized': {
-      const what =
-        login.kind === 'static' ? 'the user name or password' : login.kind === 'ecr-token' ? 'the ECR token' : 'the ECR token swapped from the AWS keys';
-      const next =
-        login.kind === 'static'
-          ? 'update the secret, then run `registry-login refresh`'
-          : login.kind === 'ecr-token'
-            ? 'ECR tokens last 12 hours: store a fresh one (`aws ecr get-login-password`), then run `registry-login refresh`'
-            : 'run `registry-login refresh --force` for a new token; if it is refused again, check the IAM permissions of the keys';
+      const { what, next } = refusal(login.kind);
       return `${what} of ${stem(login)} is refused by ${registry} (${outcome.cause}): ${next}`;
     }
     case 'denied':
@@ -193,4 +186,19 @@ export function describe(login: Login, outcome: HandshakeOutcome): string {
     case 'error':
       return `${registry} (${stem(login)}): ${outcome.cause}: ${outcome.advice ?? 'tell the registry operator'}`;
   }
+}
+
+/** What a registry refused, by the kind of login, and what to do about it. */
+function refusal(kind: Kind): { what: string; next: string } {
+  if (kind === 'static') return { what: 'the user name or password', next: 'update the secret, then run `registry-login refresh`' };
+  if (kind === 'ecr-token') {
+    return {
+      what: 'the ECR token',
+      next: 'ECR tokens last 12 hours: store a fresh one (`aws ecr get-login-password`), then run `registry-login refresh`',
+    };
+  }
+  return {
+    what: 'the ECR token swapped from the AWS keys',
+    next: 'run `registry-login refresh --force` for a new token; if it is refused again, check the IAM permissions of the keys',
+  };
 }

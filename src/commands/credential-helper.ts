@@ -90,7 +90,10 @@ async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.Proces
     return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when}; the ${variableStem(entry.prefix)}* AWS keys are not in this environment, so it was not renewed. Run \`registry-login refresh\` where they are set.\n` };
   }
   const [result] = await resolveLogins([login], { env, force: false, now });
-  if (!result?.ok) return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${result?.ok === false ? result.error : 'no result'}\n` };
+  if (!result?.ok) {
+    const why = result ? result.error : 'no result';
+    return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${why}\n` };
+  }
   const { credentials } = result;
   let plan;
   try {

@@ -54,22 +54,26 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
     kept = blind ? Object.keys(ledger.entries) : [];
     return { write, keep: [...keep, ...kept], remove: 'stale' };
   }, snapshot);
-  const keptWarning: PlanWarning[] = kept.length
-    ? [
-        {
-          prefix: '*',
-          key: kept.join(', '),
-          message: `no *_CONTAINER_REGISTRY_* variables are set in this environment, so the ${kept.length === 1 ? 'login' : `${kept.length} logins`} made earlier (${kept.join(', ')}) ${kept.length === 1 ? 'was' : 'were'} kept: secrets given only to lifecycle hooks do not reach terminals. To log out, run \`registry-login logout\`; to refresh, restart the container or run \`registry-login refresh\` where the secrets are set.`,
-        },
-      ]
-    : [];
+  const warnings = [...plan.warnings];
+  if (kept.length > 0) warnings.push(keptWarning(kept));
   return {
     configPath,
     logins: resolved.map((r) => toReport(r, plan.leftAlone)),
     problems: [...discovered.problems, ...keyed.problems],
     removed: plan.removed,
-    warnings: [...plan.warnings, ...keptWarning],
+    warnings,
     secrets: resolved.flatMap((r) => (r.ok ? [r.credentials.secret] : [])),
+  };
+}
+
+/** The note for logins kept because this environment shows no registry variable at all. */
+function keptWarning(kept: string[]): PlanWarning {
+  const logins = kept.length === 1 ? 'login' : `${kept.length} logins`;
+  const were = kept.length === 1 ? 'was' : 'were';
+  return {
+    prefix: '*',
+    key: kept.join(', '),
+    message: `no *_CONTAINER_REGISTRY_* variables are set in this environment, so the ${logins} made earlier (${kept.join(', ')}) ${were} kept: secrets given only to lifecycle hooks do not reach terminals. To log out, run \`registry-login logout\`; to refresh, restart the container or run \`registry-login refresh\` where the secrets are set.`,
   };
 }
 

@@ -6,9 +6,6 @@ import { dockerChoice, dockerVerdict, storeTrouble, type StoreTrouble, type Verd
 import { observeHelpers } from '../docker-config/helper-probe.js';
 import { discoverTriples } from '../discover.js';
 import { keyLogins, needsSwap } from '../registry.js';
-import { resolveLogins } from '../resolve.js';
-import { encodeAuth } from '../docker-config/plan.js';
-import { jsonEqual } from '../json-equal.js';
 import type { Kind } from '../types.js';
 
 export interface StatusLogin {
@@ -38,19 +35,12 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
   const renewable = new Set(present.filter((l) => needsSwap(l.kind)).map((l) => l.key));
-  // The entries refresh would write now for logins whose secret is the password itself: an entry equal to one of
-  // these needs no SHA-256 to be recognised (node:crypto costs ~3 ms to load).
-  const expected = new Map<string, unknown>();
-  for (const result of await resolveLogins(present.filter((l) => !needsSwap(l.kind)), { env, force: false, now })) {
-    if (result.ok) expected.set(result.login.key, { auth: encodeAuth(result.credentials.username, result.credentials.secret) });
-  }
   const logins = Object.entries(ledger.entries)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([key, entry]): StatusLogin => {
       const base = { prefix: entry.prefix, key, kind: entry.kind, ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}) };
       const choice = dockerChoice(key, view);
-      const wanted = expected.get(key);
-      const current = (wanted !== undefined && jsonEqual(choice.authsEntry, wanted)) || entry.authHashes.includes(hashEntry(choice.authsEntry));
+      const current = entry.authHashes.includes(hashEntry(choice.authsEntry));
       const facts = { configPath, entry: current ? ('current' as const) : ('changed' as const), expiresAt: entry.expiresAt, now, renewable: renewable.has(key) };
       const verdict = dockerVerdict(key, choice, facts);
       return { ...base, effective: verdict.used, verdict: verdict.code, ...(verdict.sentence ? { reason: verdict.sentence } : {}) };

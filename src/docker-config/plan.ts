@@ -96,16 +96,6 @@ export function planConfigChange(input: PlanInput): Plan {
   const forgotten = Object.keys(ledger.entries).length === 0;
   const onlyOurHelpers = Object.keys(view.credHelpers).length > 0 && Object.values(view.credHelpers).every((h) => h === HELPER_NAME);
 
-  // Registries that share AWS keys and region share one ECR token: each token is encoded once, not per registry.
-  const encodings = new Map<string, Map<string, string>>();
-  const encoded = (username: string, secret: string): string => {
-    let byUser = encodings.get(secret);
-    if (!byUser) encodings.set(secret, (byUser = new Map()));
-    let auth = byUser.get(username);
-    if (auth === undefined) byUser.set(username, (auth = encodeAuth(username, secret)));
-    return auth;
-  };
-
   const set = (container: 'auths' | 'credHelpers', key: string, value: unknown): void => {
     if (jsonEqual(view[container][key], value)) return;
     if (!Object.hasOwn(config, container) && !created.has(container)) created.add(container);
@@ -116,7 +106,7 @@ export function planConfigChange(input: PlanInput): Plan {
 
   for (const want of input.write) {
     const previous = entries[want.key];
-    const auth = { auth: encoded(want.username, want.secret) };
+    const auth = { auth: encodeAuth(want.username, want.secret) };
     const current = view.auths[want.key];
     const currentHelper = view.credHelpers[want.key];
     const entry: LedgerEntry = previous

@@ -218,18 +218,6 @@ describe('terminals', () => {
   });
 });
 
-describe('status', () => {
-  it('recognises static logins from the environment without loading node:crypto', async () => {
-    const h = await home();
-    expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    const probe = await moduleProbe();
-    const status = await runAgent(['status', '--json'], { ...h.env, NODE_OPTIONS: probe.nodeOptions });
-    expect(status.exitCode, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ logins: [{ prefix: 'ACME', key: SERVER, effective: true }] });
-    expect(await probe.loaded()).not.toContain('NativeModule crypto');
-  });
-});
-
 describe('the command line', () => {
   it('takes flags anywhere, -h, and -- before positionals that start with a dash', async () => {
     const h = await home();
