@@ -49,10 +49,16 @@ export interface TimedRun {
 }
 
 /** Runs bin/<name> with exactly env; with killAfterMs, sends SIGKILL after that many milliseconds. */
-export function runTimed(args: string[], env: Record<string, string>, options: { name?: string; input?: string; killAfterMs?: number; timeoutMs?: number } = {}): Promise<TimedRun> {
+export function runTimed(
+  args: string[],
+  env: Record<string, string>,
+  options: { name?: string; input?: string; killAfterMs?: number; timeoutMs?: number; /** A program that runs the launcher (e.g. strace with its arguments). */ wrapper?: string[] } = {},
+): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(path.join(BIN, options.name ?? 'registry-login'), args, { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const launcher = path.join(BIN, options.name ?? 'registry-login');
+    const [file, ...argv] = [...(options.wrapper ?? []), launcher, ...args];
+    const child = spawn(file!, argv, { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killed = false;

@@ -1,12 +1,10 @@
 // A refresh that stalls inside its locked read-plan-write cycle (a hung disk, a stopped process) for longer than the
 // lock's staleness: a write made meanwhile by another program (docker login saves config.json without our lock) is kept.
-import { execFileSync } from 'node:child_process';
-import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, writeSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TempDirs } from '../support/tmp.js';
-import { foreignHome, foreignIntact, ledgerText, leftovers, logins, runTimed, stateDirOf } from './harness.js';
+import { foreignHome, foreignIntact, leftovers, logins, runTimed, stateDirOf } from './harness.js';
 import { Failures, recordFigure, size } from './figures.js';
 
 const tmp = new TempDirs();
@@ -16,26 +14,13 @@ const TRIALS = size(6, 1);
 const STALL_MS = 4500; // past the lock's 4 s staleness
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Hands text to the next reader of a FIFO, waiting up to timeoutMs for one to open it; false when none came. */
-async function feedFifo(fifo: string, text: string, timeoutMs: number): Promise<boolean> {
-  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(5)) {
-    let fd: number;
-    try {
-      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENXIO') continue; // no reader yet
-      return false;
-    }
-    try {
-      if (!fstatSync(fd).isFIFO()) return false; // replaced by the ledger's new file: nobody reads the FIFO any more
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    await sleep(20); // let that reader see EOF before the next one opens
-    return true;
-  }
-  return false;
+/**
+ * Runs the launcher under strace, which holds the first rename the refresh makes (a save inside its locked cycle:
+ * the ledger, or the lock's owner record) for stallMs before letting it through: a hung disk, as the process sees it.
+ */
+function stalledAtFirstRename(stallMs: number): string[] {
+  const calls = 'rename,renameat,renameat2';
+  return ['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${calls}`, '-e', `inject=${calls}:delay_enter=${stallMs * 1000}:when=1`];
 }
 
 describe('slow writer', () => {
@@ -44,22 +29,10 @@ describe('slow writer', () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const h = await foreignHome(await tmp.make('rl-slow-'), {});
       expect((await runTimed(['refresh'], { ...h.env, ...logins(3, 'a') })).exitCode).toBe(0);
-      // The ledger becomes a FIFO: the refresh blocks reading it, holding the config's lock, until the test feeds it.
-      const stateDir = stateDirOf(h.home);
-      const ledgerName = readdirSync(stateDir).find((n) => n.startsWith('ledger-'))!;
-      const ledgerFile = path.join(stateDir, ledgerName);
-      const ledger = ledgerText(h.home)!;
-      await rm(ledgerFile);
-      execFileSync('mkfifo', ['-m', '600', ledgerFile]);
-
       const env = { ...h.env, ...logins(3, 'b') };
-      const run = runTimed(['refresh'], env, { timeoutMs: 60_000 });
-      // Feed the unlocked reads (refresh reads the config and ledger before it locks) until the lock is taken.
+      const run = runTimed(['refresh'], env, { timeoutMs: 60_000, wrapper: stalledAtFirstRename(STALL_MS) });
       const lockDir = `${h.configPath}.lock`;
-      for (let feeds = 0; !existsSync(lockDir) && feeds < 10; feeds++) {
-        await feedFifo(ledgerFile, ledger, 5000);
-        for (let waited = 0; !existsSync(lockDir) && waited < 500; waited += 10) await sleep(10);
-      }
+      for (let waited = 0; !existsSync(lockDir) && waited < 20_000; waited += 5) await sleep(5);
       expect(existsSync(lockDir), 'the refresh never took the lock').toBe(true);
       await sleep(100);
       // Meanwhile `docker login` saves the config (temp file + rename, no lock), adding a login of its own.
@@ -67,10 +40,8 @@ describe('slow writer', () => {
       during.auths['typed-by-hand.example'] = { auth: 'aGFuZDp0eXBlZA==' };
       await writeFile(`${h.configPath}.docker-tmp`, JSON.stringify(during, null, '\t'));
       await rename(`${h.configPath}.docker-tmp`, h.configPath);
-      await sleep(STALL_MS);
-      // The locked read, then whatever reads of the ledger come before it is replaced: the refresh goes on.
-      for (let feeds = 0; feeds < 10 && (await feedFifo(ledgerFile, ledger, 1000)); feeds++);
       const result = await run;
+      failures.check(result.ms >= STALL_MS, () => `trial ${trial}: the refresh was not held (${result.ms} ms): strace did not delay its rename`);
 
       const label = `trial ${trial}`;
       failures.check(result.exitCode === 0, () => `${label}: refresh exited ${result.exitCode}: ${result.stderr.trim()}`);
@@ -80,7 +51,7 @@ describe('slow writer', () => {
       failures.check(config.auths['registry1.example.com:5000']?.auth === Buffer.from('user1:pw-b-1-Xq7').toString('base64'), () => `${label}: the refresh's own update is missing`);
       const lost = foreignIntact(text);
       failures.check(lost === undefined, () => `${label}: ${lost}`);
-      const left = [leftovers(h.dockerConfigDir), leftovers(stateDir)].flatMap((l) => [...l.temps, ...l.locks]);
+      const left = [leftovers(h.dockerConfigDir), leftovers(stateDirOf(h.home))].flatMap((l) => [...l.temps, ...l.locks]);
       failures.check(left.length === 0, () => `${label}: left behind ${left.join(', ')}`);
     }
     recordFigure({
