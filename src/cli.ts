@@ -130,7 +130,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     }
   } catch (error) {
     const reason = error instanceof ConfigError ? error.message : `unexpected failure: ${(error as Error)?.message ?? String(error)}. Please report this with the output of \`registry-login status\`.`;
-    // SPEC §8: refresh --json prints its one object even then, with the reason (and the same line on stderr).
+    // README, Commands: refresh --json prints its one object even then, with the reason (and the same line on stderr).
     if (command === 'refresh' && values.json) say(io.stdout, [JSON.stringify({ configPath: configPathOf(io.env), logins: [], problems: [], removed: [], error: reason }, null, 2)]);
     say(io.stderr, [`registry-login ${command}: ${reason}`]);
     return values.hook && !values.strict ? 0 : 2;

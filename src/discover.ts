@@ -1,4 +1,4 @@
-// Environment → complete triples and problems (SPEC §3). Pure: the environment is passed in.
+// Environment → complete triples and problems (README, What it does: discovery). Pure: the environment is passed in.
 import type { Problem, Triple } from './types.js';
 
 export const MEMBER_PATTERN = /^(.+)_CONTAINER_REGISTRY_(SERVER|USER|PASSWORD|SESSION_TOKEN)$/i;

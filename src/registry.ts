@@ -36,7 +36,7 @@ export function needsSwap(kind: Kind): boolean {
   return kind === 'ecr-keys' || kind === 'ecr-public-keys';
 }
 
-/** Decides how a login gets its credentials (SPEC §5) from its key and USER value. */
+/** Decides how a login gets its credentials (README, What it does: kinds) from its key and USER value. */
 export function classifyLogin(key: string, user: string): { kind: Kind; ecr?: EcrLocation } {
   const ecr = parseEcrHost(key);
   if (!ecr) return { kind: 'static' };

@@ -1,6 +1,6 @@
 // Values that travel along the pipeline: environment → logins → credentials → config change.
 
-/** How a login gets its docker credentials (SPEC §5). */
+/** How a login gets its docker credentials (README, What it does: kinds). */
 export type Kind = 'static' | 'ecr-token' | 'ecr-keys' | 'ecr-public-keys';
 
 /** Where an ECR registry lives, read from its hostname. */

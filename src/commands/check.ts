@@ -15,7 +15,7 @@ import type { Kind, Login, Problem, Resolved } from '../types.js';
 /** A handshake result, or `not-effective`: the secret works but docker would send something else. */
 export type CheckResultKind = HandshakeResult | 'not-effective';
 
-/** One line of the check report (SPEC §8 JSON shape, plus the prefix when there is one). */
+/** One line of the check report (the JSON shape in README, Commands, plus the prefix when there is one). */
 export interface CheckedLogin {
   key: string;
   prefix?: string;

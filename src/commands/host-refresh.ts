@@ -1,5 +1,5 @@
 // refresh --host: the container's discovery, keys and credentials, each login kept where `docker login` would keep it
-// on this host (SPEC §10). Nothing is removed; an unchanged login costs no store call and no network call.
+// on this host (README, Private dev container images). Nothing is removed; an unchanged login costs no store call and no network call.
 import { discoverTriples } from '../discover.js';
 import { keyLogins } from '../registry.js';
 import { resolveLogins } from '../resolve.js';
@@ -15,7 +15,7 @@ import { programFinder } from '../host/programs.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
 import type { Kind, Login, Problem, Resolved } from '../types.js';
 
-/** One login's line in the report: the SPEC §8 shape, plus where it is kept and whether this run wrote it. */
+/** One login's line in the report: refresh's JSON shape, plus where it is kept and whether this run wrote it. */
 export interface HostRefreshedLogin {
   prefix: string;
   key: string;
@@ -35,7 +35,7 @@ export interface HostRefreshResult {
   configPath: string;
   logins: HostRefreshedLogin[];
   problems: Problem[];
-  /** Always empty: the host's config is shared by every project, so nothing is removed (SPEC §10). */
+  /** Always empty: the host's config is shared by every project, so nothing is removed (README, Private dev container images). */
   removed: string[];
   warnings: string[];
   /** Every credential resolved, so the CLI can redact them. */

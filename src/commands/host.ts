@@ -1,4 +1,4 @@
-// The --host verbs behind the CLI: runs one and picks its exit code as the container verbs do (SPEC §8, §10);
+// The --host verbs behind the CLI: runs one and picks its exit code as the container verbs do (README, Commands and Private dev container images);
 // printing stays with the CLI's emit, through its redactor.
 import type { Redactor } from '../redact.js';
 import type { Output, Paint } from '../report.js';

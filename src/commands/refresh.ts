@@ -6,7 +6,7 @@ import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.
 import { wantedEntry, type PlanWarning, type WantedEntry } from '../docker-config/plan.js';
 import type { Kind, Problem, Resolved } from '../types.js';
 
-/** One login's line in the refresh report (SPEC §8 JSON shape). */
+/** One login's line in the refresh report (the JSON shape in README, Commands). */
 export interface RefreshedLogin {
   prefix: string;
   key: string;

@@ -3,7 +3,7 @@ import type { EcrLocation } from '../types.js';
 
 export type EcrService = 'ecr' | 'ecr-public';
 
-/** Everything that decides which AWS endpoint answers a swap (the "endpoint flavour" of SPEC §6). */
+/** Everything that decides which AWS endpoint answers a swap (the "endpoint flavour" of the README's ECR swap). */
 export interface EcrEndpoint {
   service: EcrService;
   /** ECR Public's API is in us-east-1 whatever the registry. */

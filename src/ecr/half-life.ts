@@ -1,4 +1,4 @@
-// The one half-life rule (SPEC §6): a token is reused, by the cache and the credential helper, while more than half
+// The one half-life rule (README, What it does: the ECR swap): a token is reused, by the cache and the credential helper, while more than half
 // of its lifetime is left.
 
 /** True while more than half of the token's lifetime is left. */

@@ -1,6 +1,6 @@
 // Issue 14, through the built CLI and helper: NODE_DEBUG cannot make Node print a secret whatever value Node accepts,
 // the helper's `get` answers with a renewed ECR token even when the config cannot be saved, `store` takes `__proto__`
-// as a key like any other, and the unreadable-config contract of `status` and `refresh --json` (SPEC §8).
+// as a key like any other, and the unreadable-config contract of `status` and `refresh --json` (README, Commands).
 import { execa } from 'execa';
 import fc from 'fast-check';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -178,7 +178,7 @@ describe('credential helper store', () => {
   });
 });
 
-describe('an unreadable docker config (SPEC §8)', () => {
+describe('an unreadable docker config (README, Commands)', () => {
   async function brokenHome(): Promise<AgentHome> {
     const h = await home();
     await mkdir(h.dockerConfigDir, { recursive: true });

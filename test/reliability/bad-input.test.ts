@@ -1,4 +1,4 @@
-// Bad input, generated: arbitrary environments and arbitrary existing configs give a clear answer, the exit code the SPEC
+// Bad input, generated: arbitrary environments and arbitrary existing configs give a clear answer, the exit code the README's Commands table
 // names, and never a damaged file. High-volume runs call runCli in-process with a real home on disk; large files go
 // through the built CLI.
 import fc from 'fast-check';
@@ -143,7 +143,7 @@ describe('bad input', () => {
         const first = await cli(['refresh', '--json'], h.env);
         failures.check(first.code === 0 || first.code === 1, () => `${label}: refresh exited ${first.code}: ${first.stderr.slice(0, 300)}`);
         failures.check(!/unexpected failure/.test(first.stderr), () => `${label}: ${first.stderr.slice(0, 300)}`);
-        // Secrets as SPEC §3 defines them: a variable named <PREFIX>_CONTAINER_REGISTRY_PASSWORD (a non-empty prefix).
+        // Secrets as discovery defines them: a variable named <PREFIX>_CONTAINER_REGISTRY_PASSWORD (a non-empty prefix).
         const passwords = Object.entries(vars).filter(([k]) => /^.+_CONTAINER_REGISTRY_(PASSWORD|SESSION_TOKEN)$/is.test(k)).map(([, v]) => v);
         for (const secret of passwords) {
           for (const form of leakForms(secret)) {

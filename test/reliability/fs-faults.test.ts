@@ -162,7 +162,7 @@ describe('filesystem faults', () => {
       }
     }
 
-    // A dangling symlink is followed (SPEC §7): the target is created, the link kept.
+    // A dangling symlink is followed (as docker does): the target is created, the link kept.
     for (let i = 0; i < REPEATS; i++) {
       trials++;
       const root = await tmp.make('rl-fs-dangling-');

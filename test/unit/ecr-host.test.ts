@@ -1,4 +1,4 @@
-// Which registry keys are ECR, and what region, FIPS and dual-stack flags they carry (SPEC §5).
+// Which registry keys are ECR, and what region, FIPS and dual-stack flags they carry (README, What it does: kinds).
 import { describe, expect, it } from 'vitest';
 import { parseEcrHost } from '../../src/ecr/host.js';
 import { classifyLogin, normalizeRegistryKey } from '../../src/registry.js';
