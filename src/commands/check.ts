@@ -42,7 +42,7 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
   const { configPath, config, ledger } = await readConfigSnapshot(env);
-  const stored = await readStoredLogins(env).catch(() => ({}));
+  const stored = readStoredLogins(env);
   const view = { config, stored, ...(await observeHelpers(config, env)) };
   const store = storeTrouble(view, configPath);
   const context: CheckContext = { env, timeoutMs: timeoutFrom(env), configPath, ledger, view, secrets: [] };

@@ -3,12 +3,12 @@ import { keyLogins, needsSwap, normalizeRegistryKey } from '../registry.js';
 import { discoverTriples, variableStem } from '../discover.js';
 import { resolveLogins } from '../resolve.js';
 import { isFresh } from '../ecr/half-life.js';
-import { ConfigError } from '../docker-config/file.js';
+import { ConfigError } from '../fs/errors.js';
 import { HELPER_NAME, decodeAuthsEntry, memberObject } from '../docker-config/docker-view.js';
 import { wantedEntry } from '../docker-config/plan.js';
 import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
 import type { LedgerEntry } from '../docker-config/ledger.js';
-import { changeStoredLogin, readStoredLogins, type StoredLogin } from '../docker-config/login-store.js';
+import { changeStoredLogin, readStoredLogins } from '../docker-config/login-store.js';
 import { VERSION } from '../version.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
@@ -51,8 +51,7 @@ function keyOf(server: string): string | undefined {
 async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
   const key = keyOf(server);
   if (!key) return notFound();
-  // A damaged store of docker-login logins must not take the managed ones down with it.
-  const storedLogins = await readStoredLogins(env).catch(() => ({}) as Record<string, StoredLogin>);
+  const storedLogins = readStoredLogins(env);
   const stored = Object.hasOwn(storedLogins, key) ? storedLogins[key] : undefined;
   if (stored) return found(server, stored.Username, stored.Secret);
   let snapshot;
@@ -141,6 +140,6 @@ async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
     const credentials = decodeAuthsEntry(auths[key]);
     if (credentials) out[key] = credentials.username;
   }
-  for (const [key, login] of Object.entries(await readStoredLogins(env).catch(() => ({}) as Record<string, StoredLogin>))) out[key] = login.Username;
+  for (const [key, login] of Object.entries(readStoredLogins(env))) out[key] = login.Username;
   return { stdout: `${JSON.stringify(out)}\n`, exitCode: 0, secrets: [] };
 }

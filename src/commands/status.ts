@@ -33,7 +33,7 @@ export interface StatusResult {
 /** Lists managed registries with their expiry and whether docker would use the entry. */
 export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<StatusResult> {
   const { configPath, config, ledger } = await readConfigSnapshot(env);
-  const stored = await readStoredLogins(env).catch(() => ({}));
+  const stored = readStoredLogins(env);
   const view = { config, stored, ...(await observeHelpers(config, env)) };
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.

@@ -1,7 +1,10 @@
 // Credentials that `docker login` handed to the registry-login helper (docker keeps only an empty auths entry then).
 import { join } from 'node:path';
-import { stateDir } from './ledger.js';
-import { ConfigError, loadPrivateFile, tightenPrivateDirectory, withFileLock, writeFileAtomic } from './file.js';
+import { stateDir } from '../paths.js';
+import { ConfigError } from '../fs/errors.js';
+import { loadPrivateFile, tightenPrivateDirectory } from '../fs/read-file.js';
+import { withFileLock } from '../fs/lock.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 /** One login stored through the credential helper's `store`. */
 export interface StoredLogin {
@@ -16,10 +19,19 @@ function storePath(env: NodeJS.ProcessEnv): string {
   return join(stateDir(env), 'docker-logins.json');
 }
 
-/** Reads the logins stored by `docker login`, keyed by registry key; refuses a store another user owns or may write. */
-export async function readStoredLogins(env: NodeJS.ProcessEnv): Promise<Stored> {
+/** The logins stored by `docker login`, keyed by registry key; none when the store is damaged or not trusted (the managed logins must not go down with it). */
+export function readStoredLogins(env: NodeJS.ProcessEnv): Stored {
+  try {
+    return readStore(env);
+  } catch {
+    return {};
+  }
+}
+
+// Refuses a store another user owns or may write, and a damaged one: a change must not lose what it holds.
+function readStore(env: NodeJS.ProcessEnv): Stored {
   tightenPrivateDirectory(stateDir(env));
-  const file = await loadPrivateFile(storePath(env));
+  const file = loadPrivateFile(storePath(env));
   if (file.text === undefined) return {};
   try {
     const value = JSON.parse(file.text) as { logins?: Stored };
@@ -34,10 +46,10 @@ export async function changeStoredLogin(env: NodeJS.ProcessEnv, key: string, log
   const path = storePath(env);
   await withFileLock(path, async () => {
     // Without a prototype, a key such as `__proto__` or `constructor` is a key like any other.
-    const logins: Stored = Object.assign(Object.create(null) as Stored, await readStoredLogins(env));
+    const logins: Stored = Object.assign(Object.create(null) as Stored, readStore(env));
     if (login) logins[key] = login;
     else if (Object.hasOwn(logins, key)) delete logins[key];
     else return;
-    await writeFileAtomic(path, `${JSON.stringify({ version: 1, logins }, null, 2)}\n`);
+    writeFileAtomic(path, `${JSON.stringify({ version: 1, logins }, null, 2)}\n`);
   });
 }

@@ -1,7 +1,13 @@
 // One locked read-plan-write cycle over the docker config and its ledger.
 import { jsonEqual } from '../json-equal.js';
 import { existsSync } from 'node:fs';
-import { ConcurrentChangeError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, lockPath, parseDockerConfig, withFileLock, writeFileAtomic } from './file.js';
+import { applyConfigEdits, assertEditable, parseDockerConfig } from './file.js';
+import { dockerConfigPath } from '../paths.js';
+import { ConcurrentChangeError } from '../fs/errors.js';
+import { followSymlinks } from '../fs/resolve-path.js';
+import { loadFile } from '../fs/read-file.js';
+import { lockPath, withFileLock } from '../fs/lock.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { ledgerPath, readLedgerFile, type Ledger } from './ledger.js';
 import { planConfigChange, type Plan, type PlanInput } from './plan.js';
 
@@ -21,16 +27,12 @@ export interface ConfigSnapshot {
  */
 export async function readConfigSnapshot(env: NodeJS.ProcessEnv, options: { editable?: boolean } = {}): Promise<ConfigSnapshot> {
   const configPath = dockerConfigPath(env);
-  const target = await followSymlinks(configPath);
-  const file = await loadFile(target);
+  const target = followSymlinks(configPath);
+  const file = loadFile(target);
   const config = await parseDockerConfig(file.text, target);
-  if (options.editable) await assertEditable(file.text, target);
-  const ledger = await readLedger(env, target);
+  if (options.editable) assertEditable(file.text, target);
+  const { ledger } = readLedgerFile(env, target);
   return { configPath, target, config, ledger };
-}
-
-async function readLedger(env: NodeJS.ProcessEnv, target: string): Promise<Ledger> {
-  return (await readLedgerFile(env, target)).ledger;
 }
 
 // How often a locked cycle starts over when another program saved the config meanwhile.
@@ -53,10 +55,10 @@ export async function updateDockerConfig(
   return withFileLock(target, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const file = await loadFile(target);
+        const file = loadFile(target);
         const config = await parseDockerConfig(file.text, target);
-        await assertEditable(file.text, target);
-        const { ledger, text: ledgerText } = await readLedgerFile(env, target);
+        assertEditable(file.text, target);
+        const { ledger, text: ledgerText } = readLedgerFile(env, target);
         const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
         const where = ledgerPath(env, target);
         // Ledger first: a crash after it leaves entries the next run still recognises as its own.
@@ -65,11 +67,11 @@ export async function updateDockerConfig(
         let ledgerNow = ledgerText;
         if (!jsonEqual(plan.ledgerBefore, ledger)) {
           const text = serializeLedger(plan.ledgerBefore);
-          await writeFileAtomic(where, text, undefined, { text: ledgerNow });
+          writeFileAtomic(where, text, undefined, { text: ledgerNow });
           ledgerNow = text;
         }
-        if (plan.edits.length > 0) await writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file, { text: file.text });
-        if (!jsonEqual(plan.ledgerAfter, plan.ledgerBefore)) await writeFileAtomic(where, serializeLedger(plan.ledgerAfter), undefined, { text: ledgerNow });
+        if (plan.edits.length > 0) writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file, { text: file.text });
+        if (!jsonEqual(plan.ledgerAfter, plan.ledgerBefore)) writeFileAtomic(where, serializeLedger(plan.ledgerAfter), undefined, { text: ledgerNow });
         return { configPath, plan };
       } catch (error) {
         // Start over from what the other program saved (a ledger already written only knows more, never less).

@@ -59,7 +59,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
   async function resolveGroup(group: Group): Promise<Outcome> {
     const { now } = options;
     if (!options.force) {
-      const cached = await cache.get(tokenCacheKey(group.identity));
+      const cached = cache.get(tokenCacheKey(group.identity));
       if (cached && isFresh(cached, now)) return { ok: true, token: cached };
     }
     const { getAuthorizationToken, DEFAULT_LIMITS } = await (swap ??= import('./swap.js'));
@@ -77,7 +77,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
       return { ok: false, failure: { kind: 'response', code: 'ExpiredOnArrival', message: `the token AWS issued expires at ${expiresAt.toISOString()}, which by this machine's clock has passed (check the clock)`, host: '', viaProxy: false } };
     }
     const token = { password: result.password, issuedAt: now, expiresAt };
-    await cache.set(tokenCacheKey(group.identity), token);
+    cache.set(tokenCacheKey(group.identity), token);
     return { ok: true, token };
   }
 

@@ -1,5 +1,11 @@
 // The host's docker config and the host ledger: read them, and change them in one locked, atomic cycle.
-import { ConcurrentChangeError, ConfigError, applyConfigEdits, assertEditable, dockerConfigPath, followSymlinks, loadFile, parseDockerConfig, withFileLock, writeFileAtomic, type LoadedFile } from '../docker-config/file.js';
+import { applyConfigEdits, assertEditable, parseDockerConfig } from '../docker-config/file.js';
+import { dockerConfigPath } from '../paths.js';
+import { ConcurrentChangeError, ConfigError } from '../fs/errors.js';
+import { followSymlinks } from '../fs/resolve-path.js';
+import { loadFile, type LoadedFile } from '../fs/read-file.js';
+import { withFileLock } from '../fs/lock.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
 import { jsonEqual } from '../json-equal.js';
 import { hostLedgerPath, parseHostLedger, serializeHostLedger, type HostLedger } from './ledger.js';
@@ -17,15 +23,17 @@ export interface HostSnapshot {
 /** Reads the config (refusing one registry-login must not edit, with editable) and its host ledger. */
 export async function readHostSnapshot(env: NodeJS.ProcessEnv, options: { editable?: boolean } = {}): Promise<HostSnapshot & { file: LoadedFile; ledgerText: string | undefined }> {
   const configPath = dockerConfigPath(env);
-  const target = await followSymlinks(configPath);
-  const file = await loadFile(target);
+  const target = followSymlinks(configPath);
+  const file = loadFile(target);
   const config = await parseDockerConfig(file.text, target);
-  if (options.editable) await assertEditable(file.text, target);
-  const ledgerFile = await loadFile(hostLedgerPath(env, target)).catch((error: unknown) => {
-    if (error instanceof ConfigError) return { text: undefined };
-    throw error;
-  });
-  return { configPath, target, config, ledger: parseHostLedger(ledgerFile.text, target), file, ledgerText: ledgerFile.text };
+  if (options.editable) assertEditable(file.text, target);
+  let ledgerText: string | undefined;
+  try {
+    ledgerText = loadFile(hostLedgerPath(env, target)).text;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+  }
+  return { configPath, target, config, ledger: parseHostLedger(ledgerText, target), file, ledgerText };
 }
 
 /** What a locked cycle decided: config edits to save, and the ledger to keep. */
@@ -43,7 +51,7 @@ const ATTEMPTS = 5;
  * repeat (a store already holding exactly the login makes no second store call).
  */
 export async function changeHostConfig<T>(env: NodeJS.ProcessEnv, work: (snapshot: HostSnapshot) => Promise<HostChange<T>>): Promise<{ configPath: string; result: T }> {
-  const target = await followSymlinks(dockerConfigPath(env));
+  const target = followSymlinks(dockerConfigPath(env));
   return withFileLock(target, async () => {
     for (let attempt = 1; ; attempt++) {
       const snapshot = await readHostSnapshot(env, { editable: true });
@@ -52,11 +60,11 @@ export async function changeHostConfig<T>(env: NodeJS.ProcessEnv, work: (snapsho
       try {
         if (change.edits.length > 0) {
           const { file } = snapshot;
-          await writeFileAtomic(snapshot.target, await applyConfigEdits(file.text, change.edits), file, { text: file.text });
+          writeFileAtomic(snapshot.target, await applyConfigEdits(file.text, change.edits), file, { text: file.text });
         }
         const empty = before.salt === '' && Object.keys(change.ledger.entries).length === 0;
         if (!empty && !jsonEqual(change.ledger, before)) {
-          await writeFileAtomic(hostLedgerPath(env, snapshot.target), serializeHostLedger(change.ledger), undefined, { text: snapshot.ledgerText });
+          writeFileAtomic(hostLedgerPath(env, snapshot.target), serializeHostLedger(change.ledger), undefined, { text: snapshot.ledgerText });
         }
         return { configPath: snapshot.configPath, result: change.result };
       } catch (error) {

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { builtin } from '../builtin.js';
 import { fingerprint64 } from '../fingerprint.js';
-import { stateDir } from '../docker-config/ledger.js';
+import { stateDir } from '../paths.js';
 import type { Kind } from '../types.js';
 import type { StoredCredentials } from './store.js';
 
