@@ -10,6 +10,7 @@ import { resolveLogins } from '../resolve.js';
 import { encodeAuth } from '../docker-config/plan.js';
 import { jsonEqual } from '../json-equal.js';
 import type { Kind } from '../types.js';
+import { placesFromEnv } from '../paths.js';
 
 export interface StatusLogin {
   prefix: string;
@@ -32,8 +33,9 @@ export interface StatusResult {
 
 /** Lists managed registries with their expiry and whether docker would use the entry. */
 export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<StatusResult> {
-  const { configPath, config, ledger } = await readConfigSnapshot(env);
-  const stored = readStoredLogins(env);
+  const places = placesFromEnv(env);
+  const { configPath, config, ledger } = await readConfigSnapshot(places);
+  const stored = readStoredLogins(places.stateDir);
   const view = { config, stored, ...(await observeHelpers(config, env)) };
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
@@ -41,7 +43,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
   // The entries refresh would write now for logins whose secret is the password itself: an entry equal to one of
   // these needs no SHA-256 to be recognised (node:crypto costs ~3 ms to load).
   const expected = new Map<string, unknown>();
-  for (const result of await resolveLogins(present.filter((l) => !needsSwap(l.kind)), { env, force: false, now })) {
+  for (const result of await resolveLogins(present.filter((l) => !needsSwap(l.kind)), { env, cacheDir: places.cacheDir, force: false, now })) {
     if (result.ok) expected.set(result.login.key, { auth: encodeAuth(result.credentials.username, result.credentials.secret) });
   }
   const logins = Object.entries(ledger.entries)

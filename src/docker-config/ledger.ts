@@ -1,7 +1,6 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
 import { sha256Hex } from '../sha256.js';
 import { fingerprint64 } from '../fingerprint.js';
-import { stateDir } from '../paths.js';
 import { ConfigError, UntrustedFileError } from '../fs/errors.js';
 import { loadPrivateFile, tightenPrivateDirectory } from '../fs/read-file.js';
 import { join } from 'node:path';
@@ -42,19 +41,19 @@ export function hashEntry(value: unknown): string {
 }
 
 /** Where the ledger of a config file (by its real path) lives: the state directory, never beside a possibly shared config. */
-export function ledgerPath(env: NodeJS.ProcessEnv, configTarget: string): string {
-  return join(stateDir(env), `ledger-${fingerprint64(configTarget)}.json`);
+export function ledgerPath(stateDir: string, configTarget: string): string {
+  return join(stateDir, `ledger-${fingerprint64(configTarget)}.json`);
 }
 
 /**
  * Reads the ledger of a config (and tightens the state directory to 0700). An unreadable ledger counts as empty (the
  * config stays the source of truth); one another user owns or may write is refused: it decides what gets restored.
  */
-export function readLedgerFile(env: NodeJS.ProcessEnv, target: string): { ledger: Ledger; text: string | undefined } {
-  tightenPrivateDirectory(stateDir(env));
+export function readLedgerFile(stateDir: string, target: string): { ledger: Ledger; text: string | undefined } {
+  tightenPrivateDirectory(stateDir);
   let text: string | undefined;
   try {
-    text = loadPrivateFile(ledgerPath(env, target)).text;
+    text = loadPrivateFile(ledgerPath(stateDir, target)).text;
   } catch (error) {
     if (!(error instanceof ConfigError) || error instanceof UntrustedFileError) throw error;
   }

@@ -2,7 +2,7 @@
 import { jsonEqual } from '../json-equal.js';
 import { existsSync } from 'node:fs';
 import { applyConfigEdits, assertEditable, parseDockerConfig } from './file.js';
-import { dockerConfigPath } from '../paths.js';
+import type { Places } from '../paths.js';
 import { ConcurrentChangeError } from '../fs/errors.js';
 import { followSymlinks } from '../fs/resolve-path.js';
 import { loadFile } from '../fs/read-file.js';
@@ -25,13 +25,13 @@ export interface ConfigSnapshot {
  * Reads the docker config and its ledger; throws ConfigError when the config cannot be read, or (editable) when
  * commands that edit it must refuse it. Readers (status, check, the helper's get) read duplicate keys as docker does.
  */
-export async function readConfigSnapshot(env: NodeJS.ProcessEnv, options: { editable?: boolean } = {}): Promise<ConfigSnapshot> {
-  const configPath = dockerConfigPath(env);
+export async function readConfigSnapshot(places: Places, options: { editable?: boolean } = {}): Promise<ConfigSnapshot> {
+  const { configPath } = places;
   const target = followSymlinks(configPath);
   const file = loadFile(target);
   const config = await parseDockerConfig(file.text, target);
   if (options.editable) assertEditable(file.text, target);
-  const { ledger } = readLedgerFile(env, target);
+  const { ledger } = readLedgerFile(places.stateDir, target);
   return { configPath, target, config, ledger };
 }
 
@@ -40,14 +40,14 @@ const CONCURRENT_CHANGE_ATTEMPTS = 5;
 
 /** Plans with the caller's input and, when anything changes, re-reads and saves ledger and config atomically under the config's lock. */
 export async function updateDockerConfig(
-  env: NodeJS.ProcessEnv,
+  places: Places,
   makeInput: (snapshot: ConfigSnapshot) => Omit<PlanInput, 'config' | 'ledger'>,
   /** An editable snapshot the caller read a moment ago (saves reading the files again). */
   given?: ConfigSnapshot,
 ): Promise<{ configPath: string; plan: Plan }> {
   // Most refreshes change nothing: a consistent unlocked read (writes are renames) settles that without the lock,
   // unless a lock directory is there (another writer, or a dead one whose lock the locked path reclaims and clears).
-  const snapshot = given ?? (await readConfigSnapshot(env, { editable: true }));
+  const snapshot = given ?? (await readConfigSnapshot(places, { editable: true }));
   const dryRun = planConfigChange({ ...makeInput(snapshot), config: snapshot.config, ledger: snapshot.ledger });
   const nothingToDo = dryRun.edits.length === 0 && jsonEqual(dryRun.ledgerAfter, snapshot.ledger) && jsonEqual(dryRun.ledgerBefore, snapshot.ledger);
   if (nothingToDo && !existsSync(lockPath(snapshot.target))) return { configPath: snapshot.configPath, plan: dryRun };
@@ -58,9 +58,9 @@ export async function updateDockerConfig(
         const file = loadFile(target);
         const config = await parseDockerConfig(file.text, target);
         assertEditable(file.text, target);
-        const { ledger, text: ledgerText } = readLedgerFile(env, target);
+        const { ledger, text: ledgerText } = readLedgerFile(places.stateDir, target);
         const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
-        const where = ledgerPath(env, target);
+        const where = ledgerPath(places.stateDir, target);
         // Ledger first: a crash after it leaves entries the next run still recognises as its own.
         // Each write checks that the file still holds what was read: our lock does not stop docker login or an editor
         // (nor, past its staleness, a registry-login that waited for a stalled one).

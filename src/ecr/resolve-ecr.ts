@@ -1,15 +1,13 @@
 // ECR logins given as AWS keys → registry tokens: one call per swap identity, all in parallel, cached per user.
 import { variableStem } from '../discover.js';
 import { ecrEndpoint, type EcrEndpoint } from './endpoint.js';
-import { identityText, isFresh, openTokenCache, tokenCacheKey, type CachedToken, type SwapIdentity, type TokenCache } from './token-cache.js';
+import { identityText, isFresh, openTokenCache, tokenCacheKey, type CachedToken, type SwapIdentity } from './token-cache.js';
 import type { Login, Resolved } from '../types.js';
 import type { ResolveOptions } from '../resolve.js';
 import type { SwapFailure, SwapLimits } from './swap.js';
 
-/** ResolveOptions plus what tests and the credential helper may choose. */
+/** ResolveOptions plus what tests may choose. */
 export interface EcrResolveOptions extends ResolveOptions {
-  /** Defaults to the user's file cache. */
-  cache?: TokenCache;
   /** Defaults to swap.ts DEFAULT_LIMITS. */
   limits?: SwapLimits;
 }
@@ -27,7 +25,7 @@ interface Group {
 
 /** Resolves ECR key logins (ecr-keys, ecr-public-keys): cache first, then one GetAuthorizationToken per distinct identity. */
 export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptions): Promise<Resolved[]> {
-  const cache = options.cache ?? openTokenCache(options.env);
+  const cache = openTokenCache(options.cacheDir);
   const groups = new Map<string, Group>();
   const keyOf = new Map<Login, string>();
   for (const login of logins) {

@@ -1,7 +1,6 @@
 // ECR tokens kept between runs, per user: one 0600 file per swap identity in a 0700 directory, named by a hash.
 // Synchronous on purpose, as in src/fs/: a few small files, no thread pool or fs/promises at start-up.
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { cacheDir } from '../paths.js';
 import { join } from 'node:path';
 import { fingerprint64 } from '../fingerprint.js';
 import { isFresh } from './half-life.js';
@@ -51,9 +50,8 @@ export function identityText(identity: SwapIdentity): string {
   return parts.join('\0');
 }
 
-/** The token cache for a user's environment (none without a home: never one relative to the current directory). */
-export function openTokenCache(env: NodeJS.ProcessEnv): TokenCache {
-  const dir = cacheDir(env);
+/** The token cache in the per-user cache directory (none without one: never one relative to the current directory). */
+export function openTokenCache(dir: string | undefined): TokenCache {
   return dir === undefined ? new NullTokenCache() : new FileTokenCache(dir);
 }
 

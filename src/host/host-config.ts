@@ -1,6 +1,6 @@
 // The host's docker config and the host ledger: read them, and change them in one locked, atomic cycle.
 import { applyConfigEdits, assertEditable, parseDockerConfig } from '../docker-config/file.js';
-import { dockerConfigPath } from '../paths.js';
+import type { Places } from '../paths.js';
 import { ConcurrentChangeError, ConfigError } from '../fs/errors.js';
 import { followSymlinks } from '../fs/resolve-path.js';
 import { loadFile, type LoadedFile } from '../fs/read-file.js';
@@ -21,15 +21,15 @@ export interface HostSnapshot {
 }
 
 /** Reads the config (refusing one registry-login must not edit, with editable) and its host ledger. */
-export async function readHostSnapshot(env: NodeJS.ProcessEnv, options: { editable?: boolean } = {}): Promise<HostSnapshot & { file: LoadedFile; ledgerText: string | undefined }> {
-  const configPath = dockerConfigPath(env);
+export async function readHostSnapshot(places: Places, options: { editable?: boolean } = {}): Promise<HostSnapshot & { file: LoadedFile; ledgerText: string | undefined }> {
+  const { configPath } = places;
   const target = followSymlinks(configPath);
   const file = loadFile(target);
   const config = await parseDockerConfig(file.text, target);
   if (options.editable) assertEditable(file.text, target);
   let ledgerText: string | undefined;
   try {
-    ledgerText = loadFile(hostLedgerPath(env, target)).text;
+    ledgerText = loadFile(hostLedgerPath(places.stateDir, target)).text;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
   }
@@ -50,11 +50,11 @@ const ATTEMPTS = 5;
  * ledger atomically. Another program that saves the config meanwhile makes the cycle start over: work must be safe to
  * repeat (a store already holding exactly the login makes no second store call).
  */
-export async function changeHostConfig<T>(env: NodeJS.ProcessEnv, work: (snapshot: HostSnapshot) => Promise<HostChange<T>>): Promise<{ configPath: string; result: T }> {
-  const target = followSymlinks(dockerConfigPath(env));
+export async function changeHostConfig<T>(places: Places, work: (snapshot: HostSnapshot) => Promise<HostChange<T>>): Promise<{ configPath: string; result: T }> {
+  const target = followSymlinks(places.configPath);
   return withFileLock(target, async () => {
     for (let attempt = 1; ; attempt++) {
-      const snapshot = await readHostSnapshot(env, { editable: true });
+      const snapshot = await readHostSnapshot(places, { editable: true });
       const before = parseHostLedger(snapshot.ledgerText, snapshot.target);
       const change = await work(snapshot);
       try {
@@ -64,7 +64,7 @@ export async function changeHostConfig<T>(env: NodeJS.ProcessEnv, work: (snapsho
         }
         const empty = before.salt === '' && Object.keys(change.ledger.entries).length === 0;
         if (!empty && !jsonEqual(change.ledger, before)) {
-          writeFileAtomic(hostLedgerPath(env, snapshot.target), serializeHostLedger(change.ledger), undefined, { text: snapshot.ledgerText });
+          writeFileAtomic(hostLedgerPath(places.stateDir, snapshot.target), serializeHostLedger(change.ledger), undefined, { text: snapshot.ledgerText });
         }
         return { configPath: snapshot.configPath, result: change.result };
       } catch (error) {

@@ -105,7 +105,8 @@ describe('cacheDir', () => {
     expect(cacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' })).toBe('/x/cache/registry-login');
     expect(cacheDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
     expect(cacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
-    expect(openTokenCache({ HOME: '/home/u' })).toBeInstanceOf(FileTokenCache);
+    expect(openTokenCache('/home/u/.cache/registry-login')).toBeInstanceOf(FileTokenCache);
+    expect(openTokenCache(undefined)).toBeInstanceOf(NullTokenCache);
   });
 });
 
