@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, readdir, chmod } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyConfigEdits, assertEditable, parseDockerConfig } from '../../src/docker-config/file.js';
 import { ConfigError } from '../../src/fs/errors.js';
-import { dockerConfigPath } from '../../src/paths.js';
 import { followSymlinks } from '../../src/fs/resolve-path.js';
 import { loadFile } from '../../src/fs/read-file.js';
 import { withFileLock } from '../../src/fs/lock.js';
@@ -19,19 +18,6 @@ async function tmp(): Promise<string> {
 }
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-describe('dockerConfigPath', () => {
-  it('prefers $DOCKER_CONFIG, else $HOME/.docker', () => {
-    expect(dockerConfigPath({ DOCKER_CONFIG: '/x/y', HOME: '/h' })).toBe('/x/y/config.json');
-    expect(dockerConfigPath({ HOME: '/h' })).toBe('/h/.docker/config.json');
-  });
-
-  it('takes the account\'s home for an empty HOME, as docker does, and refuses a relative one', () => {
-    expect(dockerConfigPath({ HOME: '' })).toBe(join(userInfo().homedir, '.docker', 'config.json'));
-    expect(() => dockerConfigPath({ HOME: 'work' })).toThrow(/HOME is the relative path "work".*changed nothing/);
-    expect(dockerConfigPath({ HOME: 'work', DOCKER_CONFIG: 'rel/docker' })).toBe(join(process.cwd(), 'rel', 'docker', 'config.json'));
-  });
 });
 
 describe('parseDockerConfig', () => {

@@ -4,7 +4,6 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileTokenCache, NullTokenCache, isFresh, openTokenCache, tokenCacheKey, type SwapIdentity } from '../../src/ecr/token-cache.js';
-import { cacheDir } from '../../src/paths.js';
 
 const identity: SwapIdentity = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLESESSION', region: 'us-west-2', flavour: 'ecr' };
 const token = { password: 'eyJwYXlsb2FkIjoi-registry-password', issuedAt: new Date('2026-01-01T00:00:00Z'), expiresAt: new Date('2026-01-01T12:00:00Z') };
@@ -100,11 +99,8 @@ describe('FileTokenCache', () => {
   });
 });
 
-describe('cacheDir', () => {
-  it('uses $XDG_CACHE_HOME when it is absolute, else ~/.cache', () => {
-    expect(cacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' })).toBe('/x/cache/registry-login');
-    expect(cacheDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
-    expect(cacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
+describe('openTokenCache', () => {
+  it('opens the file cache in a cache directory, and none without one', () => {
     expect(openTokenCache('/home/u/.cache/registry-login')).toBeInstanceOf(FileTokenCache);
     expect(openTokenCache(undefined)).toBeInstanceOf(NullTokenCache);
   });
