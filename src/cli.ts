@@ -1,6 +1,7 @@
 // argv → command. The only place that prints and picks exit codes; every line passes the Redactor.
 import { Redactor } from './redact.js';
-import { ConfigError, dockerConfigPath } from './docker-config/file.js';
+import { ConfigError } from './fs/errors.js';
+import { dockerConfigPath } from './paths.js';
 import { formatCheck, formatLogout, formatRefresh, formatStatus, makePaint, type Output } from './report.js';
 import { VERSION } from './version.js';
 

@@ -19,17 +19,11 @@ import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, read
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fingerprint64 } from './fingerprint.js';
-import { xdgBaseDirectory } from './builtin.js';
+import { cacheDir } from './paths.js';
 
 // The bundle as one function expression with CommonJS's parameters (scripts/build.mjs writes it so).
 const agent = join(__dirname, 'agent-function.js');
 const mode = process.env.REGISTRY_LOGIN_MODE === 'credential-helper' ? 'helper' : 'cli';
-
-/** The code cache directory (the token cache's: $XDG_CACHE_HOME or ~/.cache, then registry-login), or undefined when neither is known. */
-function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
-  const base = xdgBaseDirectory(env, 'XDG_CACHE_HOME', '.cache');
-  return base === undefined ? undefined : join(base, 'registry-login');
-}
 
 /**
  * The cache file's name. Its family (agent path, Node's flags, mode) keeps one file: a new build of the agent or of

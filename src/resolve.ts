@@ -3,7 +3,10 @@ import { needsSwap } from './registry.js';
 import type { Login, Resolved } from './types.js';
 
 export interface ResolveOptions {
+  /** For the AWS endpoints and proxies. */
   env: NodeJS.ProcessEnv;
+  /** The per-user cache directory, where ECR tokens are kept between runs (none: no cache). */
+  cacheDir: string | undefined;
   /** Bypass the token cache (refresh --force). */
   force: boolean;
   now: Date;

@@ -11,6 +11,7 @@ import { dockerChoice, dockerVerdict, storeTrouble, type DockerChoice, type Dock
 import { observeHelpers } from '../docker-config/helper-probe.js';
 import { hashEntry, type Ledger } from '../docker-config/ledger.js';
 import type { Kind, Login, Problem, Resolved } from '../types.js';
+import { placesFromEnv } from '../paths.js';
 
 /** A handshake result, or `not-effective`: the secret works but docker would send something else. */
 export type CheckResultKind = HandshakeResult | 'not-effective';
@@ -41,8 +42,9 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { now?: Date } = {}): Promise<CheckResult> {
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
-  const { configPath, config, ledger } = await readConfigSnapshot(env);
-  const stored = await readStoredLogins(env).catch(() => ({}));
+  const places = placesFromEnv(env);
+  const { configPath, config, ledger } = await readConfigSnapshot(places);
+  const stored = readStoredLogins(places.stateDir);
   const view = { config, stored, ...(await observeHelpers(config, env)) };
   const store = storeTrouble(view, configPath);
   const context: CheckContext = { env, timeoutMs: timeoutFrom(env), configPath, ledger, view, secrets: [] };
@@ -68,7 +70,7 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
 
   const checked = recorded
     ? await Promise.all(logins.map((login) => checkRecorded(login, context)))
-    : await Promise.all((await resolveLogins(logins, { env, force: false, now })).map((entry) => checkResolved(entry, context)));
+    : await Promise.all((await resolveLogins(logins, { env, cacheDir: places.cacheDir, force: false, now })).map((entry) => checkResolved(entry, context)));
   results.push(...checked);
   return {
     results,

@@ -3,13 +3,14 @@ import { keyLogins, needsSwap, normalizeRegistryKey } from '../registry.js';
 import { discoverTriples, variableStem } from '../discover.js';
 import { resolveLogins } from '../resolve.js';
 import { isFresh } from '../ecr/half-life.js';
-import { ConfigError } from '../docker-config/file.js';
+import { ConfigError } from '../fs/errors.js';
 import { HELPER_NAME, decodeAuthsEntry, memberObject } from '../docker-config/docker-view.js';
 import { wantedEntry } from '../docker-config/plan.js';
 import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
 import type { LedgerEntry } from '../docker-config/ledger.js';
-import { changeStoredLogin, readStoredLogins, type StoredLogin } from '../docker-config/login-store.js';
+import { changeStoredLogin, readStoredLogins } from '../docker-config/login-store.js';
 import { VERSION } from '../version.js';
+import { placesFromEnv, type Places } from '../paths.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
 
@@ -31,7 +32,7 @@ export async function credentialHelper(action: string | undefined, input: string
       return store(input, env);
     case 'erase': {
       const key = keyOf(input.trim());
-      if (key) await changeStoredLogin(env, key, undefined);
+      if (key) await changeStoredLogin(placesFromEnv(env).stateDir, key, undefined);
       return { stdout: '', exitCode: 0, secrets: [] };
     }
     case 'list':
@@ -51,13 +52,14 @@ function keyOf(server: string): string | undefined {
 async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
   const key = keyOf(server);
   if (!key) return notFound();
-  // A damaged store of docker-login logins must not take the managed ones down with it.
-  const storedLogins = await readStoredLogins(env).catch(() => ({}) as Record<string, StoredLogin>);
-  const stored = Object.hasOwn(storedLogins, key) ? storedLogins[key] : undefined;
-  if (stored) return found(server, stored.Username, stored.Secret);
+  let places;
   let snapshot;
   try {
-    snapshot = await readConfigSnapshot(env);
+    places = placesFromEnv(env);
+    const storedLogins = readStoredLogins(places.stateDir);
+    const stored = Object.hasOwn(storedLogins, key) ? storedLogins[key] : undefined;
+    if (stored) return found(server, stored.Username, stored.Secret);
+    snapshot = await readConfigSnapshot(places);
   } catch (error) {
     // Docker reads "not found" as "no credentials"; anything else on stdout aborts the pull.
     if (error instanceof ConfigError) return { ...notFound(), stderr: `docker-credential-registry-login: ${error.message}\n` };
@@ -70,7 +72,7 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   const now = new Date();
   let note: string | undefined;
   if (managed && needsSwap(managed.kind) && managed.issuedAt && managed.expiresAt && !isFresh({ issuedAt: new Date(managed.issuedAt), expiresAt: new Date(managed.expiresAt) }, now)) {
-    const renewed = await renewEcrToken(key, managed, env);
+    const renewed = await renewEcrToken(key, managed, env, places);
     if (renewed.ok) return found(server, renewed.username, renewed.secret, renewed.note);
     note = renewed.note;
   }
@@ -82,14 +84,14 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
 type Renewal = { ok: true; username: string; secret: string; note?: string } | { ok: false; note: string };
 
 /** Swaps the keys in the helper's environment for a new token (cache first) and writes it, under the lock, before docker gets it. */
-async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.ProcessEnv): Promise<Renewal> {
+async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.ProcessEnv, places: Places): Promise<Renewal> {
   const now = new Date();
   const when = `${Date.parse(entry.expiresAt!) <= now.getTime() ? 'expired' : 'expires'} at ${entry.expiresAt}`;
   const login = keyLogins(discoverTriples(env).triples).logins.find((l) => l.key === key && needsSwap(l.kind));
   if (!login) {
     return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when}; the ${variableStem(entry.prefix)}* AWS keys are not in this environment, so it was not renewed. Run \`registry-login refresh\` where they are set.\n` };
   }
-  const [result] = await resolveLogins([login], { env, force: false, now });
+  const [result] = await resolveLogins([login], { env, cacheDir: places.cacheDir, force: false, now });
   if (!result?.ok) {
     const why = result ? result.error : 'no result';
     return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${why}\n` };
@@ -97,7 +99,7 @@ async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.Proces
   const { credentials } = result;
   let plan;
   try {
-    ({ plan } = await updateDockerConfig(env, ({ ledger }) => ({
+    ({ plan } = await updateDockerConfig(places, ({ ledger }) => ({
       write: [wantedEntry(login, credentials)],
       keep: Object.keys(ledger.entries).filter((k) => k !== key),
       remove: [],
@@ -132,18 +134,19 @@ async function store(input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswe
   if (!key || typeof value.Username !== 'string' || typeof value.Secret !== 'string') {
     return { stdout: '', stderr: 'docker-credential-registry-login store: ServerURL, Username and Secret must be strings and ServerURL a registry host.\n', exitCode: 1, secrets: typeof value.Secret === 'string' ? [value.Secret] : [] };
   }
-  await changeStoredLogin(env, key, { ServerURL: value.ServerURL as string, Username: value.Username, Secret: value.Secret });
+  await changeStoredLogin(placesFromEnv(env).stateDir, key, { ServerURL: value.ServerURL as string, Username: value.Username, Secret: value.Secret });
   return { stdout: '', exitCode: 0, secrets: [value.Secret] };
 }
 
 async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
   const out = Object.create(null) as Record<string, string>; // `__proto__` is a key like any other
-  const { config, ledger } = await readConfigSnapshot(env);
+  const places = placesFromEnv(env);
+  const { config, ledger } = await readConfigSnapshot(places);
   const auths = memberObject(config, 'auths');
   for (const key of Object.keys(ledger.entries)) {
     const credentials = decodeAuthsEntry(auths[key]);
     if (credentials) out[key] = credentials.username;
   }
-  for (const [key, login] of Object.entries(await readStoredLogins(env).catch(() => ({}) as Record<string, StoredLogin>))) out[key] = login.Username;
+  for (const [key, login] of Object.entries(readStoredLogins(places.stateDir))) out[key] = login.Username;
   return { stdout: `${JSON.stringify(out)}\n`, exitCode: 0, secrets: [] };
 }

@@ -6,6 +6,7 @@ import { fingerprintLogin, type HostLedger, type HostLedgerEntry } from '../host
 import { FileStore } from '../host/store.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
 import { programFinder } from '../host/programs.js';
+import { placesFromEnv } from '../paths.js';
 
 export interface HostLogoutResult {
   configPath: string;
@@ -22,7 +23,7 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
     return keyed.ok ? keyed.key : name;
   });
   const find = programFinder(env);
-  const { configPath, result } = await changeHostConfig(env, async (snapshot) => {
+  const { configPath, result } = await changeHostConfig(placesFromEnv(env), async (snapshot) => {
     const file = new FileStore(snapshot.config);
     const stores: StoreContext = { env, configPath: snapshot.configPath, file, find };
     const ledger: HostLedger = { ...snapshot.ledger, entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries) };

@@ -14,6 +14,7 @@ import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
 import { programFinder } from '../host/programs.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
 import type { Kind, Login, Problem, Resolved } from '../types.js';
+import { placesFromEnv } from '../paths.js';
 
 /** One login's line in the report: refresh's JSON shape, plus where it is kept and whether this run wrote it. */
 export interface HostRefreshedLogin {
@@ -54,8 +55,9 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
   // Refuse an unusable config before spending any AWS call.
-  const snapshot = await readHostSnapshot(env, { editable: true });
-  const resolved = await resolveLogins(keyed.logins, { env, force: options.force, now: options.now ?? new Date() });
+  const places = placesFromEnv(env);
+  const snapshot = await readHostSnapshot(places, { editable: true });
+  const resolved = await resolveLogins(keyed.logins, { env, cacheDir: places.cacheDir, force: options.force, now: options.now ?? new Date() });
   const find = programFinder(env);
   const facts: HostFacts = { platform: options.platform ?? process.platform, onPath: (name) => find(name) !== undefined };
   const good = resolved.filter((r): r is Extract<Resolved, { ok: true }> => r.ok);
@@ -65,7 +67,7 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
   if (good.every((r) => isUnchanged(snapshot, r.login, r.credentials, chooseStore(snapshot.config, r.login.key, facts), find))) {
     outcomes = new Map(good.map((r) => [r.login.key, unchangedOutcome(snapshot, r.login, chooseStore(snapshot.config, r.login.key, facts))]));
   } else {
-    const change = await changeHostConfig(env, async (fresh) => storeAll(fresh, good, { env, facts, find, force: options.force }));
+    const change = await changeHostConfig(places, async (fresh) => storeAll(fresh, good, { env, facts, find, force: options.force }));
     ({ configPath } = change);
     outcomes = change.result;
   }

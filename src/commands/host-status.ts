@@ -7,6 +7,7 @@ import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
 import { programFinder } from '../host/programs.js';
 import type { HostSnapshot } from '../host/host-config.js';
 import type { Kind } from '../types.js';
+import { placesFromEnv } from '../paths.js';
 
 export interface HostStatusLogin {
   prefix: string;
@@ -26,7 +27,7 @@ export interface HostStatusResult {
 
 /** Lists what host runs stored, asking each store (a read, bounded in time) whether it still holds it. */
 export async function statusHost(env: NodeJS.ProcessEnv, options: { now?: Date; platform?: NodeJS.Platform } = {}): Promise<HostStatusResult> {
-  const snapshot = await readHostSnapshot(env);
+  const snapshot = await readHostSnapshot(placesFromEnv(env));
   const find = programFinder(env);
   const facts: HostFacts = { platform: options.platform ?? process.platform, onPath: (name) => find(name) !== undefined };
   const stores: StoreContext = { env, configPath: snapshot.configPath, file: new FileStore(snapshot.config), find };

@@ -2,6 +2,7 @@
 import { normalizeRegistryKey } from '../registry.js';
 import { updateDockerConfig } from '../docker-config/update.js';
 import type { PlanWarning } from '../docker-config/plan.js';
+import { placesFromEnv } from '../paths.js';
 
 export interface LogoutResult {
   configPath: string;
@@ -18,7 +19,7 @@ export async function logout(env: NodeJS.ProcessEnv, names: string[]): Promise<L
     return keyed.ok ? keyed.key : name;
   });
   let unknown: string[] = [];
-  const { configPath, plan } = await updateDockerConfig(env, ({ ledger }) => {
+  const { configPath, plan } = await updateDockerConfig(placesFromEnv(env), ({ ledger }) => {
     const managed = Object.keys(ledger.entries);
     unknown = wanted.filter((key) => !managed.includes(key));
     return { write: [], keep: [], remove: names.length === 0 ? managed : wanted.filter((key) => managed.includes(key)) };

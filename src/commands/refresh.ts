@@ -5,6 +5,7 @@ import { resolveLogins } from '../resolve.js';
 import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
 import { wantedEntry, type PlanWarning, type WantedEntry } from '../docker-config/plan.js';
 import type { Kind, Problem, Resolved } from '../types.js';
+import { placesFromEnv } from '../paths.js';
 
 /** One login's line in the refresh report (the JSON shape in README, Commands). */
 export interface RefreshedLogin {
@@ -34,8 +35,9 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
   // Refuse an unusable config before spending any AWS call.
-  const snapshot = await readConfigSnapshot(env, { editable: true });
-  const resolved = await resolveLogins(keyed.logins, { env, force: options.force, now: options.now ?? new Date() });
+  const places = placesFromEnv(env);
+  const snapshot = await readConfigSnapshot(places, { editable: true });
+  const resolved = await resolveLogins(keyed.logins, { env, cacheDir: places.cacheDir, force: options.force, now: options.now ?? new Date() });
   const write: WantedEntry[] = [];
   const keep: string[] = [];
   for (const result of resolved) {
@@ -50,7 +52,7 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
   // A lifecycle hook (--hook) sees the container's real secrets, so there an empty environment does log out.
   const blind = !options.hook && discovered.triples.length === 0 && discovered.problems.length === 0;
   let kept: string[] = [];
-  const { configPath, plan } = await updateDockerConfig(env, ({ ledger }) => {
+  const { configPath, plan } = await updateDockerConfig(places, ({ ledger }) => {
     kept = blind ? Object.keys(ledger.entries) : [];
     return { write, keep: [...keep, ...kept], remove: 'stale' };
   }, snapshot);

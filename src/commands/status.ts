@@ -7,6 +7,7 @@ import { observeHelpers } from '../docker-config/helper-probe.js';
 import { discoverTriples } from '../discover.js';
 import { keyLogins, needsSwap } from '../registry.js';
 import type { Kind } from '../types.js';
+import { placesFromEnv } from '../paths.js';
 
 export interface StatusLogin {
   prefix: string;
@@ -29,8 +30,9 @@ export interface StatusResult {
 
 /** Lists managed registries with their expiry and whether docker would use the entry. */
 export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<StatusResult> {
-  const { configPath, config, ledger } = await readConfigSnapshot(env);
-  const stored = await readStoredLogins(env).catch(() => ({}));
+  const places = placesFromEnv(env);
+  const { configPath, config, ledger } = await readConfigSnapshot(places);
+  const stored = readStoredLogins(places.stateDir);
   const view = { config, stored, ...(await observeHelpers(config, env)) };
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.

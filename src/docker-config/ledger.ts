@@ -1,8 +1,8 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
 import { sha256Hex } from '../sha256.js';
 import { fingerprint64 } from '../fingerprint.js';
-import { xdgBaseDirectory } from '../builtin.js';
-import { ConfigError, UntrustedFileError, describeHome, loadPrivateFile, tightenPrivateDirectory } from './file.js';
+import { ConfigError, UntrustedFileError } from '../fs/errors.js';
+import { loadPrivateFile, tightenPrivateDirectory } from '../fs/read-file.js';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
 
@@ -40,29 +40,24 @@ export function hashEntry(value: unknown): string {
   return sha256Hex(JSON.stringify(value) ?? 'undefined');
 }
 
-/** The per-user state directory ($XDG_STATE_HOME/registry-login, else ~/.local/state/registry-login). */
-export function stateDir(env: NodeJS.ProcessEnv): string {
-  const base = xdgBaseDirectory(env, 'XDG_STATE_HOME', join('.local', 'state'));
-  if (base === undefined) throw new ConfigError(`${describeHome(env)}, so registry-login has nowhere to keep its state and changed nothing. Set HOME to your home directory (or XDG_STATE_HOME to an absolute directory), then run \`registry-login refresh\` again.`);
-  return join(base, 'registry-login');
-}
-
 /** Where the ledger of a config file (by its real path) lives: the state directory, never beside a possibly shared config. */
-export function ledgerPath(env: NodeJS.ProcessEnv, configTarget: string): string {
-  return join(stateDir(env), `ledger-${fingerprint64(configTarget)}.json`);
+export function ledgerPath(stateDir: string, configTarget: string): string {
+  return join(stateDir, `ledger-${fingerprint64(configTarget)}.json`);
 }
 
 /**
  * Reads the ledger of a config (and tightens the state directory to 0700). An unreadable ledger counts as empty (the
  * config stays the source of truth); one another user owns or may write is refused: it decides what gets restored.
  */
-export async function readLedgerFile(env: NodeJS.ProcessEnv, target: string): Promise<{ ledger: Ledger; text: string | undefined }> {
-  tightenPrivateDirectory(stateDir(env));
-  const file = await loadPrivateFile(ledgerPath(env, target)).catch((error: unknown) => {
-    if (error instanceof ConfigError && !(error instanceof UntrustedFileError)) return { text: undefined };
-    throw error;
-  });
-  return { ledger: parseLedger(file.text, target), text: file.text };
+export function readLedgerFile(stateDir: string, target: string): { ledger: Ledger; text: string | undefined } {
+  tightenPrivateDirectory(stateDir);
+  let text: string | undefined;
+  try {
+    text = loadPrivateFile(ledgerPath(stateDir, target)).text;
+  } catch (error) {
+    if (!(error instanceof ConfigError) || error instanceof UntrustedFileError) throw error;
+  }
+  return { ledger: parseLedger(text, target), text };
 }
 
 /** Reads a ledger from its JSON text; anything unusable counts as empty (the config stays the source of truth). */

@@ -1,15 +1,13 @@
 // ECR logins given as AWS keys → registry tokens: one call per swap identity, all in parallel, cached per user.
 import { variableStem } from '../discover.js';
 import { ecrEndpoint, type EcrEndpoint } from './endpoint.js';
-import { identityText, isFresh, openTokenCache, tokenCacheKey, type CachedToken, type SwapIdentity, type TokenCache } from './token-cache.js';
+import { identityText, isFresh, openTokenCache, tokenCacheKey, type CachedToken, type SwapIdentity } from './token-cache.js';
 import type { Login, Resolved } from '../types.js';
 import type { ResolveOptions } from '../resolve.js';
 import type { SwapFailure, SwapLimits } from './swap.js';
 
-/** ResolveOptions plus what tests and the credential helper may choose. */
+/** ResolveOptions plus what tests may choose. */
 export interface EcrResolveOptions extends ResolveOptions {
-  /** Defaults to the user's file cache. */
-  cache?: TokenCache;
   /** Defaults to swap.ts DEFAULT_LIMITS. */
   limits?: SwapLimits;
 }
@@ -27,7 +25,7 @@ interface Group {
 
 /** Resolves ECR key logins (ecr-keys, ecr-public-keys): cache first, then one GetAuthorizationToken per distinct identity. */
 export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptions): Promise<Resolved[]> {
-  const cache = options.cache ?? openTokenCache(options.env);
+  const cache = openTokenCache(options.cacheDir);
   const groups = new Map<string, Group>();
   const keyOf = new Map<Login, string>();
   for (const login of logins) {
@@ -59,7 +57,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
   async function resolveGroup(group: Group): Promise<Outcome> {
     const { now } = options;
     if (!options.force) {
-      const cached = await cache.get(tokenCacheKey(group.identity));
+      const cached = cache.get(tokenCacheKey(group.identity));
       if (cached && isFresh(cached, now)) return { ok: true, token: cached };
     }
     const { getAuthorizationToken, DEFAULT_LIMITS } = await (swap ??= import('./swap.js'));
@@ -77,7 +75,7 @@ export async function resolveEcrLogins(logins: Login[], options: EcrResolveOptio
       return { ok: false, failure: { kind: 'response', code: 'ExpiredOnArrival', message: `the token AWS issued expires at ${expiresAt.toISOString()}, which by this machine's clock has passed (check the clock)`, host: '', viaProxy: false } };
     }
     const token = { password: result.password, issuedAt: now, expiresAt };
-    await cache.set(tokenCacheKey(group.identity), token);
+    cache.set(tokenCacheKey(group.identity), token);
     return { ok: true, token };
   }
 

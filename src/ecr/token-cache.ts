@@ -1,13 +1,12 @@
 // ECR tokens kept between runs, per user: one 0600 file per swap identity in a 0700 directory, named by a hash.
-// Synchronous on purpose, as in docker-config/file.ts: a few small files, no thread pool or fs/promises at start-up.
+// Synchronous on purpose, as in src/fs/: a few small files, no thread pool or fs/promises at start-up.
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { xdgBaseDirectory } from '../builtin.js';
 import { join } from 'node:path';
 import { fingerprint64 } from '../fingerprint.js';
 import { isFresh } from './half-life.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 export { isFresh };
-import { writeFileAtomic } from '../docker-config/file.js';
 
 /** A token as cached: the registry password and its lifetime. */
 export interface CachedToken {
@@ -18,8 +17,8 @@ export interface CachedToken {
 
 /** Where tokens are kept between runs (the file cache, or nothing at all). */
 export interface TokenCache {
-  get(key: string): Promise<CachedToken | undefined>;
-  set(key: string, token: CachedToken): Promise<void>;
+  get(key: string): CachedToken | undefined;
+  set(key: string, token: CachedToken): void;
 }
 
 /** What one GetAuthorizationToken call depends on; two logins with equal identities share one call and one cache entry. */
@@ -51,15 +50,8 @@ export function identityText(identity: SwapIdentity): string {
   return parts.join('\0');
 }
 
-/** The per-user cache directory: $XDG_CACHE_HOME/registry-login, else ~/.cache/registry-login; undefined when no home is known. */
-export function tokenCacheDir(env: NodeJS.ProcessEnv): string | undefined {
-  const base = xdgBaseDirectory(env, 'XDG_CACHE_HOME', '.cache');
-  return base === undefined ? undefined : join(base, 'registry-login');
-}
-
-/** The token cache for a user's environment (none without a home: never one relative to the current directory). */
-export function openTokenCache(env: NodeJS.ProcessEnv): TokenCache {
-  const dir = tokenCacheDir(env);
+/** The token cache in the per-user cache directory (none without one: never one relative to the current directory). */
+export function openTokenCache(dir: string | undefined): TokenCache {
   return dir === undefined ? new NullTokenCache() : new FileTokenCache(dir);
 }
 
@@ -71,7 +63,7 @@ export class FileTokenCache implements TokenCache {
     return join(this.dir, `ecr-${key}.json`);
   }
 
-  async get(key: string): Promise<CachedToken | undefined> {
+  get(key: string): CachedToken | undefined {
     try {
       const path = this.path(key);
       const info = statSync(path);
@@ -86,13 +78,13 @@ export class FileTokenCache implements TokenCache {
     }
   }
 
-  async set(key: string, token: CachedToken): Promise<void> {
+  set(key: string, token: CachedToken): void {
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       // The directory may predate us with a looser mode; it is ours, so tighten it.
       if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
       const text = `${JSON.stringify({ version: 1, password: token.password, issuedAt: token.issuedAt.toISOString(), expiresAt: token.expiresAt.toISOString() })}\n`;
-      await writeFileAtomic(this.path(key), text);
+      writeFileAtomic(this.path(key), text);
     } catch {
       // A cache that cannot be written (read-only home) costs one AWS call next time, nothing more.
     }
@@ -101,9 +93,9 @@ export class FileTokenCache implements TokenCache {
 
 /** A cache that keeps nothing (e.g. when a caller wants every token fresh from AWS). */
 export class NullTokenCache implements TokenCache {
-  async get(): Promise<undefined> {
+  get(): undefined {
     return undefined;
   }
 
-  async set(): Promise<void> {}
+  set(): void {}
 }

@@ -3,7 +3,6 @@
 import { join } from 'node:path';
 import { builtin } from '../builtin.js';
 import { fingerprint64 } from '../fingerprint.js';
-import { stateDir } from '../docker-config/ledger.js';
 import type { Kind } from '../types.js';
 import type { StoredCredentials } from './store.js';
 
@@ -29,8 +28,8 @@ export interface HostLedger {
 }
 
 /** Where the host ledger of a config file (by its real path) lives, beside the container ledger in the state directory. */
-export function hostLedgerPath(env: NodeJS.ProcessEnv, configTarget: string): string {
-  return join(stateDir(env), `host-ledger-${fingerprint64(configTarget)}.json`);
+export function hostLedgerPath(stateDir: string, configTarget: string): string {
+  return join(stateDir, `host-ledger-${fingerprint64(configTarget)}.json`);
 }
 
 /** Reads a host ledger; anything unusable counts as empty (a login it forgets is looked up in its store again). */

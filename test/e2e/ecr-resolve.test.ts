@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveEcrLogins, type EcrResolveOptions } from '../../src/ecr/resolve-ecr.js';
-import { FileTokenCache } from '../../src/ecr/token-cache.js';
 import { keyLogins } from '../../src/registry.js';
 import { startEcrStandIn, type EcrStandIn } from '../support/ecr-stand-in.js';
 import type { Login, Triple } from '../../src/types.js';
@@ -35,7 +34,7 @@ function logins(specs: [prefix: string, server: string, keys: { accessKeyId: str
 }
 
 function options(extra: Partial<EcrResolveOptions> = {}): EcrResolveOptions {
-  return { env: { AWS_ENDPOINT_URL_ECR: standIn.url, AWS_ENDPOINT_URL_ECR_PUBLIC: standIn.url }, force: false, now: new Date(), cache: new FileTokenCache(cacheDir), limits: FAST, ...extra };
+  return { env: { AWS_ENDPOINT_URL_ECR: standIn.url, AWS_ENDPOINT_URL_ECR_PUBLIC: standIn.url }, force: false, now: new Date(), cacheDir, limits: FAST, ...extra };
 }
 
 const ecr = (account: string, region: string) => `${account}.dkr.ecr.${region}.amazonaws.com`;

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileTokenCache, NullTokenCache, isFresh, openTokenCache, tokenCacheDir, tokenCacheKey, type SwapIdentity } from '../../src/ecr/token-cache.js';
+import { FileTokenCache, NullTokenCache, isFresh, openTokenCache, tokenCacheKey, type SwapIdentity } from '../../src/ecr/token-cache.js';
 
 const identity: SwapIdentity = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLESESSION', region: 'us-west-2', flavour: 'ecr' };
 const token = { password: 'eyJwYXlsb2FkIjoi-registry-password', issuedAt: new Date('2026-01-01T00:00:00Z'), expiresAt: new Date('2026-01-01T12:00:00Z') };
@@ -55,8 +55,8 @@ describe('FileTokenCache', () => {
   it('writes one 0600 file in a 0700 directory and reads it back', async () => {
     const cache = new FileTokenCache(join(dir, 'nested', 'registry-login'));
     const key = tokenCacheKey(identity);
-    await cache.set(key, token);
-    expect(await cache.get(key)).toEqual(token);
+    cache.set(key, token);
+    expect(cache.get(key)).toEqual(token);
     const files = await readdir(cache.dir);
     expect(files).toEqual([`ecr-${key}.json`]);
     expect((await stat(cache.dir)).mode & 0o777).toBe(0o700);
@@ -70,48 +70,46 @@ describe('FileTokenCache', () => {
     const cacheDir = join(dir, 'loose');
     await mkdir(cacheDir, { mode: 0o755 });
     await chmod(cacheDir, 0o755);
-    await new FileTokenCache(cacheDir).set('k', token);
+    new FileTokenCache(cacheDir).set('k', token);
     expect((await stat(cacheDir)).mode & 0o777).toBe(0o700);
   });
 
   it('treats a missing, damaged or group-writable entry as a miss', async () => {
     const cache = new FileTokenCache(dir);
-    expect(await cache.get('absent')).toBeUndefined();
+    expect(cache.get('absent')).toBeUndefined();
     await writeFile(join(dir, 'ecr-damaged.json'), '{not json', { mode: 0o600 });
-    expect(await cache.get('damaged')).toBeUndefined();
-    await cache.set('loose', token);
+    expect(cache.get('damaged')).toBeUndefined();
+    cache.set('loose', token);
     await chmod(join(dir, 'ecr-loose.json'), 0o666);
-    expect(await cache.get('loose')).toBeUndefined();
+    expect(cache.get('loose')).toBeUndefined();
   });
 
   it('replaces an entry atomically, leaving no temp files', async () => {
     const cache = new FileTokenCache(dir);
-    await cache.set('k', token);
+    cache.set('k', token);
     const newer = { ...token, password: 'newer-password', expiresAt: new Date('2026-01-02T00:00:00Z') };
-    await cache.set('k', newer);
-    expect(await cache.get('k')).toEqual(newer);
+    cache.set('k', newer);
+    expect(cache.get('k')).toEqual(newer);
     expect(await readdir(dir)).toEqual(['ecr-k.json']);
   });
 
   it('swallows a write it cannot make (read-only cache costs a call, not a login)', async () => {
     await writeFile(join(dir, 'file'), '');
-    await expect(new FileTokenCache(join(dir, 'file', 'sub')).set('k', token)).resolves.toBeUndefined();
+    expect(new FileTokenCache(join(dir, 'file', 'sub')).set('k', token)).toBeUndefined();
   });
 });
 
-describe('tokenCacheDir', () => {
-  it('uses $XDG_CACHE_HOME when it is absolute, else ~/.cache', () => {
-    expect(tokenCacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' })).toBe('/x/cache/registry-login');
-    expect(tokenCacheDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
-    expect(tokenCacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
-    expect(openTokenCache({ HOME: '/home/u' })).toBeInstanceOf(FileTokenCache);
+describe('openTokenCache', () => {
+  it('opens the file cache in a cache directory, and none without one', () => {
+    expect(openTokenCache('/home/u/.cache/registry-login')).toBeInstanceOf(FileTokenCache);
+    expect(openTokenCache(undefined)).toBeInstanceOf(NullTokenCache);
   });
 });
 
 describe('NullTokenCache', () => {
   it('keeps nothing', async () => {
     const cache = new NullTokenCache();
-    await cache.set();
-    expect(await cache.get()).toBeUndefined();
+    cache.set();
+    expect(cache.get()).toBeUndefined();
   });
 });

@@ -1,0 +1,75 @@
+// Every directory rule: where the docker config, registry-login's state and its cache are, from the environment.
+import { isAbsolute, join, resolve } from 'node:path';
+import { builtin } from './builtin.js';
+import { ConfigError } from './fs/errors.js';
+
+/**
+ * The user's home directory as docker finds it: $HOME, else (unset or empty) the account's own; undefined when that is
+ * not an absolute path, so that nothing is ever written relative to the current directory.
+ */
+function homeDirectory(env: NodeJS.ProcessEnv): string | undefined {
+  let home = env.HOME;
+  if (!home) {
+    try {
+      // os.homedir() answers "" for an empty HOME; userInfo() reads the account itself.
+      home = builtin<typeof import('node:os')>('node:os').userInfo().homedir;
+    } catch {
+      return undefined; // no account entry for this uid (common in containers)
+    }
+  }
+  return isAbsolute(home) ? home : undefined;
+}
+
+/** Where registry-login finds and keeps its files, worked out once per command from the environment and handed down. */
+export interface Places {
+  /** The docker config docker reads (may be a symlink). */
+  configPath: string;
+  /** registry-login's per-user state: the ledgers, and the logins `docker login` stored through the helper. */
+  stateDir: string;
+  /** The per-user cache (ECR tokens); undefined when no home is known, and then nothing is cached. */
+  cacheDir: string | undefined;
+}
+
+/** The places of a run; refuses one with no usable home where a place needs it (ConfigError saying what to set). */
+export function placesFromEnv(env: NodeJS.ProcessEnv): Places {
+  const home = homeDirectory(env);
+  return { configPath: configPathIn(env, home), stateDir: stateDirIn(env, home), cacheDir: xdgDirectory(env, home, 'XDG_CACHE_HOME', '.cache') };
+}
+
+/** The docker config path alone (for a report when the run was refused before its places were known). */
+export function dockerConfigPath(env: NodeJS.ProcessEnv): string {
+  return configPathIn(env, homeDirectory(env));
+}
+
+/** The per-user cache directory alone, for the launcher's code cache. */
+export function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  return xdgDirectory(env, homeDirectory(env), 'XDG_CACHE_HOME', '.cache');
+}
+
+// $DOCKER_CONFIG/config.json (a relative one from the current directory, as docker does), else ~/.docker/config.json.
+function configPathIn(env: NodeJS.ProcessEnv, home: string | undefined): string {
+  if (env.DOCKER_CONFIG) return resolve(env.DOCKER_CONFIG, 'config.json');
+  if (home === undefined) throw new ConfigError(`${describeHome(env)}, so registry-login cannot tell where the docker config is and changed nothing. Set HOME to your home directory (or DOCKER_CONFIG to the docker config directory), then run \`registry-login refresh\` again.`);
+  return join(home, '.docker', 'config.json');
+}
+
+// $XDG_STATE_HOME/registry-login, else ~/.local/state/registry-login.
+function stateDirIn(env: NodeJS.ProcessEnv, home: string | undefined): string {
+  const dir = xdgDirectory(env, home, 'XDG_STATE_HOME', join('.local', 'state'));
+  if (dir === undefined) throw new ConfigError(`${describeHome(env)}, so registry-login has nowhere to keep its state and changed nothing. Set HOME to your home directory (or XDG_STATE_HOME to an absolute directory), then run \`registry-login refresh\` again.`);
+  return dir;
+}
+
+// registry-login's directory under an XDG base directory: $name when absolute (the XDG spec says to ignore a relative
+// one), else ~/fallback; undefined when neither is known.
+function xdgDirectory(env: NodeJS.ProcessEnv, home: string | undefined, name: 'XDG_STATE_HOME' | 'XDG_CACHE_HOME', fallback: string): string | undefined {
+  const value = env[name];
+  if (value && isAbsolute(value)) return join(value, 'registry-login');
+  return home === undefined ? undefined : join(home, fallback, 'registry-login');
+}
+
+/** Why no home directory is known, for a message: a relative HOME (refused), or none and no account entry. */
+function describeHome(env: NodeJS.ProcessEnv): string {
+  if (env.HOME) return `HOME is the relative path "${env.HOME}", which would put files under the current directory`;
+  return `HOME is ${env.HOME === undefined ? 'unset' : 'empty'} and the account (uid ${process.getuid?.() ?? '?'}) has no absolute home directory`;
+}
