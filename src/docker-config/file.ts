@@ -3,7 +3,7 @@ import { findDuplicateKey } from './duplicate-keys.js';
 import { ConfigError } from '../fs/errors.js';
 import type { ConfigEdit } from './plan.js';
 
-/** Parses a docker config, refusing anything docker or registry-login could misread (SPEC §7). */
+/** Parses a docker config, refusing anything docker or registry-login could misread (README, Decisions: refused configs). */
 export async function parseDockerConfig(text: string | undefined, path: string): Promise<Record<string, unknown>> {
   if (text === undefined || text.trim() === '') return {};
   const bad = (what: string): ConfigError => new ConfigError(`${path} ${what}; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
