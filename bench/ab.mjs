@@ -19,7 +19,13 @@ const standIn = await startBenchStandIn();
 const work = mkdtempSync(join(tmpdir(), 'rl-bench-ab-'));
 
 function envFor(build, kind) {
-  const env = { PATH: `${join(build, 'bin')}:/usr/local/bin:/usr/bin:/bin`, HOME: join(work, `${roots.indexOf(build)}-${kind}`), LANG: 'C.UTF-8', AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL_ECR: standIn.url };
+  const env = {
+    PATH: `${join(build, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+    HOME: join(work, `${roots.indexOf(build)}-${kind}`),
+    LANG: 'C.UTF-8',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_ECR: standIn.url,
+  };
   for (let i = 0; i < 20; i++) {
     const prefix = `${kind.toUpperCase()}${String(i).padStart(2, '0')}_CONTAINER_REGISTRY_`;
     if (kind === 'ecr') {
@@ -43,7 +49,12 @@ function casesOf(build) {
   return [
     { name: 'refresh, 20 ECR, cached', argv: [cli, 'refresh'], env: ecr },
     { name: 'refresh, 20 static, unchanged', argv: [cli, 'refresh'], env: stat },
-    { name: 'helper get, ECR, cached', argv: [helper, 'get'], env: ecr, input: `${100000000007}.dkr.ecr.${REGIONS[1]}.amazonaws.com` },
+    {
+      name: 'helper get, ECR, cached',
+      argv: [helper, 'get'],
+      env: ecr,
+      input: `${100000000007}.dkr.ecr.${REGIONS[1]}.amazonaws.com`,
+    },
     { name: 'helper get, static', argv: [helper, 'get'], env: stat, input: 'registry7.example.com' },
   ];
 }
@@ -97,7 +108,9 @@ for (let round = 0; round < rounds; round++) {
 }
 const base = median(node.ms);
 const baseRss = median(node.rss);
-console.log(`A = ${roots[0]}\nB = ${roots[1]}\n${rounds} interleaved rounds, node ${process.version}, node -e 0 median ${base.toFixed(1)} ms wall, mean ${mean(node.cpu).toFixed(1)} ms CPU`);
+console.log(
+  `A = ${roots[0]}\nB = ${roots[1]}\n${rounds} interleaved rounds, node ${process.version}, node -e 0 median ${base.toFixed(1)} ms wall, mean ${mean(node.cpu).toFixed(1)} ms CPU`,
+);
 console.table(
   builds[0].cases.map((c, k) => {
     const a = median(samples[0][k].ms);

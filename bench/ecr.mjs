@@ -81,7 +81,9 @@ const check = (ok, what) => {
   }
 };
 
-console.log(`registry-login ECR benchmarks: node ${process.version}, stand-in answers after ${DELAY_MS} ms, ${rounds} interleaved rounds`);
+console.log(
+  `registry-login ECR benchmarks: node ${process.version}, stand-in answers after ${DELAY_MS} ms, ${rounds} interleaved rounds`,
+);
 
 // 1. Twenty registries over 2 key pairs x 2 regions (4 identities), no cache, vs one registry.
 {
@@ -105,23 +107,55 @@ console.log(`registry-login ECR benchmarks: node ${process.version}, stand-in an
   check(exact, `20 registries over 4 identities made ${[...new Set(calls20)].join('/')} API calls per refresh, not 4`);
   const ratio = median(t20) / median(t1);
   check(ratio <= 1.5, `20-registry refresh is ${ratio.toFixed(2)}x a one-registry refresh (target <= 1.5x)`);
-  rows.push({ case: 'refresh, 1 ECR registry, empty cache', 'median ms': fmt(median(t1)), ratio: '1.00 (base)', 'API calls': 1, target: '' });
-  rows.push({ case: 'refresh, 20 ECR registries (2 keys x 2 regions), empty cache', 'median ms': fmt(median(t20)), ratio: ratio.toFixed(2), 'API calls': exact ? 4 : calls20.join(','), target: '<= 1.5x' });
+  rows.push({
+    case: 'refresh, 1 ECR registry, empty cache',
+    'median ms': fmt(median(t1)),
+    ratio: '1.00 (base)',
+    'API calls': 1,
+    target: '',
+  });
+  rows.push({
+    case: 'refresh, 20 ECR registries (2 keys x 2 regions), empty cache',
+    'median ms': fmt(median(t20)),
+    ratio: ratio.toFixed(2),
+    'API calls': exact ? 4 : calls20.join(','),
+    target: '<= 1.5x',
+  });
 
   // 2. The usual way, per registry: aws ecr get-login-password | docker login --password-stdin.
   const aws = '/usr/bin/aws';
   const docker = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => existsSync(p));
   if (!existsSync(aws) || !docker) {
-    const missing = [!existsSync(aws) && 'Debian awscli (/usr/bin/aws): apt-get install -y awscli', !docker && 'the docker CLI'].filter(Boolean).join('; ');
+    const missing = [
+      !existsSync(aws) && 'Debian awscli (/usr/bin/aws): apt-get install -y awscli',
+      !docker && 'the docker CLI',
+    ]
+      .filter(Boolean)
+      .join('; ');
     console.log(`\nSKIPPED the usual-way comparison: missing ${missing}.`);
-    rows.push({ case: '20 x (aws ecr get-login-password | docker login)', 'median ms': 'n/a', ratio: 'n/a', 'API calls': 'n/a', target: `missing: ${missing}` });
+    rows.push({
+      case: '20 x (aws ecr get-login-password | docker login)',
+      'median ms': 'n/a',
+      ratio: 'n/a',
+      'API calls': 'n/a',
+      target: `missing: ${missing}`,
+    });
   } else {
-    // docker login checks the password at the registry: 20 loopback registries (one server, 20 ports) that accept AWS:<token>.
+    // docker login checks the password at the registry: 20 loopback registries (one server, 20 ports) that accept
+    // AWS:<token>.
     const handler = (req, res) => {
       const auth = String(req.headers.authorization ?? '');
-      const [user, ...rest] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
-      if (user === 'AWS' && standIn.calls.some((c) => c.password === rest.join(':'))) return res.writeHead(200, { 'docker-distribution-api-version': 'registry/2.0' }).end('{}');
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="bench"', 'docker-distribution-api-version': 'registry/2.0' }).end();
+      const [user, ...rest] = Buffer.from(auth.replace(/^Basic /, ''), 'base64')
+        .toString('utf8')
+        .split(':');
+      if (user === 'AWS' && standIn.calls.some((c) => c.password === rest.join(':')))
+        return res.writeHead(200, { 'docker-distribution-api-version': 'registry/2.0' }).end('{}');
+      res
+        .writeHead(401, {
+          'www-authenticate': 'Basic realm="bench"',
+          'docker-distribution-api-version': 'registry/2.0',
+        })
+        .end();
     };
     const servers = [];
     const ports = [];
@@ -139,24 +173,44 @@ console.log(`registry-login ECR benchmarks: node ${process.version}, stand-in an
       const start = process.hrtime.bigint();
       for (let i = 0; i < 20; i++) {
         const r = registries[i];
-        const env = { PATH: '/usr/bin:/bin', HOME: home, DOCKER_CONFIG: join(home, '.docker'), AWS_ACCESS_KEY_ID: r.key.accessKeyId, AWS_SECRET_ACCESS_KEY: r.key.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '' };
+        const env = {
+          PATH: '/usr/bin:/bin',
+          HOME: home,
+          DOCKER_CONFIG: join(home, '.docker'),
+          AWS_ACCESS_KEY_ID: r.key.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: r.key.secretAccessKey,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_PAGER: '',
+        };
         const before = standIn.calls.length;
         // The shell pipe a user would type; the token never leaves the pipe.
         const pipeline = `"${aws}" ecr get-login-password --region ${r.region} --endpoint-url ${standIn.url} | "${docker}" login 127.0.0.1:${ports[i]} --username AWS --password-stdin`;
         await new Promise((resolve, reject) => {
-          const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', pipeline], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+          const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', pipeline], {
+            env,
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
           let err = '';
           child.stderr.on('data', (c) => (err += c));
-          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the usual way failed (exit ${code}): ${err.slice(-500)}`))));
+          child.on('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`the usual way failed (exit ${code}): ${err.slice(-500)}`)),
+          );
         });
-        if (!standIn.calls.slice(before).every((c) => c.verified)) throw new Error('the stand-in refused the aws CLI signature');
+        if (!standIn.calls.slice(before).every((c) => c.verified))
+          throw new Error('the stand-in refused the aws CLI signature');
       }
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
       rmSync(join(work, 'twenty'), { recursive: true, force: true });
       ours.push(await timed([cli, 'refresh'], env20));
     }
     const ratio = median(times) / median(ours);
-    rows.push({ case: `20 x (aws ecr get-login-password | docker login), awscli ${awsVersion(aws)}`, 'median ms': fmt(median(times)), ratio: `${ratio.toFixed(1)}x registry-login`, 'API calls': 20, target: 'report' });
+    rows.push({
+      case: `20 x (aws ecr get-login-password | docker login), awscli ${awsVersion(aws)}`,
+      'median ms': fmt(median(times)),
+      ratio: `${ratio.toFixed(1)}x registry-login`,
+      'API calls': 20,
+      target: 'report',
+    });
     for (const s of servers) s.close();
   }
 }
@@ -186,7 +240,13 @@ console.log(`registry-login ECR benchmarks: node ${process.version}, stand-in an
   }
   check(standIn.calls.length === before, `cached runs made ${standIn.calls.length - before} API calls`);
   const base = median(samples.node);
-  rows.push({ case: 'node -e 0 (same environment)', 'median ms': fmt(base), ratio: '1.00 (base)', 'API calls': 0, target: '' });
+  rows.push({
+    case: 'node -e 0 (same environment)',
+    'median ms': fmt(base),
+    ratio: '1.00 (base)',
+    'API calls': 0,
+    target: '',
+  });
   for (const [name, key, target] of [
     ['refresh, 20 ECR registries, all cached', 'refresh', true],
     ['  same, 20 static logins (2,000-char passwords)', 'staticRefresh', false],
@@ -195,7 +255,13 @@ console.log(`registry-login ECR benchmarks: node ${process.version}, stand-in an
   ]) {
     const ratio = median(samples[key]) / base;
     if (target) check(ratio <= 1.5, `${name.trim()} is ${ratio.toFixed(2)}x node -e 0 (target <= 1.5x)`);
-    rows.push({ case: name, 'median ms': fmt(median(samples[key])), ratio: ratio.toFixed(2), 'API calls': 0, target: target ? '<= 1.5x node -e 0' : 'core, for comparison' });
+    rows.push({
+      case: name,
+      'median ms': fmt(median(samples[key])),
+      ratio: ratio.toFixed(2),
+      'API calls': 0,
+      target: target ? '<= 1.5x node -e 0' : 'core, for comparison',
+    });
   }
 }
 

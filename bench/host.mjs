@@ -22,7 +22,16 @@ if (!existsSync(join(root, 'dist', 'registry-login.cjs'))) {
 
 // The tests' SigV4-verifying ECR stand-in, bundled for plain Node.
 const standInFile = join(root, '.bench', 'ecr-stand-in-host.mjs');
-await build({ entryPoints: [join(root, 'test/support/ecr-stand-in.ts')], outfile: standInFile, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'test/support/ecr-stand-in.ts')],
+  outfile: standInFile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
 const { startEcrStandIn } = await import(pathToFileURL(standInFile).href);
 const KEYS = [
   { accessKeyId: 'AKIABENCHHOST0000001', secretAccessKey: 'bench-host-secret-00000000000000000000001' },
@@ -75,21 +84,36 @@ function hostEnv(home, withStore) {
 }
 
 function ecrRegistries(n) {
-  return Array.from({ length: n }, (_, i) => ({ prefix: `ECR${i}`, host: `${200000000000 + i}.dkr.ecr.${REGIONS[i % 2]}.amazonaws.com`, region: REGIONS[i % 2], key: KEYS[Math.floor(i / 2) % 2] }));
+  return Array.from({ length: n }, (_, i) => ({
+    prefix: `ECR${i}`,
+    host: `${200000000000 + i}.dkr.ecr.${REGIONS[i % 2]}.amazonaws.com`,
+    region: REGIONS[i % 2],
+    key: KEYS[Math.floor(i / 2) % 2],
+  }));
 }
 function ecrTriple(r) {
-  return { [`${r.prefix}_CONTAINER_REGISTRY_SERVER`]: r.host, [`${r.prefix}_CONTAINER_REGISTRY_USER`]: r.key.accessKeyId, [`${r.prefix}_CONTAINER_REGISTRY_PASSWORD`]: r.key.secretAccessKey };
+  return {
+    [`${r.prefix}_CONTAINER_REGISTRY_SERVER`]: r.host,
+    [`${r.prefix}_CONTAINER_REGISTRY_USER`]: r.key.accessKeyId,
+    [`${r.prefix}_CONTAINER_REGISTRY_PASSWORD`]: r.key.secretAccessKey,
+  };
 }
 
 // Asynchronous: the stand-in answers from this same process.
 function run(argv, env, shell = false) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = shell ? spawn('/bin/bash', ['-o', 'pipefail', '-c', argv], { env, stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = shell
+      ? spawn('/bin/bash', ['-o', 'pipefail', '-c', argv], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c) => (err += c));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - start) / 1e6) : reject(new Error(`${shell ? argv : argv.join(' ')} exited ${code}: ${err.slice(-800)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(Number(process.hrtime.bigint() - start) / 1e6)
+        : reject(new Error(`${shell ? argv : argv.join(' ')} exited ${code}: ${err.slice(-800)}`)),
+    );
   });
 }
 const median = (xs) => {
@@ -118,20 +142,42 @@ let failed = false;
   }
   const [stores, aws] = [storeCalls() - callsBefore, standIn.calls.length - awsBefore];
   const base = median(samples.node);
-  rows.push({ case: 'node -e 0 (same environment)', 'median ms': base.toFixed(1), 'x node -e 0': '1.00', 'store calls': '', 'AWS calls': '', target: '' });
+  rows.push({
+    case: 'node -e 0 (same environment)',
+    'median ms': base.toFixed(1),
+    'x node -e 0': '1.00',
+    'store calls': '',
+    'AWS calls': '',
+    target: '',
+  });
   for (const [name, key] of [
     ['refresh --host, 24 unchanged (20 static + 4 ECR cached), config file', 'file'],
     ['refresh --host, the same in a credsStore helper', 'store'],
   ]) {
     const ratio = median(samples[key]) / base;
     if (ratio > 1.35) failed = true;
-    rows.push({ case: name, 'median ms': median(samples[key]).toFixed(1), 'x node -e 0': ratio.toFixed(2), 'store calls': key === 'store' ? stores : 0, 'AWS calls': aws, target: '<= 1.35x, 0 calls' });
+    rows.push({
+      case: name,
+      'median ms': median(samples[key]).toFixed(1),
+      'x node -e 0': ratio.toFixed(2),
+      'store calls': key === 'store' ? stores : 0,
+      'AWS calls': aws,
+      target: '<= 1.35x, 0 calls',
+    });
   }
   if (stores !== 0 || aws !== 0) failed = true;
-  rows.push({ case: '  first refresh --host into the store (for scale)', 'median ms': firstMs.toFixed(1), 'x node -e 0': (firstMs / base).toFixed(2), 'store calls': firstCalls, 'AWS calls': firstAwsCalls, target: 'one get + one store per login' });
+  rows.push({
+    case: '  first refresh --host into the store (for scale)',
+    'median ms': firstMs.toFixed(1),
+    'x node -e 0': (firstMs / base).toFixed(2),
+    'store calls': firstCalls,
+    'AWS calls': firstAwsCalls,
+    target: 'one get + one store per login',
+  });
 }
 
-// 2. The usual way on a host for ECR: 20 x (aws ecr get-login-password | docker login) vs refresh --host, cached and not.
+// 2. The usual way on a host for ECR: 20 x (aws ecr get-login-password | docker login) vs refresh --host, cached and
+// not.
 {
   const aws = '/usr/bin/aws';
   const docker = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p));
@@ -143,15 +189,29 @@ let failed = false;
     const servers = [];
     for (let i = 0; i < 20; i++) {
       const server = createServer((req, res) => {
-        const [user, ...rest] = Buffer.from(String(req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+        const [user, ...rest] = Buffer.from(String(req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+          .toString('utf8')
+          .split(':');
         const ok = user === 'AWS' && standIn.calls.some((c) => c.password === rest.join(':'));
-        res.writeHead(ok ? 200 : 401, { 'docker-distribution-api-version': 'registry/2.0', ...(ok ? {} : { 'www-authenticate': 'Basic realm="bench"' }) }).end(ok ? '{}' : '');
+        res
+          .writeHead(ok ? 200 : 401, {
+            'docker-distribution-api-version': 'registry/2.0',
+            ...(ok ? {} : { 'www-authenticate': 'Basic realm="bench"' }),
+          })
+          .end(ok ? '{}' : '');
       });
       await new Promise((r) => server.listen(0, '127.0.0.1', r));
       servers.push(server);
     }
     const ecrEnv = (home) => {
-      const env = { PATH: `${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`, HOME: home, LANG: 'C.UTF-8', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ENDPOINT_URL_ECR: standIn.url };
+      const env = {
+        PATH: `${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+        HOME: home,
+        LANG: 'C.UTF-8',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        AWS_ENDPOINT_URL_ECR: standIn.url,
+      };
       registries.forEach((r) => Object.assign(env, ecrTriple(r)));
       return env;
     };
@@ -165,8 +225,20 @@ let failed = false;
       mkdirSync(join(home, '.docker'), { recursive: true });
       let total = 0;
       for (const [i, r] of registries.entries()) {
-        const env = { PATH: '/usr/bin:/bin', HOME: home, DOCKER_CONFIG: join(home, '.docker'), AWS_ACCESS_KEY_ID: r.key.accessKeyId, AWS_SECRET_ACCESS_KEY: r.key.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '' };
-        total += await run(`"${aws}" ecr get-login-password --region ${r.region} --endpoint-url ${standIn.url} | "${docker}" login 127.0.0.1:${servers[i].address().port} --username AWS --password-stdin`, env, true);
+        const env = {
+          PATH: '/usr/bin:/bin',
+          HOME: home,
+          DOCKER_CONFIG: join(home, '.docker'),
+          AWS_ACCESS_KEY_ID: r.key.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: r.key.secretAccessKey,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_PAGER: '',
+        };
+        total += await run(
+          `"${aws}" ecr get-login-password --region ${r.region} --endpoint-url ${standIn.url} | "${docker}" login 127.0.0.1:${servers[i].address().port} --username AWS --password-stdin`,
+          env,
+          true,
+        );
       }
       usual.push(total);
       const ours = join(work, `ours-${round}`);
@@ -178,10 +250,34 @@ let failed = false;
       warmCalls.push(standIn.calls.length - before);
     }
     for (const s of servers) s.close();
-    const awsVersion = (/aws-cli\/(\S+)/.exec(spawnSync(aws, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: work } }).stdout) ?? [])[1] ?? '?';
-    rows.push({ case: `20 ECR registries: 20 x (aws ${awsVersion} ecr get-login-password | docker login)`, 'median ms': median(usual).toFixed(0), 'x node -e 0': '', 'store calls': '', 'AWS calls': 20, target: 'report' });
-    rows.push({ case: '  refresh --host, same 20, empty token cache', 'median ms': median(cold).toFixed(0), 'x node -e 0': `usual way is ${(median(usual) / median(cold)).toFixed(1)}x this`, 'store calls': 0, 'AWS calls': coldCalls.join('/'), target: 'report' });
-    rows.push({ case: '  refresh --host, same 20, unchanged', 'median ms': median(warm).toFixed(0), 'x node -e 0': `usual way is ${(median(usual) / median(warm)).toFixed(0)}x this`, 'store calls': 0, 'AWS calls': warmCalls.join('/'), target: 'report' });
+    const awsVersion =
+      (/aws-cli\/(\S+)/.exec(
+        spawnSync(aws, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: work } }).stdout,
+      ) ?? [])[1] ?? '?';
+    rows.push({
+      case: `20 ECR registries: 20 x (aws ${awsVersion} ecr get-login-password | docker login)`,
+      'median ms': median(usual).toFixed(0),
+      'x node -e 0': '',
+      'store calls': '',
+      'AWS calls': 20,
+      target: 'report',
+    });
+    rows.push({
+      case: '  refresh --host, same 20, empty token cache',
+      'median ms': median(cold).toFixed(0),
+      'x node -e 0': `usual way is ${(median(usual) / median(cold)).toFixed(1)}x this`,
+      'store calls': 0,
+      'AWS calls': coldCalls.join('/'),
+      target: 'report',
+    });
+    rows.push({
+      case: '  refresh --host, same 20, unchanged',
+      'median ms': median(warm).toFixed(0),
+      'x node -e 0': `usual way is ${(median(usual) / median(warm)).toFixed(0)}x this`,
+      'store calls': 0,
+      'AWS calls': warmCalls.join('/'),
+      target: 'report',
+    });
     if (warmCalls.some((n) => n !== 0)) failed = true;
   }
 }

@@ -20,7 +20,8 @@ function measure(argv, env, input) {
   const start = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { env, input, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.status !== 0 && !(argv.includes('get') && r.status === 1)) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0 && !(argv.includes('get') && r.status === 1))
+    throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   const rss = Number(r.stderr.trim().split('\n').pop());
   return { ms, rss };
 }
@@ -44,7 +45,13 @@ function compare(cases) {
   const base = samples.get(cases[0].name);
   const rows = cases.map((c) => {
     const s = samples.get(c.name);
-    return { case: c.name, 'median ms': median(s.ms).toFixed(1), 'x node -e 0': (median(s.ms) / median(base.ms)).toFixed(2), 'peak RSS MiB': (median(s.rss) / 1024).toFixed(1), 'RSS x node': (median(s.rss) / median(base.rss)).toFixed(2) };
+    return {
+      case: c.name,
+      'median ms': median(s.ms).toFixed(1),
+      'x node -e 0': (median(s.ms) / median(base.ms)).toFixed(2),
+      'peak RSS MiB': (median(s.rss) / 1024).toFixed(1),
+      'RSS x node': (median(s.rss) / median(base.rss)).toFixed(2),
+    };
   });
   return rows;
 }

@@ -1,4 +1,5 @@
-// The tests' SigV4-verifying ECR stand-in, bundled for plain Node, with the two key pairs and regions the benchmarks use.
+// The tests' SigV4-verifying ECR stand-in, bundled for plain Node, with the two key pairs and regions the benchmarks
+// use.
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -14,7 +15,16 @@ export const REGIONS = ['us-west-2', 'eu-central-1'];
 /** Starts the stand-in, knowing KEYS, answering after delayMs. */
 export async function startBenchStandIn(delayMs = 0) {
   const standInFile = join(root, '.bench', 'ecr-stand-in.mjs');
-  await build({ entryPoints: [join(root, 'test/support/ecr-stand-in.ts')], outfile: standInFile, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, 'test/support/ecr-stand-in.ts')],
+    outfile: standInFile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   const { startEcrStandIn } = await import(pathToFileURL(standInFile).href);
   return startEcrStandIn({ keys: KEYS, delayMs });
 }

@@ -18,13 +18,17 @@ const LAZY = {
 // state and nothing the agent checks with instanceof, so a copy in each file is only a few KB.
 const SHARED = new Set(['src/proxy.ts', 'node_modules/hpagent/index.js', 'node_modules/hpagent/index.mjs']);
 
-const lazyTargets = new Map(Object.entries(LAZY).map(([name, spec]) => [spec.startsWith('src/') ? resolve(spec) : spec, name]));
+const lazyTargets = new Map(
+  Object.entries(LAZY).map(([name, spec]) => [spec.startsWith('src/') ? resolve(spec) : spec, name]),
+);
 const keepLazyApart = {
   name: 'keep-lazy-apart',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
-      const target = args.path.startsWith('.') ? resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) : args.path;
+      const target = args.path.startsWith('.')
+        ? resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'))
+        : args.path;
       const name = lazyTargets.get(target);
       return name ? { path: `./${name}.cjs`, external: true } : undefined;
     });
@@ -46,7 +50,7 @@ const result = await build({
   // graceful-fs (via proper-lockfile) patches fs at start-up, costing ~8 ms; plain fs serves the lock as well.
   // signal-exit 3 loads `assert` (~2 ms); its successor serves proper-lockfile the same way.
   alias: { 'graceful-fs': 'node:fs', 'signal-exit': './scripts/shims/signal-exit-v3.cjs' },
-  minify: process.env.RL_NO_MINIFY !== "1",
+  minify: process.env.RL_NO_MINIFY !== '1',
   legalComments: 'linked',
   define: { __REGISTRY_LOGIN_VERSION__: JSON.stringify(version) },
   plugins: [keepLazyApart],
@@ -60,7 +64,10 @@ checkLazyApart(result.metafile);
 // The agent also as one function expression with CommonJS's parameters, for the launcher's own code cache on Node
 // before 22.1 (src/launcher.ts explains both); dist/agent.cjs is what Node 22.1 and later require.
 const body = await readFile(new URL('../dist/agent.cjs', import.meta.url), 'utf8');
-await writeFile(new URL('../dist/agent-function.js', import.meta.url), `(function (exports, require, module, __filename, __dirname) {${body}\n})\n`);
+await writeFile(
+  new URL('../dist/agent-function.js', import.meta.url),
+  `(function (exports, require, module, __filename, __dirname) {${body}\n})\n`,
+);
 
 /**
  * Fails the build when a lazy file's code is also in the agent: a module bundled twice runs twice, with two copies of
@@ -75,10 +82,15 @@ function checkLazyApart(metafile) {
     if (shared.length > 0) problems.push(`dist/${name}.cjs and dist/agent.cjs both bundle ${shared.join(', ')}`);
   }
   // The packages the lazy files exist for, by name: a static import of one would pull it into the agent.
-  const heavy = [...agent].filter((input) => /node_modules\/(@aws-sdk|@smithy|jsonc-parser|proper-lockfile)\//.test(input));
-  if (heavy.length > 0) problems.push(`dist/agent.cjs bundles ${heavy.slice(0, 5).join(', ')}${heavy.length > 5 ? ', …' : ''}`);
+  const heavy = [...agent].filter((input) =>
+    /node_modules\/(@aws-sdk|@smithy|jsonc-parser|proper-lockfile)\//.test(input),
+  );
+  if (heavy.length > 0)
+    problems.push(`dist/agent.cjs bundles ${heavy.slice(0, 5).join(', ')}${heavy.length > 5 ? ', …' : ''}`);
   if (problems.length > 0) {
-    console.error(`build: the lazy files must stay apart from the agent (import them only with \`await import()\`, see LAZY in scripts/build.mjs):\n  ${problems.join('\n  ')}`);
+    console.error(
+      `build: the lazy files must stay apart from the agent (import them only with \`await import()\`, see LAZY in scripts/build.mjs):\n  ${problems.join('\n  ')}`,
+    );
     process.exit(1);
   }
 }

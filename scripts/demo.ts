@@ -18,7 +18,9 @@ try {
   await pushTestImage(registry.host, 'demo/hello', 'v1', { creds: { user: 'demo', password } });
   console.log(`   It holds the image ${registry.host}/demo/hello:v1.`);
   const h = await makeAgentHome(dir, triple('DEMO', registry.host, 'demo', password));
-  console.log('2. The secrets DEMO_CONTAINER_REGISTRY_SERVER, _USER and _PASSWORD are set, as Codespaces would set them.');
+  console.log(
+    '2. The secrets DEMO_CONTAINER_REGISTRY_SERVER, _USER and _PASSWORD are set, as Codespaces would set them.',
+  );
   console.log('3. $ registry-login refresh');
   const refresh = await runAgent(['refresh'], h.env);
   process.stdout.write(indent(refresh.stdout + refresh.stderr));
@@ -27,10 +29,18 @@ try {
   process.stdout.write(indent(status.stdout + status.stderr));
   console.log(`5. $ skopeo copy docker://${registry.host}/demo/hello:v1 dir:…   (with nothing but ${h.configPath})`);
   const skopeoEnv = await hermeticSkopeoEnv(path.join(dir, 'skopeo'), h.dockerConfigDir, { PATH: h.env.PATH });
-  const pull = await execa('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/demo/hello:v1`, `dir:${path.join(dir, 'pulled')}`], { env: skopeoEnv, extendEnv: false, reject: false });
+  const pull = await execa(
+    'skopeo',
+    ['copy', '--src-tls-verify=false', `docker://${registry.host}/demo/hello:v1`, `dir:${path.join(dir, 'pulled')}`],
+    { env: skopeoEnv, extendEnv: false, reject: false },
+  );
   process.stdout.write(indent(pull.stdout + pull.stderr));
   failed = refresh.exitCode !== 0 || pull.exitCode !== 0;
-  console.log(failed ? '\nThe demo FAILED: see the output above.' : '\nPulled with the login registry-login wrote. That is the whole job.');
+  console.log(
+    failed
+      ? '\nThe demo FAILED: see the output above.'
+      : '\nPulled with the login registry-login wrote. That is the whole job.',
+  );
 } finally {
   await registry.stop();
   await rm(dir, { recursive: true, force: true });

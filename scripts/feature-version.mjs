@@ -24,7 +24,9 @@ const fail = (message) => {
 
 const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 if (typeof version !== 'string' || !RELEASE_VERSION.test(version)) {
-  fail(`package.json version ${JSON.stringify(version)} is not MAJOR.MINOR.PATCH; set it with \`npm version <major|minor|patch>\``);
+  fail(
+    `package.json version ${JSON.stringify(version)} is not MAJOR.MINOR.PATCH; set it with \`npm version <major|minor|patch>\``,
+  );
 }
 const featureText = await readFile(featureFile, 'utf8');
 const featureVersion = parse(featureText)?.version;
@@ -44,7 +46,10 @@ if (mode === 'sync') {
     // Keep a Changelog: what was under Unreleased becomes this release's section; Unreleased starts empty.
     if (!/^## \[Unreleased\]$/m.test(changelog)) fail('CHANGELOG.md has no "## [Unreleased]" section to release');
     const today = new Date().toISOString().slice(0, 10);
-    await writeFile(changelogFile, changelog.replace(/^## \[Unreleased\]$/m, `## [Unreleased]\n\n## [${version}] - ${today}`));
+    await writeFile(
+      changelogFile,
+      changelog.replace(/^## \[Unreleased\]$/m, `## [Unreleased]\n\n## [${version}] - ${today}`),
+    );
     console.log(`feature-version: CHANGELOG.md Unreleased entries are now under ${version}`);
   }
 } else if (mode === 'check') {
@@ -55,7 +60,9 @@ if (mode === 'sync') {
     );
   }
   if (!versionHeading.test(changelog)) {
-    fail(`CHANGELOG.md has no "## [${version}]" section; run \`node scripts/feature-version.mjs sync\` to open it from Unreleased`);
+    fail(
+      `CHANGELOG.md has no "## [${version}]" section; run \`node scripts/feature-version.mjs sync\` to open it from Unreleased`,
+    );
   }
 } else {
   fail(`usage: node scripts/feature-version.mjs sync|check (got ${JSON.stringify(mode)})`);

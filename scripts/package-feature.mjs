@@ -23,7 +23,9 @@ const { values: args } = parseArgs({
 function run(command, argv) {
   const result = spawnSync(command, argv, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
-    console.error(`package-feature: '${command} ${argv.join(' ')}' failed (${result.error?.message ?? `exit ${result.status}`})`);
+    console.error(
+      `package-feature: '${command} ${argv.join(' ')}' failed (${result.error?.message ?? `exit ${result.status}`})`,
+    );
     process.exit(1);
   }
 }
@@ -43,7 +45,9 @@ if (!(await Promise.all(entries.map((name) => stat(path.join(dist, name)).catch(
 const metadata = JSON.parse(await readFile(path.join(root, 'devcontainer-feature.json'), 'utf8'));
 const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 if (metadata.version !== pkg.version) {
-  console.error(`package-feature: devcontainer-feature.json version ${metadata.version} differs from package.json version ${pkg.version}`);
+  console.error(
+    `package-feature: devcontainer-feature.json version ${metadata.version} differs from package.json version ${pkg.version}`,
+  );
   process.exit(1);
 }
 
@@ -61,6 +65,18 @@ console.log(`package-feature: staged the Feature in ${path.relative(process.cwd(
 if (!args['stage-only']) {
   const out = path.resolve(args.out);
   await rm(out, { recursive: true, force: true });
-  run('npx', ['--no-install', 'devcontainer', 'features', 'package', stage, '--output-folder', out, '--log-level', 'info']);
-  console.log(`package-feature: wrote ${path.relative(process.cwd(), path.join(out, 'devcontainer-feature-registry-login.tgz'))}`);
+  run('npx', [
+    '--no-install',
+    'devcontainer',
+    'features',
+    'package',
+    stage,
+    '--output-folder',
+    out,
+    '--log-level',
+    'info',
+  ]);
+  console.log(
+    `package-feature: wrote ${path.relative(process.cwd(), path.join(out, 'devcontainer-feature-registry-login.tgz'))}`,
+  );
 }

@@ -1,5 +1,6 @@
 // `npm run test:reliability`: runs test/reliability at the full size (RL_RELIABILITY=full) and writes RELIABILITY.md
-// from the figures the tests leave in build/reliability/. Files run one after another, so timings are not skewed by each other. `--report-only` rewrites the report from existing figures.
+// from the figures the tests leave in build/reliability/. Files run one after another, so timings are not skewed by
+// each other. `--report-only` rewrites the report from existing figures.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,13 +16,20 @@ let seconds;
 if (!reportOnly) {
   rmSync(figuresDir, { recursive: true, force: true });
   const started = Date.now();
-  const run = spawnSync(path.join(repo, 'node_modules', '.bin', 'vitest'), ['run', 'test/reliability', '--no-file-parallelism'], { cwd: repo, stdio: 'inherit', env: { ...process.env, RL_RELIABILITY: 'full' } });
+  const run = spawnSync(
+    path.join(repo, 'node_modules', '.bin', 'vitest'),
+    ['run', 'test/reliability', '--no-file-parallelism'],
+    { cwd: repo, stdio: 'inherit', env: { ...process.env, RL_RELIABILITY: 'full' } },
+  );
   exitCode = run.status ?? 1;
   seconds = Math.round((Date.now() - started) / 1000);
 }
 
 const figures = existsSync(figuresDir)
-  ? readdirSync(figuresDir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(path.join(figuresDir, f), 'utf8')))
+  ? readdirSync(figuresDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => JSON.parse(readFileSync(path.join(figuresDir, f), 'utf8')))
   : [];
 if (figures.length === 0) {
   console.error('reliability: no figures were recorded (see the test output above); RELIABILITY.md left as it was.');
@@ -29,13 +37,26 @@ if (figures.length === 0) {
 }
 const reduced = figures.filter((f) => f.size !== 'full');
 if (reduced.length > 0) {
-  console.error(`reliability: ${reduced.map((f) => f.id).join(', ')} were recorded at the reduced size; run \`npm run test:reliability\` for the report.`);
+  console.error(
+    `reliability: ${reduced.map((f) => f.id).join(', ')} were recorded at the reduced size; run \`npm run test:reliability\` for the report.`,
+  );
   process.exit(1);
 }
 
 const git = (...args) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
 const commit = git('rev-parse', 'HEAD');
-const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'test', 'scripts', 'package.json', 'package-lock.json') !== '';
+const dirty =
+  git(
+    'status',
+    '--porcelain',
+    '--untracked-files=no',
+    '--',
+    'src',
+    'test',
+    'scripts',
+    'package.json',
+    'package-lock.json',
+  ) !== '';
 const fsType = (() => {
   try {
     return execFileSync('stat', ['-f', '-c', '%T', os.tmpdir()], { encoding: 'utf8' }).trim();

@@ -9,6 +9,15 @@ if (!file) {
   process.exit(2);
 }
 const outfile = resolve('build', `${basename(file, '.ts')}.mjs`);
-await build({ entryPoints: [file], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
+await build({
+  entryPoints: [file],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
 process.argv = [process.argv[0], outfile, ...args];
 await import(pathToFileURL(outfile).href);

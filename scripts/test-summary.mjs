@@ -1,4 +1,5 @@
-// Prints vitest's JSON report as the plain closing line "N passed, M failed" (exit 1 when no test ran or the report is missing).
+// Prints vitest's JSON report as the plain closing line "N passed, M failed" (exit 1 when no test ran or the report is
+// missing).
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? 'build/vitest-report.json';
@@ -12,7 +13,9 @@ try {
 }
 const passed = report.numPassedTests ?? 0;
 // A file that failed to load has no failed test of its own: count it once.
-const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+const brokenFiles = (report.testResults ?? []).filter(
+  (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+).length;
 const failed = (report.numFailedTests ?? 0) + brokenFiles;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

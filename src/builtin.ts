@@ -8,7 +8,7 @@ export function builtin<T>(id: string): T {
   if (typeof get === 'function') return get.call(process, id) as T;
   // Older Node 20: the launcher, a CommonJS module, is the main module and can require built-ins.
   const main = process.mainModule;
-  if (!main) throw new Error(`registry-login needs Node.js 20.16 or later to load ${id} here (this is ${process.version})`);
+  if (!main)
+    throw new Error(`registry-login needs Node.js 20.16 or later to load ${id} here (this is ${process.version})`);
   return main.require(id) as T;
 }
-

@@ -76,15 +76,24 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     say(command === undefined && !values.help ? io.stderr : io.stdout, [USAGE.trimEnd()]);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const allowed: Record<string, string[]> = { refresh: ['json', 'force', 'hook', 'strict', 'attach', 'host'], status: ['json', 'host'], check: ['json'], logout: ['json', 'host'] };
+  const allowed: Record<string, string[]> = {
+    refresh: ['json', 'force', 'hook', 'strict', 'attach', 'host'],
+    status: ['json', 'host'],
+    check: ['json'],
+    logout: ['json', 'host'],
+  };
   const flags = allowed[command];
   if (!flags) {
-    say(io.stderr, [`registry-login: unknown command "${command}"; the commands are refresh, status, check and logout (see \`registry-login --help\`).`]);
+    say(io.stderr, [
+      `registry-login: unknown command "${command}"; the commands are refresh, status, check and logout (see \`registry-login --help\`).`,
+    ]);
     return 2;
   }
   const stray = Object.keys(values).filter((flag) => !flags.includes(flag));
   if (stray.length > 0 || (command !== 'logout' && command !== 'check' && rest.length > 0)) {
-    say(io.stderr, [`registry-login ${command}: ${stray.length ? `--${stray[0]} does not apply here` : `unexpected argument "${rest[0]}"`}; see \`registry-login --help\`.`]);
+    say(io.stderr, [
+      `registry-login ${command}: ${stray.length ? `--${stray[0]} does not apply here` : `unexpected argument "${rest[0]}"`}; see \`registry-login --help\`.`,
+    ]);
     return 2;
   }
   const emit = (result: unknown, output: Output) => {
@@ -96,12 +105,21 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     if (values.host) {
       const { runHostCommand } = await import('./commands/host.js');
-      return await runHostCommand(command, rest, { force: values.force === true, hook: values.hook === true, strict: values.strict === true }, io.env, { redactor, emit, paint });
+      return await runHostCommand(
+        command,
+        rest,
+        { force: values.force === true, hook: values.hook === true, strict: values.strict === true },
+        io.env,
+        { redactor, emit, paint },
+      );
     }
     switch (command) {
       case 'refresh': {
         const { refresh } = await import('./commands/refresh.js');
-        const result = await refresh(io.env, { force: values.force === true, hook: values.hook === true && values.attach !== true });
+        const result = await refresh(io.env, {
+          force: values.force === true,
+          hook: values.hook === true && values.attach !== true,
+        });
         redactor.add(...result.secrets);
         const { secrets: _secrets, warnings: _warnings, ...json } = result;
         emit(json, formatRefresh(result, paint));
@@ -130,9 +148,19 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       }
     }
   } catch (error) {
-    const reason = error instanceof ConfigError ? error.message : `unexpected failure: ${(error as Error)?.message ?? String(error)}. Please report this with the output of \`registry-login status\`.`;
+    const reason =
+      error instanceof ConfigError
+        ? error.message
+        : `unexpected failure: ${(error as Error)?.message ?? String(error)}. Please report this with the output of \`registry-login status\`.`;
     // README, Commands: refresh --json prints its one object even then, with the reason (and the same line on stderr).
-    if (command === 'refresh' && values.json) say(io.stdout, [JSON.stringify({ configPath: configPathOf(io.env), logins: [], problems: [], removed: [], error: reason }, null, 2)]);
+    if (command === 'refresh' && values.json)
+      say(io.stdout, [
+        JSON.stringify(
+          { configPath: configPathOf(io.env), logins: [], problems: [], removed: [], error: reason },
+          null,
+          2,
+        ),
+      ]);
     say(io.stderr, [`registry-login ${command}: ${reason}`]);
     return values.hook && !values.strict ? 0 : 2;
   }
@@ -146,7 +174,9 @@ const FLAGS = new Set<string>(['json', 'force', 'hook', 'strict', 'attach', 'hos
  * Splits argv into boolean flags and positionals (node:util's parseArgs would cost ~0.5 ms of every start):
  * `--flag`, `-h`, and `--` before positionals that start with a dash. Flags take no value.
  */
-export function parseCommandLine(argv: string[]): { values: Partial<Record<Flag, true>>; positionals: string[] } | { error: string } {
+export function parseCommandLine(
+  argv: string[],
+): { values: Partial<Record<Flag, true>>; positionals: string[] } | { error: string } {
   const values: Partial<Record<Flag, true>> = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -162,7 +192,9 @@ export function parseCommandLine(argv: string[]): { values: Partial<Record<Flag,
     } else if (arg.startsWith('--') && FLAGS.has(arg.slice(2).split('=')[0]!)) {
       return { error: `option --${arg.slice(2).split('=')[0]} takes no value (found "${arg}")` };
     } else if (arg.startsWith('-') && arg !== '-') {
-      return { error: `unknown option "${arg}"; the options are --force, --json, --hook, --strict, --attach, --host, --help and --version (to pass a key that starts with a dash, put it after --)` };
+      return {
+        error: `unknown option "${arg}"; the options are --force, --json, --hook, --strict, --attach, --host, --help and --version (to pass a key that starts with a dash, put it after --)`,
+      };
     } else {
       positionals.push(arg);
     }
@@ -204,7 +236,9 @@ export async function runCredentialHelper(argv: string[], io: Io, readInput: () 
     if (answer.stderr) io.stderr(redactor.redact(answer.stderr));
     return answer.exitCode;
   } catch (error) {
-    io.stderr(redactor.redact(`docker-credential-registry-login ${action}: ${(error as Error)?.message ?? String(error)}\n`));
+    io.stderr(
+      redactor.redact(`docker-credential-registry-login ${action}: ${(error as Error)?.message ?? String(error)}\n`),
+    );
     return 1;
   }
 }

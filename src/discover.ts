@@ -10,7 +10,10 @@ export function variableStem(prefix: string): string {
   return `${prefix}_CONTAINER_REGISTRY_`;
 }
 
-/** Groups `<PREFIX>_CONTAINER_REGISTRY_*` variables by upper-cased prefix into triples; incomplete groups become problems. */
+/**
+ * Groups `<PREFIX>_CONTAINER_REGISTRY_*` variables by upper-cased prefix into triples; incomplete groups become
+ * problems.
+ */
 export function discoverTriples(env: NodeJS.ProcessEnv): { triples: Triple[]; problems: Problem[] } {
   const groups = new Map<string, Map<Member, { name: string; value: string }[]>>();
   for (const name of Object.keys(env).sort()) {
@@ -54,7 +57,13 @@ export function discoverTriples(env: NodeJS.ProcessEnv): { triples: Triple[]; pr
       });
       continue;
     }
-    triples.push({ prefix, server: server!, user: user!, password: password!, ...(sessionToken !== undefined ? { sessionToken } : {}) });
+    triples.push({
+      prefix,
+      server: server!,
+      user: user!,
+      password: password!,
+      ...(sessionToken !== undefined ? { sessionToken } : {}),
+    });
   }
   return { triples, problems };
 }

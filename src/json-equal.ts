@@ -1,7 +1,9 @@
 // Equality of JSON data (what JSON.parse returns and JSON.stringify writes): node:util's isDeepStrictEqual loads
 // ~1 ms of comparison code at every start, and also tells apart prototypes and undefined members, which JSON has not.
 
-/** Whether two JSON values would serialise to the same data (members in any order; undefined members count as absent). */
+/**
+ * Whether two JSON values would serialise to the same data (members in any order; undefined members count as absent).
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;

@@ -6,16 +6,30 @@
 // turns it on (in <cache dir>/node-compile-cache) and requires dist/agent.cjs; test/e2e/launcher-node22.test.ts runs
 // that branch under an official Node 22. Node 20 has no compile cache for CommonJS, so there this file does the job:
 // it compiles the agent with vm.Script, giving V8 the cached data from the last run, and at exit saves V8's cache
-// when there was none or V8 refused it, so the file holds every function that run compiled. Measured for issue 11 with bench/ab.mjs (REGISTRY_LOGIN_CODE_CACHE=0 against the default): see
-// docs/architecture.md. scripts/build.mjs writes the agent as one function expression with CommonJS's parameters
-// (dist/agent-function.js), so no source is copied or wrapped here at every start.
+// when there was none or V8 refused it, so the file holds every function that run compiled. Measured for issue 11 with
+// bench/ab.mjs (REGISTRY_LOGIN_CODE_CACHE=0 against the default): see docs/architecture.md. scripts/build.mjs writes
+// the agent as one function expression with CommonJS's parameters (dist/agent-function.js), so no source is copied or
+// wrapped here at every start.
 //
 // The cache is one file per user, agent file, Node.js (and its flags) and mode (CLI or credential helper), in the
 // per-user cache directory that also holds ECR tokens. V8 checks its own version and flags but only the source's
 // length, so the file name also carries the agent file's size, times and inode: a changed agent never runs stale
 // code. A file another user could have written is ignored; a cache that cannot be read or written only costs the
 // compile time. REGISTRY_LOGIN_CODE_CACHE=0 turns all of this off.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fingerprint64 } from './fingerprint.js';
@@ -32,7 +46,9 @@ const mode = process.env.REGISTRY_LOGIN_MODE === 'credential-helper' ? 'helper' 
  */
 function cacheName(info: Stats): { name: string; family: string } {
   const family = `v8-${fingerprint64(`${agent}\0${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`)}`;
-  const build = fingerprint64(`${info.size}\0${info.mtimeMs}\0${info.ctimeMs}\0${info.ino}\0${process.version}\0${process.arch}`);
+  const build = fingerprint64(
+    `${info.size}\0${info.mtimeMs}\0${info.ctimeMs}\0${info.ino}\0${process.version}\0${process.arch}`,
+  );
   return { name: `${family}-${build}-${mode}.bin`, family };
 }
 
@@ -54,7 +70,8 @@ function readCache(path: string): Buffer | undefined {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     const info = fstatSync(fd);
-    if (!info.isFile() || (process.getuid && info.uid !== process.getuid()) || (info.mode & 0o022) !== 0) return undefined;
+    if (!info.isFile() || (process.getuid && info.uid !== process.getuid()) || (info.mode & 0o022) !== 0)
+      return undefined;
     return readAll(fd, info.size);
   } catch {
     return undefined;
@@ -71,14 +88,17 @@ function writeCache(dir: string, name: string, family: string, data: Buffer): vo
     writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
     renameSync(temp, join(dir, name));
     for (const other of readdirSync(dir)) {
-      if (other !== name && other.startsWith(`${family}-`) && other.endsWith(`-${mode}.bin`)) unlinkSync(join(dir, other));
+      if (other !== name && other.startsWith(`${family}-`) && other.endsWith(`-${mode}.bin`))
+        unlinkSync(join(dir, other));
     }
   } catch {
     // A cache that cannot be written (read-only home, full disk) only costs the next run its compile time.
   }
 }
 
-/** Node 22.1 and later: Node's own compile cache, in a directory of ours that no other user can write, then the agent. */
+/**
+ * Node 22.1 and later: Node's own compile cache, in a directory of ours that no other user can write, then the agent.
+ */
 function startWithNodeCache(dir: string | undefined): void {
   if (dir !== undefined) {
     try {
@@ -86,13 +106,16 @@ function startWithNodeCache(dir: string | undefined): void {
       const info = statSync(dir);
       if ((!process.getuid || info.uid === process.getuid()) && (info.mode & 0o022) === 0) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on this branch (~0.3 ms)
-        (require('node:module') as { enableCompileCache(dir: string): unknown }).enableCompileCache(join(dir, 'node-compile-cache'));
+        (require('node:module') as { enableCompileCache(dir: string): unknown }).enableCompileCache(
+          join(dir, 'node-compile-cache'),
+        );
       }
     } catch {
       // As with the private cache: no cache only costs the compile time.
     }
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the launcher is CommonJS, and Node caches what require compiles
+  // Node caches what require compiles.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the launcher is CommonJS
   require(join(__dirname, 'agent.cjs'));
 }
 
@@ -113,10 +136,18 @@ function start(): void {
   const { name, family } = cacheName(info);
   const cachedData = dir === undefined ? undefined : readCache(join(dir, name));
   const script = new Script(source, { filename: agent, ...(cachedData ? { cachedData } : {}) });
-  if (dir !== undefined && (!cachedData || script.cachedDataRejected)) process.once('exit', () => writeCache(dir, name, family, script.createCachedData()));
+  if (dir !== undefined && (!cachedData || script.cachedDataRejected))
+    process.once('exit', () => writeCache(dir, name, family, script.createCachedData()));
   const module = { exports: {} };
   // The agent sits beside this file, so this file's require resolves its lazily loaded parts (./ecr-swap.cjs) alike.
-  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, agent, dirname(agent));
+  (script.runInThisContext() as (...args: unknown[]) => void).call(
+    module.exports,
+    module.exports,
+    require,
+    module,
+    agent,
+    dirname(agent),
+  );
 }
 
 start();

@@ -61,19 +61,23 @@ async function readStdin(): Promise<string> {
 
 // Node's own debug output prints request options and spawn environments (Authorization and AWS session-token headers,
 // every secret) past the redactor, for sections http, https, http2, net, tls, fetch, undici, websocket, child_process,
-// worker and stream (which prints the chunks it passes). Node enables it at start-up, matching each comma-separated name
-// case-insensitively with `*` as "anything" (`htt*`, `*tp`), and re-running ourselves without it would print the
+// worker and stream (which prints the chunks it passes). Node enables it at start-up, matching each comma-separated
+// name case-insensitively with `*` as "anything" (`htt*`, `*tp`), and re-running ourselves without it would print the
 // environment (NODE_DEBUG=child_process). So a run goes on only when every name is one of these sections, which print
 // module paths and timer durations; anything else stops before doing anything.
 const HARMLESS_DEBUG = ['module', 'esm', 'timer'];
 
 function debugIsHarmless(value: string): boolean {
   // An empty name matches no section. /^[a-z_]+$/i first: toLowerCase maps some non-ASCII letters to ASCII ones.
-  return value.split(',').every((name) => name === '' || (/^[a-z_]+$/i.test(name) && HARMLESS_DEBUG.includes(name.toLowerCase())));
+  return value
+    .split(',')
+    .every((name) => name === '' || (/^[a-z_]+$/i.test(name) && HARMLESS_DEBUG.includes(name.toLowerCase())));
 }
 
 function refuseNodeDebug(): number {
-  writer(2)(`registry-login: NODE_DEBUG=${JSON.stringify(process.env.NODE_DEBUG)} could make Node print credentials (request headers, the environment); registry-login runs only with the debug sections ${HARMLESS_DEBUG.join(', ')}; unset NODE_DEBUG (or keep only those sections) and run again.\n`);
+  writer(2)(
+    `registry-login: NODE_DEBUG=${JSON.stringify(process.env.NODE_DEBUG)} could make Node print credentials (request headers, the environment); registry-login runs only with the debug sections ${HARMLESS_DEBUG.join(', ')}; unset NODE_DEBUG (or keep only those sections) and run again.\n`,
+  );
   return process.argv.includes('--hook') ? 0 : 2;
 }
 
@@ -82,7 +86,12 @@ async function main(): Promise<number> {
   const helper = process.env.REGISTRY_LOGIN_MODE === 'credential-helper';
   if (helper) delete process.env.REGISTRY_LOGIN_MODE;
   // One plain copy: every read of process.env crosses into C++ and copies the value, and a run reads it often.
-  const io = { env: { ...process.env }, stdout: writer(1), stderr: writer(2), tty: { stdout: isTerminal(1), stderr: isTerminal(2) } };
+  const io = {
+    env: { ...process.env },
+    stdout: writer(1),
+    stderr: writer(2),
+    tty: { stdout: isTerminal(1), stderr: isTerminal(2) },
+  };
   if (helper) return runCredentialHelper(process.argv.slice(2), io, readStdin);
   return runCli(process.argv.slice(2), io);
 }

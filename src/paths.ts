@@ -33,7 +33,11 @@ export interface Places {
 /** The places of a run; refuses one with no usable home where a place needs it (ConfigError saying what to set). */
 export function placesFromEnv(env: NodeJS.ProcessEnv): Places {
   const home = homeDirectory(env);
-  return { configPath: configPathIn(env, home), stateDir: stateDirIn(env, home), cacheDir: xdgDirectory(env, home, 'XDG_CACHE_HOME', '.cache') };
+  return {
+    configPath: configPathIn(env, home),
+    stateDir: stateDirIn(env, home),
+    cacheDir: xdgDirectory(env, home, 'XDG_CACHE_HOME', '.cache'),
+  };
 }
 
 /** The docker config path alone (for a report when the run was refused before its places were known). */
@@ -49,20 +53,31 @@ export function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
 // $DOCKER_CONFIG/config.json (a relative one from the current directory, as docker does), else ~/.docker/config.json.
 function configPathIn(env: NodeJS.ProcessEnv, home: string | undefined): string {
   if (env.DOCKER_CONFIG) return resolve(env.DOCKER_CONFIG, 'config.json');
-  if (home === undefined) throw new ConfigError(`${describeHome(env)}, so registry-login cannot tell where the docker config is and changed nothing. Set HOME to your home directory (or DOCKER_CONFIG to the docker config directory), then run \`registry-login refresh\` again.`);
+  if (home === undefined)
+    throw new ConfigError(
+      `${describeHome(env)}, so registry-login cannot tell where the docker config is and changed nothing. Set HOME to your home directory (or DOCKER_CONFIG to the docker config directory), then run \`registry-login refresh\` again.`,
+    );
   return join(home, '.docker', 'config.json');
 }
 
 // $XDG_STATE_HOME/registry-login, else ~/.local/state/registry-login.
 function stateDirIn(env: NodeJS.ProcessEnv, home: string | undefined): string {
   const dir = xdgDirectory(env, home, 'XDG_STATE_HOME', join('.local', 'state'));
-  if (dir === undefined) throw new ConfigError(`${describeHome(env)}, so registry-login has nowhere to keep its state and changed nothing. Set HOME to your home directory (or XDG_STATE_HOME to an absolute directory), then run \`registry-login refresh\` again.`);
+  if (dir === undefined)
+    throw new ConfigError(
+      `${describeHome(env)}, so registry-login has nowhere to keep its state and changed nothing. Set HOME to your home directory (or XDG_STATE_HOME to an absolute directory), then run \`registry-login refresh\` again.`,
+    );
   return dir;
 }
 
 // registry-login's directory under an XDG base directory: $name when absolute (the XDG spec says to ignore a relative
 // one), else ~/fallback; undefined when neither is known.
-function xdgDirectory(env: NodeJS.ProcessEnv, home: string | undefined, name: 'XDG_STATE_HOME' | 'XDG_CACHE_HOME', fallback: string): string | undefined {
+function xdgDirectory(
+  env: NodeJS.ProcessEnv,
+  home: string | undefined,
+  name: 'XDG_STATE_HOME' | 'XDG_CACHE_HOME',
+  fallback: string,
+): string | undefined {
   const value = env[name];
   if (value && isAbsolute(value)) return join(value, 'registry-login');
   return home === undefined ? undefined : join(home, fallback, 'registry-login');

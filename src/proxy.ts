@@ -53,7 +53,9 @@ function cidrContains(cidr: string, host: string): boolean {
   return list.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** Whether a host is loopback by its name alone (no lookup): localhost, *.localhost (RFC 6761) or a loopback address. */
+/**
+ * Whether a host is loopback by its name alone (no lookup): localhost, *.localhost (RFC 6761) or a loopback address.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return bare === 'localhost' || bare.endsWith('.localhost') || isLoopbackAddress(bare);

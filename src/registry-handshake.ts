@@ -1,7 +1,15 @@
 // The registry /v2/ login handshake as docker login does it: anonymous GET /v2/, then Basic, or a Bearer token
-// from the challenge's realm (service, account, client_id=docker, offline_token=true, and no scope: docker login asks none).
+// from the challenge's realm (service, account, client_id=docker, offline_token=true, and no scope: docker login asks
+// none).
 import { DOCKER_HUB_KEY } from './registry.js';
-import { classifyNetworkError, dockerAllowsPlainHttp, httpGet, loadRegistryTrust, resolveAddresses, type HttpAnswer } from './registry-transport.js';
+import {
+  classifyNetworkError,
+  dockerAllowsPlainHttp,
+  httpGet,
+  loadRegistryTrust,
+  resolveAddresses,
+  type HttpAnswer,
+} from './registry-transport.js';
 import { isLoopbackAddress, proxyForUrl } from './proxy.js';
 
 /** What a handshake found. */
@@ -34,7 +42,11 @@ export function registryHost(key: string): string {
 }
 
 /** Performs docker login's /v2/ handshake against the registry of key with the given credentials. */
-export async function registryHandshake(key: string, credentials: { username: string; secret: string }, options: HandshakeOptions): Promise<HandshakeOutcome> {
+export async function registryHandshake(
+  key: string,
+  credentials: { username: string; secret: string },
+  options: HandshakeOptions,
+): Promise<HandshakeOutcome> {
   const host = registryHost(key);
   const trust = await loadRegistryTrust(host, options.env);
   const certsDir = trust.dir;
@@ -44,7 +56,8 @@ export async function registryHandshake(key: string, credentials: { username: st
   const hostname = new URL(`https://${host}`).hostname;
   let stage = 'the registry';
   let base = `https://${host}`;
-  const get = (url: URL, headers: Record<string, string> = {}) => httpGet(url, { headers, tls: trust.tls, signal, env: options.env });
+  const get = (url: URL, headers: Record<string, string> = {}) =>
+    httpGet(url, { headers, tls: trust.tls, signal, env: options.env });
 
   try {
     let probe: HttpAnswer;
@@ -59,9 +72,23 @@ export async function registryHandshake(key: string, credentials: { username: st
       probe = await get(new URL(`${base}/v2/`));
     }
     const endpoint = `${base}/v2/`;
-    const done = (result: HandshakeResult, cause: string, extra: Partial<HandshakeOutcome> = {}): HandshakeOutcome => ({ result, cause, endpoint, certsDir, ...extra });
-    if (probe.status === 200) return done('ok', `${endpoint} answers without authentication, so the credentials were not needed`, { scheme: 'anonymous' });
-    if (probe.status !== 401) return done('error', `GET ${endpoint} answered HTTP ${probe.status}${probe.status === 404 ? ', so there is no registry API there' : ''}`, { advice: 'check the server name and port in the _SERVER secret' });
+    const done = (result: HandshakeResult, cause: string, extra: Partial<HandshakeOutcome> = {}): HandshakeOutcome => ({
+      result,
+      cause,
+      endpoint,
+      certsDir,
+      ...extra,
+    });
+    if (probe.status === 200)
+      return done('ok', `${endpoint} answers without authentication, so the credentials were not needed`, {
+        scheme: 'anonymous',
+      });
+    if (probe.status !== 401)
+      return done(
+        'error',
+        `GET ${endpoint} answered HTTP ${probe.status}${probe.status === 404 ? ', so there is no registry API there' : ''}`,
+        { advice: 'check the server name and port in the _SERVER secret' },
+      );
     const challenges = parseChallenges(headerText(probe.headers['www-authenticate']));
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
@@ -73,50 +100,98 @@ export async function registryHandshake(key: string, credentials: { username: st
         realmUrl = new URL(realm ?? '');
         if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') throw new Error('not http(s)');
       } catch {
-        return done('error', `the registry's Bearer challenge has no usable realm`, { advice: 'the registry is misconfigured; tell its operator', scheme: 'bearer' });
+        return done('error', `the registry's Bearer challenge has no usable realm`, {
+          advice: 'the registry is misconfigured; tell its operator',
+          scheme: 'bearer',
+        });
       }
       const where = `${realmUrl.origin}${realmUrl.pathname}`;
       if (bearer.params.service) realmUrl.searchParams.set('service', bearer.params.service);
       const withCredentials = credentials.username !== '' && credentials.secret !== '';
       // Docker would send the Basic credentials to an http realm on any host, in clear text; this agent does not.
-      if (withCredentials && realmUrl.protocol === 'http:' && base.startsWith('https:') && !(await staysOnThisMachine(realmUrl, options.env, signal))) {
-        return done('error', `the registry's token server ${where} is plain http, so the credentials were not sent to it (they would cross the network in clear text)`, {
-          advice: 'the registry must name an https:// realm in its Bearer challenge; tell its operator',
-          scheme: 'bearer',
-        });
+      if (
+        withCredentials &&
+        realmUrl.protocol === 'http:' &&
+        base.startsWith('https:') &&
+        !(await staysOnThisMachine(realmUrl, options.env, signal))
+      ) {
+        return done(
+          'error',
+          `the registry's token server ${where} is plain http, so the credentials were not sent to it (they would cross the network in clear text)`,
+          {
+            advice: 'the registry must name an https:// realm in its Bearer challenge; tell its operator',
+            scheme: 'bearer',
+          },
+        );
       }
       if (withCredentials) realmUrl.searchParams.set('account', credentials.username);
       realmUrl.searchParams.set('client_id', 'docker');
       realmUrl.searchParams.set('offline_token', 'true');
       stage = `the token server ${where}`;
       const tokenAnswer = await get(realmUrl, withCredentials ? { authorization: basicAuth(credentials) } : {});
-      if (tokenAnswer.status === 401) return done('unauthorized', `HTTP 401 from the token server ${where}`, { scheme: 'bearer' });
-      if (tokenAnswer.status === 403) return done('denied', `HTTP 403 from the token server ${where}`, { scheme: 'bearer' });
-      if (tokenAnswer.status !== 200) return done('error', `the token server ${where} answered HTTP ${tokenAnswer.status}`, { advice: 'try again later; if it persists, tell the registry operator', scheme: 'bearer' });
+      if (tokenAnswer.status === 401)
+        return done('unauthorized', `HTTP 401 from the token server ${where}`, { scheme: 'bearer' });
+      if (tokenAnswer.status === 403)
+        return done('denied', `HTTP 403 from the token server ${where}`, { scheme: 'bearer' });
+      if (tokenAnswer.status !== 200)
+        return done('error', `the token server ${where} answered HTTP ${tokenAnswer.status}`, {
+          advice: 'try again later; if it persists, tell the registry operator',
+          scheme: 'bearer',
+        });
       const token = tokenFrom(tokenAnswer.body);
-      if (!token) return done('error', `the token server ${where} answered without a token`, { advice: 'the registry is misconfigured; tell its operator', scheme: 'bearer' });
+      if (!token)
+        return done('error', `the token server ${where} answered without a token`, {
+          advice: 'the registry is misconfigured; tell its operator',
+          scheme: 'bearer',
+        });
       stage = 'the registry';
       const final = await get(new URL(endpoint), { authorization: `Bearer ${token}` });
       if (final.status === 200) return done('ok', `token from ${where}, accepted at ${endpoint}`, { scheme: 'bearer' });
-      if (final.status === 401) return done('unauthorized', `${endpoint} refused the token ${where} issued for these credentials (HTTP 401)`, { scheme: 'bearer' });
-      if (final.status === 403) return done('denied', `HTTP 403 from ${endpoint} with the token from ${where}`, { scheme: 'bearer' });
-      return done('error', `GET ${endpoint} with a token answered HTTP ${final.status}`, { advice: 'try again later; if it persists, tell the registry operator', scheme: 'bearer' });
+      if (final.status === 401)
+        return done('unauthorized', `${endpoint} refused the token ${where} issued for these credentials (HTTP 401)`, {
+          scheme: 'bearer',
+        });
+      if (final.status === 403)
+        return done('denied', `HTTP 403 from ${endpoint} with the token from ${where}`, { scheme: 'bearer' });
+      return done('error', `GET ${endpoint} with a token answered HTTP ${final.status}`, {
+        advice: 'try again later; if it persists, tell the registry operator',
+        scheme: 'bearer',
+      });
     }
     if (basic) {
       const answer = await get(new URL(endpoint), { authorization: basicAuth(credentials) });
       if (answer.status === 200) return done('ok', `basic auth accepted at ${endpoint}`, { scheme: 'basic' });
-      if (answer.status === 401) return done('unauthorized', `HTTP 401 from ${endpoint} with basic auth`, { scheme: 'basic' });
-      if (answer.status === 403) return done('denied', `HTTP 403 from ${endpoint} with basic auth`, { scheme: 'basic' });
-      return done('error', `GET ${endpoint} with basic auth answered HTTP ${answer.status}`, { advice: 'try again later; if it persists, tell the registry operator', scheme: 'basic' });
+      if (answer.status === 401)
+        return done('unauthorized', `HTTP 401 from ${endpoint} with basic auth`, { scheme: 'basic' });
+      if (answer.status === 403)
+        return done('denied', `HTTP 403 from ${endpoint} with basic auth`, { scheme: 'basic' });
+      return done('error', `GET ${endpoint} with basic auth answered HTTP ${answer.status}`, {
+        advice: 'try again later; if it persists, tell the registry operator',
+        scheme: 'basic',
+      });
     }
-    return done('error', `GET ${endpoint} answered 401 without a Basic or Bearer challenge`, { advice: 'docker cannot log in there either; tell the registry operator' });
+    return done('error', `GET ${endpoint} answered 401 without a Basic or Bearer challenge`, {
+      advice: 'docker cannot log in there either; tell the registry operator',
+    });
   } catch (error) {
-    if (signal.aborted) return { result: 'unreachable', cause: `${stage} gave no answer within ${seconds} s`, certsDir };
+    if (signal.aborted)
+      return { result: 'unreachable', cause: `${stage} gave no answer within ${seconds} s`, certsDir };
     const failure = classifyNetworkError(error, certsDir);
     const at = stage === 'the registry' ? '' : `${stage}: `;
-    if (failure.kind === 'tls') return { result: 'tls', cause: `${at}${failure.cause}`, ...(failure.advice ? { advice: failure.advice } : {}), certsDir };
+    if (failure.kind === 'tls')
+      return {
+        result: 'tls',
+        cause: `${at}${failure.cause}`,
+        ...(failure.advice ? { advice: failure.advice } : {}),
+        certsDir,
+      };
     if (failure.kind === 'not-tls' && base.startsWith('https:') && stage === 'the registry') {
-      return { result: 'tls', cause: `${failure.cause} (${host})`, advice: `docker uses plain http only for loopback registries and those in the daemon's insecure-registries; serve TLS there`, certsDir };
+      return {
+        result: 'tls',
+        cause: `${failure.cause} (${host})`,
+        advice: `docker uses plain http only for loopback registries and those in the daemon's insecure-registries; serve TLS there`,
+        certsDir,
+      };
     }
     return { result: 'unreachable', cause: `${at}${failure.cause}`, certsDir };
   }
@@ -135,7 +210,10 @@ export interface Challenge {
   params: Record<string, string>;
 }
 
-/** Parses a WWW-Authenticate header into challenges (RFC 7235: scheme, then comma-separated key=value or key="quoted" pairs). */
+/**
+ * Parses a WWW-Authenticate header into challenges (RFC 7235: scheme, then comma-separated key=value or key="quoted"
+ * pairs).
+ */
 export function parseChallenges(header: string): Challenge[] {
   const challenges: Challenge[] = [];
   const token = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/;

@@ -24,9 +24,13 @@ export interface RegistryTrust {
   problem?: string;
 }
 
-/** Reads `<certs.d>/<host>/`: `*.crt` are CAs added to the default ones, `*.cert` + same-named `*.key` are client certificates. */
+/**
+ * Reads `<certs.d>/<host>/`: `*.crt` are CAs added to the default ones, `*.cert` + same-named `*.key` are client
+ * certificates.
+ */
 export async function loadRegistryTrust(host: string, env: NodeJS.ProcessEnv): Promise<RegistryTrust> {
-  // docker names the directory host:port; on Windows-style filesystems ':' is not allowed, which does not concern Linux.
+  // docker names the directory host:port; on Windows-style filesystems ':' is not allowed, which does not concern
+  // Linux.
   const dir = join(certsDRoot(env), host);
   let names: string[];
   try {
@@ -41,11 +45,20 @@ export async function loadRegistryTrust(host: string, env: NodeJS.ProcessEnv): P
     if (name.endsWith('.crt')) cas.push(await readFile(join(dir, name), 'utf8'));
     else if (name.endsWith('.cert')) {
       const keyName = `${name.slice(0, -'.cert'.length)}.key`;
-      if (!names.includes(keyName)) return { dir, tls: {}, problem: `${join(dir, name)} has no ${keyName} beside it (docker refuses this too; CA certificates must end in .crt)` };
+      if (!names.includes(keyName))
+        return {
+          dir,
+          tls: {},
+          problem: `${join(dir, name)} has no ${keyName} beside it (docker refuses this too; CA certificates must end in .crt)`,
+        };
       certs.push(await readFile(join(dir, name), 'utf8'));
       keys.push(await readFile(join(dir, keyName), 'utf8'));
     } else if (name.endsWith('.key') && !names.includes(`${name.slice(0, -'.key'.length)}.cert`)) {
-      return { dir, tls: {}, problem: `${join(dir, name)} has no ${name.slice(0, -'.key'.length)}.cert beside it (docker refuses this too)` };
+      return {
+        dir,
+        tls: {},
+        problem: `${join(dir, name)} has no ${name.slice(0, -'.key'.length)}.cert beside it (docker refuses this too)`,
+      };
     }
   }
   const options: tls.ConnectionOptions = {};
@@ -72,8 +85,14 @@ export interface HttpAnswer {
 
 const MAX_BODY = 64 * 1024;
 
-/** GETs a URL over http or https with the given TLS options, through a proxy where the environment says so; settles by the time signal aborts. */
-export function httpGet(url: URL, options: { headers: Record<string, string>; tls: tls.ConnectionOptions; signal: AbortSignal; env: NodeJS.ProcessEnv }): Promise<HttpAnswer> {
+/**
+ * GETs a URL over http or https with the given TLS options, through a proxy where the environment says so; settles by
+ * the time signal aborts.
+ */
+export function httpGet(
+  url: URL,
+  options: { headers: Record<string, string>; tls: tls.ConnectionOptions; signal: AbortSignal; env: NodeJS.ProcessEnv },
+): Promise<HttpAnswer> {
   const { signal } = options;
   const proxy = proxyForUrl(url, options.env);
   const headers = { 'user-agent': 'registry-login', ...options.headers };
@@ -81,13 +100,34 @@ export function httpGet(url: URL, options: { headers: Record<string, string>; tl
   if (url.protocol === 'https:') {
     // hpagent passes these options to its CONNECT request: the signal ends a CONNECT the proxy never answers.
     const connect = { signal } as ProxyAgentRequestOptions;
-    const agent = proxy ? new HttpsProxyAgent({ proxy, keepAlive: false, proxyRequestOptions: connect, ...options.tls }) : undefined;
-    request = https.request(url, { method: 'GET', headers, signal, ...options.tls, ...(agent ? { agent } : { agent: false }) });
+    const agent = proxy
+      ? new HttpsProxyAgent({ proxy, keepAlive: false, proxyRequestOptions: connect, ...options.tls })
+      : undefined;
+    request = https.request(url, {
+      method: 'GET',
+      headers,
+      signal,
+      ...options.tls,
+      ...(agent ? { agent } : { agent: false }),
+    });
   } else if (proxy) {
     // Plain http through a proxy: the absolute URL goes to the proxy, as Go's transport does.
     const via = new URL(proxy);
-    const auth = via.username || via.password ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(via.username)}:${decodeURIComponent(via.password)}`).toString('base64')}` } : {};
-    request = http.request({ host: via.hostname, port: via.port || 80, path: url.href, method: 'GET', headers: { ...headers, host: url.host, ...auth }, signal, agent: false });
+    const auth =
+      via.username || via.password
+        ? {
+            'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(via.username)}:${decodeURIComponent(via.password)}`).toString('base64')}`,
+          }
+        : {};
+    request = http.request({
+      host: via.hostname,
+      port: via.port || 80,
+      path: url.href,
+      method: 'GET',
+      headers: { ...headers, host: url.host, ...auth },
+      signal,
+      agent: false,
+    });
   } else {
     request = http.request(url, { method: 'GET', headers, signal, agent: false });
   }
@@ -110,7 +150,13 @@ export function httpGet(url: URL, options: { headers: Record<string, string>; tl
         size += chunk.length;
       });
       response.once('error', reject);
-      response.once('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY) }));
+      response.once('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY),
+        }),
+      );
     });
     request.end();
   });
@@ -149,22 +195,46 @@ export interface NetworkFailure {
   advice?: string;
 }
 
-const UNTRUSTED = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'INVALID_CA']);
+const UNTRUSTED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'INVALID_CA',
+]);
 
-/** Sorts a socket or TLS error into unreachable, tls (a certificate problem) or not-tls (the port does not speak TLS). */
+/**
+ * Sorts a socket or TLS error into unreachable, tls (a certificate problem) or not-tls (the port does not speak TLS).
+ */
 export function classifyNetworkError(error: unknown, certsDir: string): NetworkFailure {
   const e = error as NodeJS.ErrnoException & { reason?: string };
   const code = e?.code ?? '';
   const caAdvice = `put the registry's CA certificate in ${certsDir}/ca.crt (or in the file NODE_EXTRA_CA_CERTS names)`;
-  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return { kind: 'tls', cause: `its certificate is self-signed and not trusted (${code})`, advice: caAdvice };
-  if (UNTRUSTED.has(code)) return { kind: 'tls', cause: `its certificate is signed by an unknown authority (${code})`, advice: caAdvice };
-  if (code === 'CERT_HAS_EXPIRED') return { kind: 'tls', cause: 'its certificate has expired', advice: "the registry's certificate must be renewed" };
-  if (code === 'CERT_NOT_YET_VALID') return { kind: 'tls', cause: 'its certificate is not valid yet', advice: "check this machine's clock" };
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { kind: 'tls', cause: `its certificate is for other names (${e.reason ?? code})`, advice: 'use a server name the certificate lists' };
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT')
+    return { kind: 'tls', cause: `its certificate is self-signed and not trusted (${code})`, advice: caAdvice };
+  if (UNTRUSTED.has(code))
+    return { kind: 'tls', cause: `its certificate is signed by an unknown authority (${code})`, advice: caAdvice };
+  if (code === 'CERT_HAS_EXPIRED')
+    return { kind: 'tls', cause: 'its certificate has expired', advice: "the registry's certificate must be renewed" };
+  if (code === 'CERT_NOT_YET_VALID')
+    return { kind: 'tls', cause: 'its certificate is not valid yet', advice: "check this machine's clock" };
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return {
+      kind: 'tls',
+      cause: `its certificate is for other names (${e.reason ?? code})`,
+      advice: 'use a server name the certificate lists',
+    };
   if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|ACCESS_DENIED/.test(code)) {
-    return { kind: 'tls', cause: `it refused the TLS handshake (${code}), which usually means it wants a client certificate`, advice: `put client.cert and client.key in ${certsDir}` };
+    return {
+      kind: 'tls',
+      cause: `it refused the TLS handshake (${code}), which usually means it wants a client certificate`,
+      advice: `put client.cert and client.key in ${certsDir}`,
+    };
   }
-  if (code.startsWith('CERT_') || code.startsWith('ERR_TLS_')) return { kind: 'tls', cause: `TLS failed (${code})`, advice: caAdvice };
+  if (code.startsWith('CERT_') || code.startsWith('ERR_TLS_'))
+    return { kind: 'tls', cause: `TLS failed (${code})`, advice: caAdvice };
   if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST/.test(code) || code === 'EPROTO') {
     return { kind: 'not-tls', cause: 'it does not speak TLS on that port' };
   }
@@ -179,5 +249,5 @@ export function classifyNetworkError(error: unknown, certsDir: string): NetworkF
     ECONNABORTED: 'the connection was aborted',
     EPIPE: 'the connection was closed',
   };
-  return { kind: 'unreachable', cause: words[code] ?? (code ? `${code}` : e?.message ?? String(error)) };
+  return { kind: 'unreachable', cause: words[code] ?? (code ? `${code}` : (e?.message ?? String(error))) };
 }

@@ -6,8 +6,10 @@ import type { EcrLocation, Kind, Login, Problem, Triple } from './types.js';
 export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
-// A DNS name (labels of letters, digits, hyphens, underscores as docker tolerates), IPv4, or [IPv6], then an optional port.
-const HOST = /^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
+// A DNS name (labels of letters, digits, hyphens, underscores as docker tolerates), IPv4, or [IPv6], then an optional
+// port.
+const HOST =
+  /^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
 
 export type KeyResult = { ok: true; key: string } | { ok: false; reason: string };
 
@@ -19,14 +21,24 @@ export function normalizeRegistryKey(server: string): KeyResult {
   const slash = rest.indexOf('/');
   const host = (slash === -1 ? rest : rest.slice(0, slash)).toLowerCase();
   // Judge userinfo before anything else: the part before @ may be a credential and is never echoed.
-  if (host.includes('@')) return { ok: false, reason: 'contains user information (user:password@host); put the user and password in the _USER and _PASSWORD variables' };
+  if (host.includes('@'))
+    return {
+      ok: false,
+      reason:
+        'contains user information (user:password@host); put the user and password in the _USER and _PASSWORD variables',
+    };
   if (host === '') return { ok: false, reason: 'has no host name' };
   if (/\s/.test(host)) return { ok: false, reason: 'contains white space' };
   if (/^[a-z][a-z0-9+.-]*:\/\//.test(rest)) return { ok: false, reason: 'has a scheme other than http:// or https://' };
   const m = HOST.exec(host);
-  if (!m) return { ok: false, reason: 'is not a registry host name (expected host or host:port, e.g. ghcr.io or registry.example.com:5000)' };
+  if (!m)
+    return {
+      ok: false,
+      reason: 'is not a registry host name (expected host or host:port, e.g. ghcr.io or registry.example.com:5000)',
+    };
   const port = m[1];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return { ok: false, reason: 'has a port outside 1-65535' };
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
+    return { ok: false, reason: 'has a port outside 1-65535' };
   if (DOCKER_HUB_HOSTS.has(host)) return { ok: true, key: DOCKER_HUB_KEY };
   return { ok: true, key: host };
 }
@@ -53,12 +65,18 @@ export function keyLogins(triples: Triple[]): { logins: Login[]; problems: Probl
     const stem = variableStem(triple.prefix);
     const keyed = normalizeRegistryKey(triple.server);
     if (!keyed.ok) {
-      problems.push({ prefix: triple.prefix, message: `${triple.prefix}: ${stem}SERVER ${keyed.reason}; this registry is skipped. Fix the secret, then run \`registry-login refresh\`.` });
+      problems.push({
+        prefix: triple.prefix,
+        message: `${triple.prefix}: ${stem}SERVER ${keyed.reason}; this registry is skipped. Fix the secret, then run \`registry-login refresh\`.`,
+      });
       continue;
     }
     const first = owner.get(keyed.key);
     if (first !== undefined) {
-      problems.push({ prefix: triple.prefix, message: `${triple.prefix}: ${keyed.key} is already logged in by ${first} (the prefix that sorts first wins); remove one of the two ${variableStem(first)}* and ${stem}* secret sets.` });
+      problems.push({
+        prefix: triple.prefix,
+        message: `${triple.prefix}: ${keyed.key} is already logged in by ${first} (the prefix that sorts first wins); remove one of the two ${variableStem(first)}* and ${stem}* secret sets.`,
+      });
       continue;
     }
     owner.set(keyed.key, triple.prefix);

@@ -49,5 +49,4 @@ export interface Credentials {
 
 /** The outcome of resolving one login. */
 export type Resolved =
-  | { login: Login; ok: true; credentials: Credentials }
-  | { login: Login; ok: false; error: string };
+  { login: Login; ok: true; credentials: Credentials } | { login: Login; ok: false; error: string };

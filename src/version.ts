@@ -2,4 +2,5 @@
 declare const __REGISTRY_LOGIN_VERSION__: string | undefined;
 
 /** The version printed by --version and the helper's `version`. */
-export const VERSION: string = typeof __REGISTRY_LOGIN_VERSION__ === 'string' ? __REGISTRY_LOGIN_VERSION__ : '0.0.0-dev';
+export const VERSION: string =
+  typeof __REGISTRY_LOGIN_VERSION__ === 'string' ? __REGISTRY_LOGIN_VERSION__ : '0.0.0-dev';

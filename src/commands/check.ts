@@ -7,7 +7,15 @@ import { resolveLogins } from '../resolve.js';
 import { registryHandshake, type HandshakeOutcome, type HandshakeResult } from '../registry-handshake.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
 import { readStoredLogins } from '../docker-config/login-store.js';
-import { dockerChoice, dockerVerdict, storeTrouble, type DockerChoice, type DockerViewInput, type LoginFacts, type StoreTrouble } from '../docker-config/docker-view.js';
+import {
+  dockerChoice,
+  dockerVerdict,
+  storeTrouble,
+  type DockerChoice,
+  type DockerViewInput,
+  type LoginFacts,
+  type StoreTrouble,
+} from '../docker-config/docker-view.js';
 import { observeHelpers } from '../docker-config/helper-probe.js';
 import { hashEntry, type Ledger } from '../docker-config/ledger.js';
 import type { Kind, Login, Problem, Resolved } from '../types.js';
@@ -39,7 +47,11 @@ export interface CheckResult {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Checks every login found in env (or only those for the named keys), all registries in parallel. */
-export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { now?: Date } = {}): Promise<CheckResult> {
+export async function check(
+  env: NodeJS.ProcessEnv,
+  keys: string[],
+  options: { now?: Date } = {},
+): Promise<CheckResult> {
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
   const places = placesFromEnv(env);
@@ -53,7 +65,14 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
   // A shell the secrets never reach (a `devcontainer exec` shell after --secrets-file) checks what the hooks wrote.
   const recorded = discovered.triples.length === 0 && discovered.problems.length === 0;
   const known: Login[] = recorded
-    ? Object.entries(ledger.entries).map(([key, entry]) => ({ prefix: entry.prefix, key, kind: entry.kind, server: key, user: '', password: '' }))
+    ? Object.entries(ledger.entries).map(([key, entry]) => ({
+        prefix: entry.prefix,
+        key,
+        kind: entry.kind,
+        server: key,
+        user: '',
+        password: '',
+      }))
     : keyed.logins;
   const results: CheckedLogin[] = [];
   let logins = known;
@@ -61,8 +80,14 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
     const wanted = new Set<string>();
     for (const name of keys) {
       const normal = normalizeRegistryKey(name);
-      if (!normal.ok) results.push({ key: name, result: 'error', detail: `"${name}" ${normal.reason}; name registries as \`registry-login status\` lists them` });
-      else if (!known.some((l) => l.key === normal.key)) results.push({ key: normal.key, result: 'error', detail: notKnown(normal.key, recorded, configPath) });
+      if (!normal.ok)
+        results.push({
+          key: name,
+          result: 'error',
+          detail: `"${name}" ${normal.reason}; name registries as \`registry-login status\` lists them`,
+        });
+      else if (!known.some((l) => l.key === normal.key))
+        results.push({ key: normal.key, result: 'error', detail: notKnown(normal.key, recorded, configPath) });
       else wanted.add(normal.key);
     }
     logins = known.filter((l) => wanted.has(l.key));
@@ -70,7 +95,11 @@ export async function check(env: NodeJS.ProcessEnv, keys: string[], options: { n
 
   const checked = recorded
     ? await Promise.all(logins.map((login) => checkRecorded(login, context)))
-    : await Promise.all((await resolveLogins(logins, { env, cacheDir: places.cacheDir, force: false, now })).map((entry) => checkResolved(entry, context)));
+    : await Promise.all(
+        (await resolveLogins(logins, { env, cacheDir: places.cacheDir, force: false, now })).map((entry) =>
+          checkResolved(entry, context),
+        ),
+      );
   results.push(...checked);
   return {
     results,
@@ -100,42 +129,81 @@ async function checkResolved(entry: Resolved, context: CheckContext): Promise<Ch
   context.secrets.push(mine.secret);
   const choice = dockerChoice(login.key, context.view);
   if (choice.credentials) context.secrets.push(choice.credentials.secret);
-  const handshake = (credentials: typeof mine) => registryHandshake(login.key, credentials, { env: context.env, timeoutMs: context.timeoutMs });
+  const handshake = (credentials: typeof mine) =>
+    registryHandshake(login.key, credentials, { env: context.env, timeoutMs: context.timeoutMs });
 
   if (choice.source === 'docker-login' && choice.credentials && !sameCredentials(choice.credentials, mine)) {
     // The user ran `docker login` for this registry on purpose; docker pull succeeds or fails with that login.
     const [theirs, ours] = await Promise.all([handshake(choice.credentials), handshake(mine)]);
     const registry = registryName(login.key);
-    const next = theirs.result === 'ok' ? '' : `; run \`docker logout ${login.key}\` to use the ${stem(login)} secrets instead, or \`docker login ${login.key}\` again`;
+    const next =
+      theirs.result === 'ok'
+        ? ''
+        : `; run \`docker logout ${login.key}\` to use the ${stem(login)} secrets instead, or \`docker login ${login.key}\` again`;
     const note = ours.result === 'ok' ? '' : `; the ${stem(login)} secrets themselves: ${ours.result} (${ours.cause})`;
-    return { ...base, result: theirs.result, detail: `docker uses the login \`docker login\` stored for ${registry}, not the ${stem(login)} secrets: ${theirs.result} (${theirs.cause})${next}${note}` };
+    return {
+      ...base,
+      result: theirs.result,
+      detail: `docker uses the login \`docker login\` stored for ${registry}, not the ${stem(login)} secrets: ${theirs.result} (${theirs.cause})${next}${note}`,
+    };
   }
   const outcome = await handshake(mine);
   if (outcome.result !== 'ok') return { ...base, result: outcome.result, detail: describe(login, outcome) };
   // The handshake has just proved the secrets current, so a recorded expiry does not count here.
-  const verdict = dockerVerdict(login.key, choice, { configPath: context.configPath, entry: entryAgainst(login.key, choice, mine, context.ledger), now: new Date(), renewable: false });
+  const verdict = dockerVerdict(login.key, choice, {
+    configPath: context.configPath,
+    entry: entryAgainst(login.key, choice, mine, context.ledger),
+    now: new Date(),
+    renewable: false,
+  });
   if (verdict.used) return { ...base, result: 'ok', detail: withNote(describe(login, outcome), verdict.sentence) };
-  return { ...base, result: 'not-effective', detail: `the ${stem(login)} login works with ${registryName(login.key)}, but docker does not use it: ${verdict.sentence ?? verdict.code}` };
+  return {
+    ...base,
+    result: 'not-effective',
+    detail: `the ${stem(login)} login works with ${registryName(login.key)}, but docker does not use it: ${verdict.sentence ?? verdict.code}`,
+  };
 }
 
-/** A login recorded in the config (no secrets here): does docker send it, and does the registry accept what it sends? */
+/**
+ * A login recorded in the config (no secrets here): does docker send it, and does the registry accept what it sends?
+ */
 async function checkRecorded(login: Login, context: CheckContext): Promise<CheckedLogin> {
   const base = { key: login.key, prefix: login.prefix };
   const choice = dockerChoice(login.key, context.view);
   const entry = context.ledger.entries[login.key];
   const current = entry !== undefined && entry.authHashes.includes(hashEntry(choice.authsEntry));
-  const verdict = dockerVerdict(login.key, choice, { configPath: context.configPath, entry: current ? 'current' : 'changed', now: new Date(), renewable: false });
+  const verdict = dockerVerdict(login.key, choice, {
+    configPath: context.configPath,
+    entry: current ? 'current' : 'changed',
+    now: new Date(),
+    renewable: false,
+  });
   if (!verdict.used || !choice.credentials) {
-    return { ...base, result: 'not-effective', detail: `docker does not use the login the ${stem(login)} secrets made for ${registryName(login.key)}: ${verdict.sentence ?? verdict.code}` };
+    return {
+      ...base,
+      result: 'not-effective',
+      detail: `docker does not use the login the ${stem(login)} secrets made for ${registryName(login.key)}: ${verdict.sentence ?? verdict.code}`,
+    };
   }
   context.secrets.push(choice.credentials.secret);
-  const outcome = await registryHandshake(login.key, choice.credentials, { env: context.env, timeoutMs: context.timeoutMs });
-  const detail = outcome.result === 'ok' ? `${registryName(login.key)} accepts the login the ${stem(login)} secrets made (${outcome.cause})` : describe(login, outcome);
+  const outcome = await registryHandshake(login.key, choice.credentials, {
+    env: context.env,
+    timeoutMs: context.timeoutMs,
+  });
+  const detail =
+    outcome.result === 'ok'
+      ? `${registryName(login.key)} accepts the login the ${stem(login)} secrets made (${outcome.cause})`
+      : describe(login, outcome);
   return { ...base, result: outcome.result, detail: withNote(detail, verdict.sentence) };
 }
 
 /** How docker's auths entry compares with the secrets' credentials, for the verdict. */
-function entryAgainst(key: string, choice: DockerChoice, mine: { username: string; secret: string }, ledger: Ledger): LoginFacts['entry'] {
+function entryAgainst(
+  key: string,
+  choice: DockerChoice,
+  mine: { username: string; secret: string },
+  ledger: Ledger,
+): LoginFacts['entry'] {
   if (choice.credentials && sameCredentials(choice.credentials, mine)) return 'current';
   const entry = ledger.entries[key];
   if (!entry) return 'not-written';
@@ -147,7 +215,8 @@ function withNote(detail: string, note: string | undefined): string {
 }
 
 function notKnown(key: string, recorded: boolean, configPath: string): string {
-  if (recorded) return `registry-login keeps no login for ${key} in ${configPath}; \`registry-login status\` lists the registries there are`;
+  if (recorded)
+    return `registry-login keeps no login for ${key} in ${configPath}; \`registry-login status\` lists the registries there are`;
   return `no *_CONTAINER_REGISTRY_SERVER secret names ${key}; \`registry-login status\` lists the registries there are`;
 }
 
@@ -192,7 +261,8 @@ export function describe(login: Login, outcome: HandshakeOutcome): string {
 
 /** What a registry refused, by the kind of login, and what to do about it. */
 function refusal(kind: Kind): { what: string; next: string } {
-  if (kind === 'static') return { what: 'the user name or password', next: 'update the secret, then run `registry-login refresh`' };
+  if (kind === 'static')
+    return { what: 'the user name or password', next: 'update the secret, then run `registry-login refresh`' };
   if (kind === 'ecr-token') {
     return {
       what: 'the ECR token',

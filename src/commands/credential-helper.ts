@@ -24,7 +24,11 @@ export interface HelperAnswer {
 }
 
 /** Runs one helper action with docker's input on stdin. */
-export async function credentialHelper(action: string | undefined, input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
+export async function credentialHelper(
+  action: string | undefined,
+  input: string,
+  env: NodeJS.ProcessEnv,
+): Promise<HelperAnswer> {
   switch (action) {
     case 'get':
       return get(input.trim(), env);
@@ -40,7 +44,12 @@ export async function credentialHelper(action: string | undefined, input: string
     case 'version':
       return { stdout: `docker-credential-registry-login (registry-login) ${VERSION}\n`, exitCode: 0, secrets: [] };
     default:
-      return { stdout: '', stderr: `Usage: docker-credential-registry-login <get|store|erase|list|version>\nThis is a docker credential helper; docker runs it, not people. For people there is \`registry-login --help\`.\n`, exitCode: 1, secrets: [] };
+      return {
+        stdout: '',
+        stderr: `Usage: docker-credential-registry-login <get|store|erase|list|version>\nThis is a docker credential helper; docker runs it, not people. For people there is \`registry-login --help\`.\n`,
+        exitCode: 1,
+        secrets: [],
+      };
   }
 }
 
@@ -62,7 +71,8 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
     snapshot = await readConfigSnapshot(places);
   } catch (error) {
     // Docker reads "not found" as "no credentials"; anything else on stdout aborts the pull.
-    if (error instanceof ConfigError) return { ...notFound(), stderr: `docker-credential-registry-login: ${error.message}\n` };
+    if (error instanceof ConfigError)
+      return { ...notFound(), stderr: `docker-credential-registry-login: ${error.message}\n` };
     throw error;
   }
   const { config, ledger } = snapshot;
@@ -71,7 +81,13 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   if (!managed && memberObject(config, 'credHelpers')[key] !== HELPER_NAME) return notFound();
   const now = new Date();
   let note: string | undefined;
-  if (managed && needsSwap(managed.kind) && managed.issuedAt && managed.expiresAt && !isFresh({ issuedAt: new Date(managed.issuedAt), expiresAt: new Date(managed.expiresAt) }, now)) {
+  if (
+    managed &&
+    needsSwap(managed.kind) &&
+    managed.issuedAt &&
+    managed.expiresAt &&
+    !isFresh({ issuedAt: new Date(managed.issuedAt), expiresAt: new Date(managed.expiresAt) }, now)
+  ) {
     const renewed = await renewEcrToken(key, managed, env, places);
     if (renewed.ok) return found(server, renewed.username, renewed.secret, renewed.note);
     note = renewed.note;
@@ -83,18 +99,32 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
 
 type Renewal = { ok: true; username: string; secret: string; note?: string } | { ok: false; note: string };
 
-/** Swaps the keys in the helper's environment for a new token (cache first) and writes it, under the lock, before docker gets it. */
-async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.ProcessEnv, places: Places): Promise<Renewal> {
+/**
+ * Swaps the keys in the helper's environment for a new token (cache first) and writes it, under the lock, before docker
+ * gets it.
+ */
+async function renewEcrToken(
+  key: string,
+  entry: LedgerEntry,
+  env: NodeJS.ProcessEnv,
+  places: Places,
+): Promise<Renewal> {
   const now = new Date();
   const when = `${Date.parse(entry.expiresAt!) <= now.getTime() ? 'expired' : 'expires'} at ${entry.expiresAt}`;
   const login = keyLogins(discoverTriples(env).triples).logins.find((l) => l.key === key && needsSwap(l.kind));
   if (!login) {
-    return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when}; the ${variableStem(entry.prefix)}* AWS keys are not in this environment, so it was not renewed. Run \`registry-login refresh\` where they are set.\n` };
+    return {
+      ok: false,
+      note: `docker-credential-registry-login: the ECR token for ${key} ${when}; the ${variableStem(entry.prefix)}* AWS keys are not in this environment, so it was not renewed. Run \`registry-login refresh\` where they are set.\n`,
+    };
   }
   const [result] = await resolveLogins([login], { env, cacheDir: places.cacheDir, force: false, now });
   if (!result?.ok) {
     const why = result ? result.error : 'no result';
-    return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${why}\n` };
+    return {
+      ok: false,
+      note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${why}\n`,
+    };
   }
   const { credentials } = result;
   let plan;
@@ -110,13 +140,21 @@ async function renewEcrToken(key: string, entry: LedgerEntry, env: NodeJS.Proces
     return { ok: true, username: credentials.username, secret: credentials.secret, note };
   }
   if (!plan.written.includes(key)) {
-    return { ok: false, note: `docker-credential-registry-login: the ECR token for ${key} ${when}; ${plan.warnings.map((w) => w.message).join(' ') || 'the renewed token was not written'}\n` };
+    return {
+      ok: false,
+      note: `docker-credential-registry-login: the ECR token for ${key} ${when}; ${plan.warnings.map((w) => w.message).join(' ') || 'the renewed token was not written'}\n`,
+    };
   }
   return { ok: true, username: credentials.username, secret: credentials.secret };
 }
 
 function found(server: string, username: string, secret: string, stderr?: string): HelperAnswer {
-  return { stdout: `${JSON.stringify({ ServerURL: server, Username: username, Secret: secret })}\n`, exitCode: 0, secrets: [secret], ...(stderr ? { stderr } : {}) };
+  return {
+    stdout: `${JSON.stringify({ ServerURL: server, Username: username, Secret: secret })}\n`,
+    exitCode: 0,
+    secrets: [secret],
+    ...(stderr ? { stderr } : {}),
+  };
 }
 
 function notFound(): HelperAnswer {
@@ -128,13 +166,29 @@ async function store(input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswe
   try {
     value = JSON.parse(input) as typeof value;
   } catch {
-    return { stdout: '', stderr: 'docker-credential-registry-login store: the input is not the JSON docker sends ({"ServerURL","Username","Secret"}).\n', exitCode: 1, secrets: [] };
+    return {
+      stdout: '',
+      stderr:
+        'docker-credential-registry-login store: the input is not the JSON docker sends ({"ServerURL","Username","Secret"}).\n',
+      exitCode: 1,
+      secrets: [],
+    };
   }
   const key = typeof value.ServerURL === 'string' ? keyOf(value.ServerURL) : undefined;
   if (!key || typeof value.Username !== 'string' || typeof value.Secret !== 'string') {
-    return { stdout: '', stderr: 'docker-credential-registry-login store: ServerURL, Username and Secret must be strings and ServerURL a registry host.\n', exitCode: 1, secrets: typeof value.Secret === 'string' ? [value.Secret] : [] };
+    return {
+      stdout: '',
+      stderr:
+        'docker-credential-registry-login store: ServerURL, Username and Secret must be strings and ServerURL a registry host.\n',
+      exitCode: 1,
+      secrets: typeof value.Secret === 'string' ? [value.Secret] : [],
+    };
   }
-  await changeStoredLogin(placesFromEnv(env).stateDir, key, { ServerURL: value.ServerURL as string, Username: value.Username, Secret: value.Secret });
+  await changeStoredLogin(placesFromEnv(env).stateDir, key, {
+    ServerURL: value.ServerURL as string,
+    Username: value.Username,
+    Secret: value.Secret,
+  });
   return { stdout: '', exitCode: 0, secrets: [value.Secret] };
 }
 

@@ -26,29 +26,46 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
   const { configPath, result } = await changeHostConfig(placesFromEnv(env), async (snapshot) => {
     const file = new FileStore(snapshot.config);
     const stores: StoreContext = { env, configPath: snapshot.configPath, file, find };
-    const ledger: HostLedger = { ...snapshot.ledger, entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries) };
+    const ledger: HostLedger = {
+      ...snapshot.ledger,
+      entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries),
+    };
     const managed = Object.keys(ledger.entries);
-    const out = { removed: [] as string[], unknown: wanted.filter((key) => !managed.includes(key)), warnings: [] as string[] };
+    const out = {
+      removed: [] as string[],
+      unknown: wanted.filter((key) => !managed.includes(key)),
+      warnings: [] as string[],
+    };
     const helpers = snapshot.config.credHelpers as Record<string, unknown> | undefined;
     for (const key of names.length === 0 ? managed : wanted.filter((k) => managed.includes(k))) {
       const entry = ledger.entries[key]!;
       const where = entry.store === 'file' ? snapshot.configPath : `docker-credential-${entry.store}`;
       try {
-        const store = await openStore(stores, entry.store, { setBy: helpers?.[key] === entry.store ? 'credHelpers' : 'credsStore', key });
+        const store = await openStore(stores, entry.store, {
+          setBy: helpers?.[key] === entry.store ? 'credHelpers' : 'credsStore',
+          key,
+        });
         const current = await store.get(key);
         if (current !== undefined && fingerprintLogin(ledger, key, current) !== entry.fingerprint) {
-          out.warnings.push(`${key}: ${where} holds another login for ${key} than the one registry-login stored (docker login?), so it was left there; \`docker logout ${key}\` removes it.`);
+          out.warnings.push(
+            `${key}: ${where} holds another login for ${key} than the one registry-login stored (docker login?), so it was left there; \`docker logout ${key}\` removes it.`,
+          );
         } else {
           if (current !== undefined) await store.erase(key);
           // docker logout also removes the empty auths entry docker login left beside a helper's login.
           if (entry.store !== 'file' && jsonEqual(file.entry(key), {})) file.set(key, undefined);
           if (current !== undefined) out.removed.push(key);
-          else out.warnings.push(`${key}: ${where} no longer held the login registry-login stored (docker logout?); nothing to remove.`);
+          else
+            out.warnings.push(
+              `${key}: ${where} no longer held the login registry-login stored (docker logout?); nothing to remove.`,
+            );
         }
         delete ledger.entries[key];
       } catch (error) {
         if (!isStoreError(error)) throw error;
-        out.warnings.push(`${key}: not logged out: ${error.message.replace('run `registry-login refresh --host`', 'run `registry-login logout --host`')}`);
+        out.warnings.push(
+          `${key}: not logged out: ${error.message.replace('run `registry-login refresh --host`', 'run `registry-login logout --host`')}`,
+        );
       }
     }
     return { edits: file.edits, ledger, result: out };

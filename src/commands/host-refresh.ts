@@ -1,5 +1,6 @@
 // refresh --host: the container's discovery, keys and credentials, each login kept where `docker login` would keep it
-// on this host (README, Private dev container images). Nothing is removed; an unchanged login costs no store call and no network call.
+// on this host (README, Private dev container images). Nothing is removed; an unchanged login costs no store call and
+// no network call.
 import { discoverTriples } from '../discover.js';
 import { keyLogins } from '../registry.js';
 import { resolveLogins } from '../resolve.js';
@@ -36,7 +37,10 @@ export interface HostRefreshResult {
   configPath: string;
   logins: HostRefreshedLogin[];
   problems: Problem[];
-  /** Always empty: the host's config is shared by every project, so nothing is removed (README, Private dev container images). */
+  /**
+   * Always empty: the host's config is shared by every project, so nothing is removed (README, Private dev container
+   * images).
+   */
   removed: string[];
   warnings: string[];
   /** Every credential resolved, so the CLI can redact them. */
@@ -57,24 +61,47 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
   // Refuse an unusable config before spending any AWS call.
   const places = placesFromEnv(env);
   const snapshot = await readHostSnapshot(places, { editable: true });
-  const resolved = await resolveLogins(keyed.logins, { env, cacheDir: places.cacheDir, force: options.force, now: options.now ?? new Date() });
+  const resolved = await resolveLogins(keyed.logins, {
+    env,
+    cacheDir: places.cacheDir,
+    force: options.force,
+    now: options.now ?? new Date(),
+  });
   const find = programFinder(env);
-  const facts: HostFacts = { platform: options.platform ?? process.platform, onPath: (name) => find(name) !== undefined };
+  const facts: HostFacts = {
+    platform: options.platform ?? process.platform,
+    onPath: (name) => find(name) !== undefined,
+  };
   const good = resolved.filter((r): r is Extract<Resolved, { ok: true }> => r.ok);
 
   let outcomes: Map<string, HostRefreshedLogin>;
   let configPath = snapshot.configPath;
-  if (good.every((r) => isUnchanged(snapshot, r.login, r.credentials, chooseStore(snapshot.config, r.login.key, facts), find))) {
-    outcomes = new Map(good.map((r) => [r.login.key, unchangedOutcome(snapshot, r.login, chooseStore(snapshot.config, r.login.key, facts))]));
+  if (
+    good.every((r) =>
+      isUnchanged(snapshot, r.login, r.credentials, chooseStore(snapshot.config, r.login.key, facts), find),
+    )
+  ) {
+    outcomes = new Map(
+      good.map((r) => [
+        r.login.key,
+        unchangedOutcome(snapshot, r.login, chooseStore(snapshot.config, r.login.key, facts)),
+      ]),
+    );
   } else {
-    const change = await changeHostConfig(places, async (fresh) => storeAll(fresh, good, { env, facts, find, force: options.force }));
+    const change = await changeHostConfig(places, async (fresh) =>
+      storeAll(fresh, good, { env, facts, find, force: options.force }),
+    );
     ({ configPath } = change);
     outcomes = change.result;
   }
   const warnings = [...outcomes.values()].flatMap((o) => (o.reason ? [o.reason] : []));
   return {
     configPath,
-    logins: resolved.map((r) => (r.ok ? outcomes.get(r.login.key)! : { prefix: r.login.prefix, key: r.login.key, kind: r.login.kind, status: 'error', error: r.error })),
+    logins: resolved.map((r) =>
+      r.ok
+        ? outcomes.get(r.login.key)!
+        : { prefix: r.login.prefix, key: r.login.key, kind: r.login.kind, status: 'error', error: r.error },
+    ),
     problems: [...discovered.problems, ...keyed.problems],
     removed: [],
     warnings,
@@ -84,12 +111,25 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
 
 type Good = Extract<Resolved, { ok: true }>;
 
-/** Whether the login is already where docker would look, as the ledger says this host stored it: then no call at all. */
-function isUnchanged(snapshot: HostSnapshot, login: Login, credentials: StoredCredentials & { expiresAt?: Date }, choice: StoreChoice, find: (name: string) => string | undefined): boolean {
+/**
+ * Whether the login is already where docker would look, as the ledger says this host stored it: then no call at all.
+ */
+function isUnchanged(
+  snapshot: HostSnapshot,
+  login: Login,
+  credentials: StoredCredentials & { expiresAt?: Date },
+  choice: StoreChoice,
+  find: (name: string) => string | undefined,
+): boolean {
   if (choice.kind === 'cannot-store') return true;
   const entry = snapshot.ledger.entries[login.key];
-  if (!entry || entry.store !== storeName(choice) || entry.prefix !== login.prefix || entry.kind !== login.kind) return false;
-  if (choice.kind === 'helper' && (choice.setBy === 'default' || find(`docker-credential-${choice.name}`) === undefined)) return false;
+  if (!entry || entry.store !== storeName(choice) || entry.prefix !== login.prefix || entry.kind !== login.kind)
+    return false;
+  if (
+    choice.kind === 'helper' &&
+    (choice.setBy === 'default' || find(`docker-credential-${choice.name}`) === undefined)
+  )
+    return false;
   if ((entry.expiresAt ?? '') !== (credentials.expiresAt ? credentials.expiresAt.toISOString() : '')) return false;
   const auths = snapshot.config.auths as Record<string, unknown> | undefined;
   const marker = auths && Object.hasOwn(auths, login.key) ? auths[login.key] : undefined;
@@ -102,7 +142,13 @@ function isUnchanged(snapshot: HostSnapshot, login: Login, credentials: StoredCr
 function unchangedOutcome(snapshot: HostSnapshot, login: Login, choice: StoreChoice): HostRefreshedLogin {
   if (choice.kind === 'cannot-store') return cannotStore(snapshot.configPath, login, choice.name);
   const entry = snapshot.ledger.entries[login.key]!;
-  return { ...base(login), status: 'ok', store: entry.store, changed: false, ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}) };
+  return {
+    ...base(login),
+    status: 'ok',
+    store: entry.store,
+    changed: false,
+    ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
+  };
 }
 
 function base(login: Login): Pick<HostRefreshedLogin, 'prefix' | 'key' | 'kind'> {
@@ -125,7 +171,10 @@ async function storeAll(
   context: { env: NodeJS.ProcessEnv; facts: HostFacts; find: (name: string) => string | undefined; force: boolean },
 ): Promise<{ edits: ConfigEdit[]; ledger: HostLedger; result: Map<string, HostRefreshedLogin> }> {
   const file = new FileStore(snapshot.config);
-  const ledger: HostLedger = { ...snapshot.ledger, entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries) };
+  const ledger: HostLedger = {
+    ...snapshot.ledger,
+    entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries),
+  };
   const stores: StoreContext = { env: context.env, configPath: snapshot.configPath, file, find: context.find };
   const extra: ConfigEdit[] = [];
   const result = new Map<string, HostRefreshedLogin>();
@@ -136,8 +185,18 @@ async function storeAll(
       result.set(login.key, cannotStore(snapshot.configPath, login, choice.name));
       continue;
     }
-    const outcome = await storeOne({ snapshot, ledger, file, stores, force: context.force }, login, credentials, choice);
-    if (outcome.status === 'ok' && choice.kind === 'helper' && choice.setBy === 'default' && !extra.some((e) => e.path[0] === 'credsStore')) {
+    const outcome = await storeOne(
+      { snapshot, ledger, file, stores, force: context.force },
+      login,
+      credentials,
+      choice,
+    );
+    if (
+      outcome.status === 'ok' &&
+      choice.kind === 'helper' &&
+      choice.setBy === 'default' &&
+      !extra.some((e) => e.path[0] === 'credsStore')
+    ) {
       // As docker login does: the store it detected is written into the config, so every client uses it from now on.
       extra.push({ path: ['credsStore'], value: choice.name });
     }
@@ -160,11 +219,18 @@ async function storeOne(
   const outcome = { ...base(login), store: name };
   let changed = false;
   try {
-    const store = await openStore(run.stores, name, { setBy: choice.kind === 'helper' ? choice.setBy : 'credsStore', key });
+    const store = await openStore(run.stores, name, {
+      setBy: choice.kind === 'helper' ? choice.setBy : 'credsStore',
+      key,
+    });
     const current = await store.get(key);
-    const same = current !== undefined && current.username === credentials.username && current.secret === credentials.secret;
+    const same =
+      current !== undefined && current.username === credentials.username && current.secret === credentials.secret;
     if (!same) {
-      const ours = current !== undefined && previous?.store === name && previous.fingerprint === fingerprintLogin(ledger, key, current);
+      const ours =
+        current !== undefined &&
+        previous?.store === name &&
+        previous.fingerprint === fingerprintLogin(ledger, key, current);
       if (current !== undefined && !ours && !run.force) {
         return {
           ...outcome,
@@ -183,7 +249,8 @@ async function storeOne(
     // docker login leaves an empty auths entry beside a login kept in a helper; one this host wrote earlier into the
     // file (with the secret in it) becomes that marker. Anyone else's entry stays as it is.
     const entry = file.entry(key);
-    const oldOurs = previous?.store === 'file' && entry !== undefined && previous.fingerprint === fingerprintOf(ledger, key, entry);
+    const oldOurs =
+      previous?.store === 'file' && entry !== undefined && previous.fingerprint === fingerprintOf(ledger, key, entry);
     if (entry === undefined || oldOurs) file.set(key, {});
   }
   ledger.entries[key] = {
@@ -195,8 +262,19 @@ async function storeOne(
     ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt.toISOString() } : {}),
   };
   // Nothing is removed on the host: a login kept elsewhere before (the config's store changed since) stays there.
-  const moved = previous && previous.store !== name ? { reason: `${login.prefix}: the login for ${key} is now kept in ${describeStore(name)}, where docker looks for it; the one stored earlier in ${describeStore(previous.store)} was left there.` } : {};
-  return { ...outcome, status: 'ok', changed, ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt.toISOString() } : {}), ...moved };
+  const moved =
+    previous && previous.store !== name
+      ? {
+          reason: `${login.prefix}: the login for ${key} is now kept in ${describeStore(name)}, where docker looks for it; the one stored earlier in ${describeStore(previous.store)} was left there.`,
+        }
+      : {};
+  return {
+    ...outcome,
+    status: 'ok',
+    changed,
+    ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt.toISOString() } : {}),
+    ...moved,
+  };
 }
 
 function fingerprintOf(ledger: HostLedger, key: string, authsEntry: unknown): string | undefined {

@@ -26,40 +26,71 @@ export interface HostStatusResult {
 }
 
 /** Lists what host runs stored, asking each store (a read, bounded in time) whether it still holds it. */
-export async function statusHost(env: NodeJS.ProcessEnv, options: { now?: Date; platform?: NodeJS.Platform } = {}): Promise<HostStatusResult> {
+export async function statusHost(
+  env: NodeJS.ProcessEnv,
+  options: { now?: Date; platform?: NodeJS.Platform } = {},
+): Promise<HostStatusResult> {
   const snapshot = await readHostSnapshot(placesFromEnv(env));
   const find = programFinder(env);
-  const facts: HostFacts = { platform: options.platform ?? process.platform, onPath: (name) => find(name) !== undefined };
+  const facts: HostFacts = {
+    platform: options.platform ?? process.platform,
+    onPath: (name) => find(name) !== undefined,
+  };
   const stores: StoreContext = { env, configPath: snapshot.configPath, file: new FileStore(snapshot.config), find };
   const now = options.now ?? new Date();
   const logins: HostStatusLogin[] = [];
   for (const [key, entry] of Object.entries(snapshot.ledger.entries).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const row = { prefix: entry.prefix, key, kind: entry.kind, store: entry.store, ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}) };
+    const row = {
+      prefix: entry.prefix,
+      key,
+      kind: entry.kind,
+      store: entry.store,
+      ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
+    };
     logins.push({ ...row, ...(await judge(snapshot, stores, facts, key, entry, now)) });
   }
   return { configPath: snapshot.configPath, logins };
 }
 
-async function judge(snapshot: HostSnapshot, stores: StoreContext, facts: HostFacts, key: string, entry: HostLedgerEntry, now: Date): Promise<{ effective: boolean; reason?: string }> {
-  const again = 'run `registry-login refresh --host` where the secrets are set (a dev container\'s initializeCommand does)';
+async function judge(
+  snapshot: HostSnapshot,
+  stores: StoreContext,
+  facts: HostFacts,
+  key: string,
+  entry: HostLedgerEntry,
+  now: Date,
+): Promise<{ effective: boolean; reason?: string }> {
+  const again =
+    "run `registry-login refresh --host` where the secrets are set (a dev container's initializeCommand does)";
   const choice = chooseStore(snapshot.config, key, facts);
   const where = entry.store === 'file' ? 'the docker config file' : `docker-credential-${entry.store}`;
   if (storeName(choice) !== entry.store) {
     const now = choice.kind === 'file' ? 'the docker config file' : `docker-credential-${choice.name}`;
-    return { effective: false, reason: `docker now looks for ${key} in ${now} (the config changed since), not in ${where}; ${again}` };
+    return {
+      effective: false,
+      reason: `docker now looks for ${key} in ${now} (the config changed since), not in ${where}; ${again}`,
+    };
   }
   let current;
   try {
-    const store = await openStore(stores, entry.store, { setBy: choice.kind === 'helper' ? choice.setBy : 'credsStore', key });
+    const store = await openStore(stores, entry.store, {
+      setBy: choice.kind === 'helper' ? choice.setBy : 'credsStore',
+      key,
+    });
     current = await store.get(key);
   } catch (error) {
     if (!isStoreError(error)) throw error;
     return { effective: false, reason: error.message };
   }
-  if (current === undefined) return { effective: false, reason: `${where} no longer holds a login for ${key} (docker logout?); ${again}` };
+  if (current === undefined)
+    return { effective: false, reason: `${where} no longer holds a login for ${key} (docker logout?); ${again}` };
   if (fingerprintLogin(snapshot.ledger, key, current) !== entry.fingerprint) {
-    return { effective: false, reason: `${where} now holds another login for ${key} (docker login?), which docker uses instead; \`registry-login refresh --host --force\` replaces it` };
+    return {
+      effective: false,
+      reason: `${where} now holds another login for ${key} (docker login?), which docker uses instead; \`registry-login refresh --host --force\` replaces it`,
+    };
   }
-  if (entry.expiresAt && Date.parse(entry.expiresAt) <= now.getTime()) return { effective: false, reason: `the token expired at ${entry.expiresAt}; ${again}` };
+  if (entry.expiresAt && Date.parse(entry.expiresAt) <= now.getTime())
+    return { effective: false, reason: `the token expired at ${entry.expiresAt}; ${again}` };
   return { effective: true };
 }

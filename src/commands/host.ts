@@ -1,5 +1,5 @@
-// The --host verbs behind the CLI: runs one and picks its exit code as the container verbs do (README, Commands and Private dev container images);
-// printing stays with the CLI's emit, through its redactor.
+// The --host verbs behind the CLI: runs one and picks its exit code as the container verbs do (README, Commands and
+// Private dev container images); printing stays with the CLI's emit, through its redactor.
 import type { Redactor } from '../redact.js';
 import type { Output, Paint } from '../report.js';
 import { formatHostLogout, formatHostRefresh, formatHostStatus } from '../host/report.js';
@@ -12,7 +12,13 @@ export interface HostCli {
 }
 
 /** Runs refresh, status or logout with --host and returns the exit code. */
-export async function runHostCommand(command: string, rest: string[], flags: { force: boolean; hook: boolean; strict: boolean }, env: NodeJS.ProcessEnv, cli: HostCli): Promise<number> {
+export async function runHostCommand(
+  command: string,
+  rest: string[],
+  flags: { force: boolean; hook: boolean; strict: boolean },
+  env: NodeJS.ProcessEnv,
+  cli: HostCli,
+): Promise<number> {
   switch (command) {
     case 'refresh': {
       const { refreshHost } = await import('./host-refresh.js');

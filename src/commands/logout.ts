@@ -22,7 +22,11 @@ export async function logout(env: NodeJS.ProcessEnv, names: string[]): Promise<L
   const { configPath, plan } = await updateDockerConfig(placesFromEnv(env), ({ ledger }) => {
     const managed = Object.keys(ledger.entries);
     unknown = wanted.filter((key) => !managed.includes(key));
-    return { write: [], keep: [], remove: names.length === 0 ? managed : wanted.filter((key) => managed.includes(key)) };
+    return {
+      write: [],
+      keep: [],
+      remove: names.length === 0 ? managed : wanted.filter((key) => managed.includes(key)),
+    };
   });
   return { configPath, removed: plan.removed, unknown, warnings: plan.warnings };
 }

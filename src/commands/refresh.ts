@@ -31,13 +31,21 @@ export interface RefreshResult {
 }
 
 /** Logs in every registry found in env and removes logins whose secrets are gone. */
-export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean; hook?: boolean; now?: Date }): Promise<RefreshResult> {
+export async function refresh(
+  env: NodeJS.ProcessEnv,
+  options: { force: boolean; hook?: boolean; now?: Date },
+): Promise<RefreshResult> {
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
   // Refuse an unusable config before spending any AWS call.
   const places = placesFromEnv(env);
   const snapshot = await readConfigSnapshot(places, { editable: true });
-  const resolved = await resolveLogins(keyed.logins, { env, cacheDir: places.cacheDir, force: options.force, now: options.now ?? new Date() });
+  const resolved = await resolveLogins(keyed.logins, {
+    env,
+    cacheDir: places.cacheDir,
+    force: options.force,
+    now: options.now ?? new Date(),
+  });
   const write: WantedEntry[] = [];
   const keep: string[] = [];
   for (const result of resolved) {
@@ -52,10 +60,14 @@ export async function refresh(env: NodeJS.ProcessEnv, options: { force: boolean;
   // A lifecycle hook (--hook) sees the container's real secrets, so there an empty environment does log out.
   const blind = !options.hook && discovered.triples.length === 0 && discovered.problems.length === 0;
   let kept: string[] = [];
-  const { configPath, plan } = await updateDockerConfig(places, ({ ledger }) => {
-    kept = blind ? Object.keys(ledger.entries) : [];
-    return { write, keep: [...keep, ...kept], remove: 'stale' };
-  }, snapshot);
+  const { configPath, plan } = await updateDockerConfig(
+    places,
+    ({ ledger }) => {
+      kept = blind ? Object.keys(ledger.entries) : [];
+      return { write, keep: [...keep, ...kept], remove: 'stale' };
+    },
+    snapshot,
+  );
   const warnings = [...plan.warnings];
   if (kept.length > 0) warnings.push(keptWarning(kept));
   return {
@@ -85,5 +97,9 @@ function toReport(result: Resolved, leftAlone: PlanWarning[]): RefreshedLogin {
   if (!result.ok) return { ...base, status: 'error', error: result.error };
   const kept = leftAlone.find((w) => w.key === login.key);
   if (kept) return { ...base, status: 'kept', reason: kept.message };
-  return { ...base, status: 'ok', ...(result.credentials.expiresAt ? { expiresAt: result.credentials.expiresAt.toISOString() } : {}) };
+  return {
+    ...base,
+    status: 'ok',
+    ...(result.credentials.expiresAt ? { expiresAt: result.credentials.expiresAt.toISOString() } : {}),
+  };
 }

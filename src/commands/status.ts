@@ -2,7 +2,13 @@
 import { hashEntry } from '../docker-config/ledger.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
 import { readStoredLogins } from '../docker-config/login-store.js';
-import { dockerChoice, dockerVerdict, storeTrouble, type StoreTrouble, type VerdictCode } from '../docker-config/docker-view.js';
+import {
+  dockerChoice,
+  dockerVerdict,
+  storeTrouble,
+  type StoreTrouble,
+  type VerdictCode,
+} from '../docker-config/docker-view.js';
 import { observeHelpers } from '../docker-config/helper-probe.js';
 import { discoverTriples } from '../discover.js';
 import { keyLogins, needsSwap } from '../registry.js';
@@ -40,12 +46,28 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
   const logins = Object.entries(ledger.entries)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([key, entry]): StatusLogin => {
-      const base = { prefix: entry.prefix, key, kind: entry.kind, ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}) };
+      const base = {
+        prefix: entry.prefix,
+        key,
+        kind: entry.kind,
+        ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
+      };
       const choice = dockerChoice(key, view);
       const current = entry.authHashes.includes(hashEntry(choice.authsEntry));
-      const facts = { configPath, entry: current ? ('current' as const) : ('changed' as const), expiresAt: entry.expiresAt, now, renewable: renewable.has(key) };
+      const facts = {
+        configPath,
+        entry: current ? ('current' as const) : ('changed' as const),
+        expiresAt: entry.expiresAt,
+        now,
+        renewable: renewable.has(key),
+      };
       const verdict = dockerVerdict(key, choice, facts);
-      return { ...base, effective: verdict.used, verdict: verdict.code, ...(verdict.sentence ? { reason: verdict.sentence } : {}) };
+      return {
+        ...base,
+        effective: verdict.used,
+        verdict: verdict.code,
+        ...(verdict.sentence ? { reason: verdict.sentence } : {}),
+      };
     });
   const store = storeTrouble(view, configPath);
   return { configPath, logins, ...(store ? { store } : {}) };

@@ -73,7 +73,13 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
   if (health !== 'answers') return fromAuths({ helper, helperSetBy: setBy, helperHealth: health });
   if (helper !== HELPER_NAME) return { source: 'other-helper', helper, helperSetBy: setBy };
   const stored = Object.hasOwn(input.stored, key) ? input.stored[key] : undefined;
-  if (stored) return { source: 'docker-login', helper, helperSetBy: setBy, credentials: { username: stored.Username, secret: stored.Secret } };
+  if (stored)
+    return {
+      source: 'docker-login',
+      helper,
+      helperSetBy: setBy,
+      credentials: { username: stored.Username, secret: stored.Secret },
+    };
   // registry-login's helper answers from auths, as docker would without it.
   return fromAuths({ helper, helperSetBy: setBy });
 }
@@ -83,7 +89,9 @@ export function configuredStore(config: Record<string, unknown>): string | undef
   return typeof config.credsStore === 'string' && config.credsStore !== '' ? config.credsStore : undefined;
 }
 
-/** The store docker asks for a key without a credHelpers entry: credsStore, else the default store for an empty config. */
+/**
+ * The store docker asks for a key without a credHelpers entry: credsStore, else the default store for an empty config.
+ */
 export function storeInCharge(config: Record<string, unknown>, defaultStore: string | undefined): string | undefined {
   return configuredStore(config) ?? (holdsAuth(config) ? undefined : defaultStore);
 }
@@ -95,7 +103,10 @@ function holdsAuth(config: Record<string, unknown>): boolean {
 }
 
 /** The store docker picks on this platform for a config holding no auth at all, given what is on PATH. Pure. */
-export function platformDefaultStore(platform: NodeJS.Platform, onPath: (program: string) => boolean): string | undefined {
+export function platformDefaultStore(
+  platform: NodeJS.Platform,
+  onPath: (program: string) => boolean,
+): string | undefined {
   const candidate: Partial<Record<NodeJS.Platform, string>> = {
     linux: onPath('pass') ? 'pass' : 'secretservice',
     darwin: 'osxkeychain',
@@ -141,11 +152,14 @@ export function pathFinder(env: NodeJS.ProcessEnv): (program: string) => boolean
   };
 }
 
-/** A copy of config[key] when it is an object (auths, credHelpers), with no prototype: registry keys may be "__proto__". */
+/**
+ * A copy of config[key] when it is an object (auths, credHelpers), with no prototype: registry keys may be "__proto__".
+ */
 export function memberObject(config: Record<string, unknown>, key: string): Record<string, unknown> {
   const value = Object.hasOwn(config, key) ? config[key] : undefined;
   const copy = Object.create(null) as Record<string, unknown>;
-  if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) copy[k] = v;
+  if (value && typeof value === 'object' && !Array.isArray(value))
+    for (const [k, v] of Object.entries(value)) copy[k] = v;
   return copy;
 }
 
@@ -203,40 +217,90 @@ export function dockerVerdict(key: string, choice: DockerChoice, facts: LoginFac
   const helper = `docker-credential-${choice.helper ?? ''}`;
   switch (choice.source) {
     case 'blocked':
-      return { code: 'helper-hangs', used: false, sentence: `${helperClause(key, choice, configPath)}; ${whatClientsDo(choice)}` };
+      return {
+        code: 'helper-hangs',
+        used: false,
+        sentence: `${helperClause(key, choice, configPath)}; ${whatClientsDo(choice)}`,
+      };
     case 'other-helper':
-      if (choice.helperSetBy === 'credHelpers') return { code: 'other-helper', used: false, sentence: `credHelpers sends ${key} to ${helper}; remove that line from ${configPath}` };
+      if (choice.helperSetBy === 'credHelpers')
+        return {
+          code: 'other-helper',
+          used: false,
+          sentence: `credHelpers sends ${key} to ${helper}; remove that line from ${configPath}`,
+        };
       if (choice.helperSetBy === 'default-store') {
-        return { code: 'default-store', used: false, sentence: `${configPath} holds no login at all, so docker asks its default store ${helper}; run \`registry-login refresh\`` };
+        return {
+          code: 'default-store',
+          used: false,
+          sentence: `${configPath} holds no login at all, so docker asks its default store ${helper}; run \`registry-login refresh\``,
+        };
       }
-      return { code: 'creds-store', used: false, sentence: `no credHelpers entry for ${key}, so docker asks the credsStore helper ${helper} instead; run \`registry-login refresh\`` };
+      return {
+        code: 'creds-store',
+        used: false,
+        sentence: `no credHelpers entry for ${key}, so docker asks the credsStore helper ${helper} instead; run \`registry-login refresh\``,
+      };
     case 'docker-login':
       return { code: 'used-docker-login', used: true, sentence: 'served from the login stored by `docker login`' };
     case 'none':
-      if (choice.authsEntry === undefined) return { code: 'no-entry', used: false, sentence: `the auths entry is gone (docker logout?): ${configPath} holds no login for ${key}; run \`registry-login refresh\`` };
-      return { code: 'empty-entry', used: false, sentence: `the auths entry for ${key} was changed outside registry-login and holds no credentials; run \`registry-login logout ${key}\` then \`registry-login refresh\`` };
+      if (choice.authsEntry === undefined)
+        return {
+          code: 'no-entry',
+          used: false,
+          sentence: `the auths entry is gone (docker logout?): ${configPath} holds no login for ${key}; run \`registry-login refresh\``,
+        };
+      return {
+        code: 'empty-entry',
+        used: false,
+        sentence: `the auths entry for ${key} was changed outside registry-login and holds no credentials; run \`registry-login logout ${key}\` then \`registry-login refresh\``,
+      };
     case 'auths':
       break;
   }
   switch (facts.entry) {
     case 'changed':
-      return { code: 'changed', used: false, sentence: `the auths entry for ${key} was changed outside registry-login; run \`registry-login logout ${key}\` then \`registry-login refresh\`` };
+      return {
+        code: 'changed',
+        used: false,
+        sentence: `the auths entry for ${key} was changed outside registry-login; run \`registry-login logout ${key}\` then \`registry-login refresh\``,
+      };
     case 'not-written':
-      return { code: 'not-written', used: false, sentence: `${configPath} holds credentials for ${key} that registry-login did not write; run \`registry-login refresh\` (\`registry-login logout\` puts them back)` };
+      return {
+        code: 'not-written',
+        used: false,
+        sentence: `${configPath} holds credentials for ${key} that registry-login did not write; run \`registry-login refresh\` (\`registry-login logout\` puts them back)`,
+      };
     case 'older-secret':
-      return { code: 'older-secret', used: false, sentence: `${configPath} holds other credentials for ${key} (from an older secret); run \`registry-login refresh\`` };
+      return {
+        code: 'older-secret',
+        used: false,
+        sentence: `${configPath} holds other credentials for ${key} (from an older secret); run \`registry-login refresh\``,
+      };
     case 'current':
       break;
   }
   const ownHelper = choice.helper === HELPER_NAME;
   if (facts.expiresAt && Date.parse(facts.expiresAt) <= facts.now.getTime()) {
     if (ownHelper && !choice.helperHealth && facts.renewable) {
-      return { code: 'used-helper-renews', used: true, sentence: `the token expired at ${facts.expiresAt}; ${helper} gets a new one when docker next asks` };
+      return {
+        code: 'used-helper-renews',
+        used: true,
+        sentence: `the token expired at ${facts.expiresAt}; ${helper} gets a new one when docker next asks`,
+      };
     }
-    return { code: 'expired', used: false, sentence: `the token expired at ${facts.expiresAt}; run \`registry-login refresh\`` };
+    return {
+      code: 'expired',
+      used: false,
+      sentence: `the token expired at ${facts.expiresAt}; run \`registry-login refresh\``,
+    };
   }
   if (ownHelper && choice.helperHealth) {
-    return { code: 'used-own-helper-missing', used: true, sentence: `${helper} is not on PATH, so docker reads the auths entry itself (ECR tokens are then not renewed); put it on PATH` };
+    return {
+      code: 'used-own-helper-missing',
+      used: true,
+      sentence: `${helper} is not on PATH, so docker reads the auths entry itself (ECR tokens are then not renewed); put it on PATH`,
+    };
   }
   if (choice.helperHealth === 'missing' || choice.helperHealth === 'fails') {
     const code = choice.helperHealth === 'missing' ? 'used-helper-missing' : 'used-helper-fails';
@@ -262,15 +326,23 @@ export function storeTrouble(input: DockerViewInput, configPath: string): StoreT
   if (health === 'answers') return undefined;
   const setBy = configured !== undefined ? 'credsStore' : 'default-store';
   const choice: DockerChoice = { source: 'none', helper: store, helperSetBy: setBy, helperHealth: health };
-  return { store, setBy, health, sentence: `${helperClause('every registry without a credHelpers entry', choice, configPath)}; ${whatClientsDo(choice)}` };
+  return {
+    store,
+    setBy,
+    health,
+    sentence: `${helperClause('every registry without a credHelpers entry', choice, configPath)}; ${whatClientsDo(choice)}`,
+  };
 }
 
 // Which helper docker asks for `whom`, and what is wrong with it.
 function helperClause(whom: string, choice: DockerChoice, configPath: string): string {
   const helper = `docker-credential-${choice.helper ?? ''}`;
-  const state = { missing: 'is not on PATH', fails: 'fails when docker runs it', hangs: 'does not answer' }[choice.helperHealth ?? 'missing'];
+  const state = { missing: 'is not on PATH', fails: 'fails when docker runs it', hangs: 'does not answer' }[
+    choice.helperHealth ?? 'missing'
+  ];
   if (choice.helperSetBy === 'credHelpers') return `credHelpers sends ${whom} to ${helper}, which ${state}`;
-  if (choice.helperSetBy === 'default-store') return `${configPath} holds no login, so docker asks its default store ${helper} for ${whom}, and it ${state}`;
+  if (choice.helperSetBy === 'default-store')
+    return `${configPath} holds no login, so docker asks its default store ${helper} for ${whom}, and it ${state}`;
   return `${configPath} names the credsStore "${choice.helper ?? ''}", which docker asks for ${whom}, and ${helper} ${state}`;
 }
 
@@ -287,7 +359,8 @@ function whatClientsDo(choice: DockerChoice): string {
 
 function fixFor(choice: DockerChoice): string {
   if (choice.helperSetBy === 'credHelpers') return 'Remove that credHelpers line, or put the helper on PATH';
-  if (choice.helperSetBy === 'default-store') return `Set up that store, or run \`registry-login refresh\` (a config holding a login keeps docker off the default store)`;
+  if (choice.helperSetBy === 'default-store')
+    return `Set up that store, or run \`registry-login refresh\` (a config holding a login keeps docker off the default store)`;
   return (
     'An editor adds such a store for its own terminals (VS Code: dev-containers-*, DevPod: devpod): run docker there, ' +
     'or point DOCKER_CONFIG at a folder whose config.json has no "credsStore", or remove the "credsStore" line ' +

@@ -24,7 +24,8 @@ export function findDuplicateKey(text: string): string | undefined {
         const depth = stack.length;
         if (depth === 1 || (depth === 2 && frame.name !== undefined && WATCHED.has(frame.name))) {
           const place = depth === 1 ? '' : frame.name!;
-          if (frame.keys.has(key)) found[place] ??= depth === 1 ? JSON.stringify(key) : `${JSON.stringify(key)} in ${JSON.stringify(place)}`;
+          if (frame.keys.has(key))
+            found[place] ??= depth === 1 ? JSON.stringify(key) : `${JSON.stringify(key)} in ${JSON.stringify(place)}`;
           frame.keys.add(key);
         }
         pendingKey = key;

@@ -15,7 +15,10 @@ export async function observeHelpers(
   const onPath = pathFinder(env);
   const defaultStore = platformDefaultStore(process.platform, onPath);
   const store = storeInCharge(config, defaultStore);
-  const probed = store !== undefined && store !== HELPER_NAME && onPath(`docker-credential-${store}`) ? await probeHelper(store, env) : undefined;
+  const probed =
+    store !== undefined && store !== HELPER_NAME && onPath(`docker-credential-${store}`)
+      ? await probeHelper(store, env)
+      : undefined;
   const helperHealth = (name: string): HelperHealth => {
     if (!onPath(`docker-credential-${name}`)) return 'missing';
     return name === store && probed !== undefined ? probed : 'answers';
@@ -27,7 +30,11 @@ export async function observeHelpers(
 export function probeHelper(name: string, env: NodeJS.ProcessEnv, timeoutMs = PROBE_TIMEOUT_MS): Promise<HelperHealth> {
   return new Promise((resolve) => {
     // Its own process group, so a helper that is a script waiting on a child is stopped whole.
-    const child = spawn(`docker-credential-${name}`, ['get'], { env, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(`docker-credential-${name}`, ['get'], {
+      env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     let out = '';
     let done = false;
     const timer = setTimeout(() => {

@@ -1,6 +1,12 @@
 // Targeted edits of JSON text: set or delete one member of the root object or of an object inside it,
 // touching no other byte (jsonc-parser's own modify reformats neighbouring members).
-import { parse as parseJsonc, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import {
+  parse as parseJsonc,
+  parseTree,
+  printParseErrorCode,
+  type Node as JsonNode,
+  type ParseError,
+} from 'jsonc-parser';
 
 /** How new members are laid out: the file's indentation unit and line ending. */
 interface Style {
@@ -29,7 +35,15 @@ function findProperty(object: JsonNode, key: string): JsonNode | undefined {
   return object.children?.find((p) => p.children?.[0]?.value === key);
 }
 
-function setMember(text: string, object: JsonNode, property: JsonNode | undefined, key: string, value: unknown, depth: number, style: Style): string {
+function setMember(
+  text: string,
+  object: JsonNode,
+  property: JsonNode | undefined,
+  key: string,
+  value: unknown,
+  depth: number,
+  style: Style,
+): string {
   const multiline = /[\r\n]/.test(text.slice(object.offset, object.offset + object.length));
   if (value === undefined) return property ? deleteProperty(text, object, property) : text;
   if (property) {
@@ -45,7 +59,10 @@ function setMember(text: string, object: JsonNode, property: JsonNode | undefine
     return splice(text, at, at, multiline ? `,${style.eol}${style.unit.repeat(depth)}${member}` : `, ${member}`);
   }
   // An empty object: replace what is between its braces.
-  const inner = multiline || depth === 1 ? `${style.eol}${style.unit.repeat(depth)}${member}${style.eol}${style.unit.repeat(depth - 1)}` : member;
+  const inner =
+    multiline || depth === 1
+      ? `${style.eol}${style.unit.repeat(depth)}${member}${style.eol}${style.unit.repeat(depth - 1)}`
+      : member;
   return splice(text, object.offset + 1, closing, inner);
 }
 
@@ -65,7 +82,9 @@ function deleteProperty(text: string, object: JsonNode, property: JsonNode): str
 
 function render(value: unknown, depth: number, style: Style, multiline: boolean): string {
   if (!multiline) return compact(value);
-  return JSON.stringify(value, null, style.unit).split('\n').join(`${style.eol}${style.unit.repeat(depth)}`);
+  return JSON.stringify(value, null, style.unit)
+    .split('\n')
+    .join(`${style.eol}${style.unit.repeat(depth)}`);
 }
 
 // One line, spaced as people write JSON by hand: {"a": 1, "b": [2, 3]}.
@@ -90,7 +109,10 @@ function splice(text: string, start: number, end: number, insert: string): strin
   return text.slice(0, start) + insert + text.slice(end);
 }
 
-/** Applies edits in order, as repeated editJson would, but with one parse for the common cases (new members, new containers). */
+/**
+ * Applies edits in order, as repeated editJson would, but with one parse for the common cases (new members, new
+ * containers).
+ */
 export function editJsonMany(text: string, edits: { path: [string] | [string, string]; value: unknown }[]): string {
   let out = text;
   let i = 0;
@@ -130,7 +152,9 @@ function addMembers(text: string, first: string, members: Record<string, unknown
   if (!property) return setMember(text, root, undefined, first, members, 1, style);
   const object = property.children![1]!;
   const multiline = /[\r\n]/.test(text.slice(object.offset, object.offset + object.length));
-  const rendered = Object.entries(members).map(([key, value]) => `${JSON.stringify(key)}: ${render(value, 2, style, multiline)}`);
+  const rendered = Object.entries(members).map(
+    ([key, value]) => `${JSON.stringify(key)}: ${render(value, 2, style, multiline)}`,
+  );
   const children = object.children ?? [];
   const last = children[children.length - 1];
   const separator = multiline ? `,${style.eol}${style.unit.repeat(2)}` : ', ';
@@ -138,7 +162,9 @@ function addMembers(text: string, first: string, members: Record<string, unknown
     const at = last.offset + last.length;
     return splice(text, at, at, separator + rendered.join(separator));
   }
-  const inner = multiline ? `${style.eol}${style.unit.repeat(2)}${rendered.join(separator)}${style.eol}${style.unit}` : rendered.join(separator);
+  const inner = multiline
+    ? `${style.eol}${style.unit.repeat(2)}${rendered.join(separator)}${style.eol}${style.unit}`
+    : rendered.join(separator);
   return splice(text, object.offset + 1, object.offset + object.length - 1, inner);
 }
 
@@ -151,10 +177,10 @@ export function describeJsonError(text: string, error: unknown): string {
   parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const position = /at position (\d+)/.exec((error as Error)?.message ?? '');
   const offset = position ? Number(position[1]) : (errors[0]?.offset ?? 0);
-  const what = errors[0] && (!position || errors[0].offset === offset) ? printParseErrorCode(errors[0].error) : 'syntax error';
+  const what =
+    errors[0] && (!position || errors[0].offset === offset) ? printParseErrorCode(errors[0].error) : 'syntax error';
   if (offset >= text.trimEnd().length) return 'it ends before the JSON is complete, as if cut off';
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   return `${what} at line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
-

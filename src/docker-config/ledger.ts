@@ -40,7 +40,10 @@ export function hashEntry(value: unknown): string {
   return sha256Hex(JSON.stringify(value) ?? 'undefined');
 }
 
-/** Where the ledger of a config file (by its real path) lives: the state directory, never beside a possibly shared config. */
+/**
+ * Where the ledger of a config file (by its real path) lives: the state directory, never beside a possibly shared
+ * config.
+ */
 export function ledgerPath(stateDir: string, configTarget: string): string {
   return join(stateDir, `ledger-${fingerprint64(configTarget)}.json`);
 }
@@ -69,7 +72,9 @@ export function parseLedger(text: string | undefined, configPath: string): Ledge
       // Keys are registry keys, which may be "constructor" or "__proto__": no prototype to collide with.
       const entries = Object.create(null) as Record<string, LedgerEntry>;
       for (const [key, entry] of Object.entries(value.entries)) if (isLedgerEntry(entry)) entries[key] = entry;
-      const created = Array.isArray(value.created) ? value.created.filter((c) => c === 'auths' || c === 'credHelpers') : [];
+      const created = Array.isArray(value.created)
+        ? value.created.filter((c) => c === 'auths' || c === 'credHelpers')
+        : [];
       return { version: 1, configPath, entries, created };
     }
   } catch {

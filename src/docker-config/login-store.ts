@@ -18,7 +18,10 @@ function storePath(stateDir: string): string {
   return join(stateDir, 'docker-logins.json');
 }
 
-/** The logins stored by `docker login`, keyed by registry key; none when the store is damaged or not trusted (the managed logins must not go down with it). */
+/**
+ * The logins stored by `docker login`, keyed by registry key; none when the store is damaged or not trusted (the
+ * managed logins must not go down with it).
+ */
 export function readStoredLogins(stateDir: string): Stored {
   try {
     return readStore(stateDir);
@@ -36,7 +39,9 @@ function readStore(stateDir: string): Stored {
     const value = JSON.parse(file.text) as { logins?: Stored };
     return value && typeof value.logins === 'object' && value.logins !== null ? value.logins : {};
   } catch {
-    throw new ConfigError(`${file.path} is damaged (not JSON); remove it and run \`docker login\` again for the registries you had logged in to by hand.`);
+    throw new ConfigError(
+      `${file.path} is damaged (not JSON); remove it and run \`docker login\` again for the registries you had logged in to by hand.`,
+    );
   }
 }
 

@@ -74,7 +74,10 @@ export function encodeAuth(username: string, secret: string): string {
   return Buffer.from(`${username}:${secret}`, 'utf8').toString('base64');
 }
 
-/** Plans the config change: writes wanted logins, removes stale or named ones, restores displaced entries, leaves user-changed ones alone. */
+/**
+ * Plans the config change: writes wanted logins, removes stale or named ones, restores displaced entries, leaves
+ * user-changed ones alone.
+ */
 export function planConfigChange(input: PlanInput): Plan {
   const { config, ledger } = input;
   const view = {
@@ -94,7 +97,8 @@ export function planConfigChange(input: PlanInput): Plan {
   // A ledger that knows nothing (first run, or lost) meeting credHelpers that hold only registry-login's own lines:
   // registry-login made that object, and takes it away again with its last line (docker omits an empty one too).
   const forgotten = Object.keys(ledger.entries).length === 0;
-  const onlyOurHelpers = Object.keys(view.credHelpers).length > 0 && Object.values(view.credHelpers).every((h) => h === HELPER_NAME);
+  const onlyOurHelpers =
+    Object.keys(view.credHelpers).length > 0 && Object.values(view.credHelpers).every((h) => h === HELPER_NAME);
 
   const set = (container: 'auths' | 'credHelpers', key: string, value: unknown): void => {
     if (jsonEqual(view[container][key], value)) return;
@@ -122,7 +126,12 @@ export function planConfigChange(input: PlanInput): Plan {
       if (current !== undefined) displaced.auths = current;
       if (currentHelper !== undefined) displaced.credHelpers = currentHelper;
       if (Object.keys(displaced).length > 0) entry.displaced = displaced;
-    } else if (current !== undefined && !jsonEqual(current, auth) && !isOurs(previous, current) && !jsonEqual(current, previous.displaced?.auths)) {
+    } else if (
+      current !== undefined &&
+      !jsonEqual(current, auth) &&
+      !isOurs(previous, current) &&
+      !jsonEqual(current, previous.displaced?.auths)
+    ) {
       // (An entry equal to the displaced one means a crash came between the ledger and the config write.)
       const warning = {
         prefix: want.prefix,
@@ -164,7 +173,10 @@ export function planConfigChange(input: PlanInput): Plan {
   }
 
   const keepKeys = new Set([...input.keep, ...written, ...input.write.map((w) => w.key)]);
-  const toRemove = input.remove === 'stale' ? Object.keys(entries).filter((k) => !keepKeys.has(k)) : input.remove.filter((k) => k in entries);
+  const toRemove =
+    input.remove === 'stale'
+      ? Object.keys(entries).filter((k) => !keepKeys.has(k))
+      : input.remove.filter((k) => k in entries);
   for (const key of toRemove) {
     const entry = entries[key]!;
     const current = view.auths[key];
@@ -186,17 +198,27 @@ export function planConfigChange(input: PlanInput): Plan {
 
   // A container registry-login created and emptied again goes too, so logout leaves the file as it found it.
   for (const container of CONTAINERS) {
-    if (created.has(container) && container in config && Object.keys(view[container]).length === 0 && edits.some((e) => e.path[0] === container)) {
+    if (
+      created.has(container) &&
+      container in config &&
+      Object.keys(view[container]).length === 0 &&
+      edits.some((e) => e.path[0] === container)
+    ) {
       edits.push({ path: [container], value: undefined });
       created.delete(container);
     }
-    if (created.has(container) && Object.keys(entries).length === 0 && !edits.some((e) => e.path[0] === container)) created.delete(container);
+    if (created.has(container) && Object.keys(entries).length === 0 && !edits.some((e) => e.path[0] === container))
+      created.delete(container);
   }
 
   const ledgerAfter: Ledger = { version: 1, configPath: ledger.configPath, entries, created: [...created] };
   const entriesBefore = Object.assign(Object.create(null) as Record<string, LedgerEntry>, ledger.entries, entries);
   for (const [key, authHashes] of hashesBefore) entriesBefore[key] = { ...entriesBefore[key]!, authHashes };
-  const ledgerBefore: Ledger = { ...ledgerAfter, entries: entriesBefore, created: [...new Set([...ledger.created, ...created])] };
+  const ledgerBefore: Ledger = {
+    ...ledgerAfter,
+    entries: entriesBefore,
+    created: [...new Set([...ledger.created, ...created])],
+  };
   return { edits, ledgerBefore, ledgerAfter, written, removed, leftAlone, warnings };
 }
 

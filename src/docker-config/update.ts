@@ -25,7 +25,10 @@ export interface ConfigSnapshot {
  * Reads the docker config and its ledger; throws ConfigError when the config cannot be read, or (editable) when
  * commands that edit it must refuse it. Readers (status, check, the helper's get) read duplicate keys as docker does.
  */
-export async function readConfigSnapshot(places: Places, options: { editable?: boolean } = {}): Promise<ConfigSnapshot> {
+export async function readConfigSnapshot(
+  places: Places,
+  options: { editable?: boolean } = {},
+): Promise<ConfigSnapshot> {
   const { configPath } = places;
   const target = followSymlinks(configPath);
   const file = loadFile(target);
@@ -38,7 +41,10 @@ export async function readConfigSnapshot(places: Places, options: { editable?: b
 // How often a locked cycle starts over when another program saved the config meanwhile.
 const CONCURRENT_CHANGE_ATTEMPTS = 5;
 
-/** Plans with the caller's input and, when anything changes, re-reads and saves ledger and config atomically under the config's lock. */
+/**
+ * Plans with the caller's input and, when anything changes, re-reads and saves ledger and config atomically under the
+ * config's lock.
+ */
 export async function updateDockerConfig(
   places: Places,
   makeInput: (snapshot: ConfigSnapshot) => Omit<PlanInput, 'config' | 'ledger'>,
@@ -49,7 +55,10 @@ export async function updateDockerConfig(
   // unless a lock directory is there (another writer, or a dead one whose lock the locked path reclaims and clears).
   const snapshot = given ?? (await readConfigSnapshot(places, { editable: true }));
   const dryRun = planConfigChange({ ...makeInput(snapshot), config: snapshot.config, ledger: snapshot.ledger });
-  const nothingToDo = dryRun.edits.length === 0 && jsonEqual(dryRun.ledgerAfter, snapshot.ledger) && jsonEqual(dryRun.ledgerBefore, snapshot.ledger);
+  const nothingToDo =
+    dryRun.edits.length === 0 &&
+    jsonEqual(dryRun.ledgerAfter, snapshot.ledger) &&
+    jsonEqual(dryRun.ledgerBefore, snapshot.ledger);
   if (nothingToDo && !existsSync(lockPath(snapshot.target))) return { configPath: snapshot.configPath, plan: dryRun };
   const { configPath, target } = snapshot;
   return withFileLock(target, async () => {
@@ -70,8 +79,10 @@ export async function updateDockerConfig(
           writeFileAtomic(where, text, undefined, { text: ledgerNow });
           ledgerNow = text;
         }
-        if (plan.edits.length > 0) writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file, { text: file.text });
-        if (!jsonEqual(plan.ledgerAfter, plan.ledgerBefore)) writeFileAtomic(where, serializeLedger(plan.ledgerAfter), undefined, { text: ledgerNow });
+        if (plan.edits.length > 0)
+          writeFileAtomic(target, await applyConfigEdits(file.text, plan.edits), file, { text: file.text });
+        if (!jsonEqual(plan.ledgerAfter, plan.ledgerBefore))
+          writeFileAtomic(where, serializeLedger(plan.ledgerAfter), undefined, { text: ledgerNow });
         return { configPath, plan };
       } catch (error) {
         // Start over from what the other program saved (a ledger already written only knows more, never less).

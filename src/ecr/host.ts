@@ -19,5 +19,12 @@ export function parseEcrHost(key: string): EcrLocation | undefined {
   const m = PRIVATE.exec(host);
   if (!m) return undefined;
   const [, accountId, fips, region, dnsSuffix] = m as unknown as [string, string, string | undefined, string, string];
-  return { public: false, accountId, region, fips: fips !== undefined, dualStack: DUAL_STACK_DOMAINS.has(dnsSuffix), dnsSuffix };
+  return {
+    public: false,
+    accountId,
+    region,
+    fips: fips !== undefined,
+    dualStack: DUAL_STACK_DOMAINS.has(dnsSuffix),
+    dnsSuffix,
+  };
 }

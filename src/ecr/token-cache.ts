@@ -21,7 +21,9 @@ export interface TokenCache {
   set(key: string, token: CachedToken): void;
 }
 
-/** What one GetAuthorizationToken call depends on; two logins with equal identities share one call and one cache entry. */
+/**
+ * What one GetAuthorizationToken call depends on; two logins with equal identities share one call and one cache entry.
+ */
 export interface SwapIdentity {
   accessKeyId: string;
   secretAccessKey: string;
@@ -44,9 +46,19 @@ export function tokenCacheKey(identity: SwapIdentity): string {
   return fingerprint64(`registry-login ecr token v2\0${parts.join('\0')}`);
 }
 
-/** Everything a swap identity is, as one string (for grouping logins in memory, never written): equal strings, equal identities. */
+/**
+ * Everything a swap identity is, as one string (for grouping logins in memory, never written): equal strings, equal
+ * identities.
+ */
 export function identityText(identity: SwapIdentity): string {
-  const parts = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken ?? '', identity.region, identity.flavour, identity.endpointUrl ?? ''];
+  const parts = [
+    identity.accessKeyId,
+    identity.secretAccessKey,
+    identity.sessionToken ?? '',
+    identity.region,
+    identity.flavour,
+    identity.endpointUrl ?? '',
+  ];
   return parts.join('\0');
 }
 
@@ -69,9 +81,24 @@ export class FileTokenCache implements TokenCache {
       const info = statSync(path);
       // Another user's (or a world-writable) file is not trusted to hold this user's token.
       if ((process.getuid && info.uid !== process.getuid()) || (info.mode & 0o022) !== 0) return undefined;
-      const value = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; password?: unknown; issuedAt?: unknown; expiresAt?: unknown };
-      if (value.version !== 1 || typeof value.password !== 'string' || typeof value.issuedAt !== 'string' || typeof value.expiresAt !== 'string') return undefined;
-      const token = { password: value.password, issuedAt: new Date(value.issuedAt), expiresAt: new Date(value.expiresAt) };
+      const value = JSON.parse(readFileSync(path, 'utf8')) as {
+        version?: unknown;
+        password?: unknown;
+        issuedAt?: unknown;
+        expiresAt?: unknown;
+      };
+      if (
+        value.version !== 1 ||
+        typeof value.password !== 'string' ||
+        typeof value.issuedAt !== 'string' ||
+        typeof value.expiresAt !== 'string'
+      )
+        return undefined;
+      const token = {
+        password: value.password,
+        issuedAt: new Date(value.issuedAt),
+        expiresAt: new Date(value.expiresAt),
+      };
       return Number.isNaN(token.issuedAt.getTime()) || Number.isNaN(token.expiresAt.getTime()) ? undefined : token;
     } catch {
       return undefined;

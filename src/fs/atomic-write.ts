@@ -1,5 +1,18 @@
 // Saving a file atomically: a private temp file beside it, synced, renamed over it, and the directory synced.
-import { chmodSync, chownSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConcurrentChangeError, ConfigError, describeFsError, isCode, nextStep } from './errors.js';
 import { closeQuietly, readRegularFile, type LoadedFile } from './read-file.js';
@@ -9,9 +22,17 @@ import { closeQuietly, readRegularFile, type LoadedFile } from './read-file.js';
  * existing file's mode and owner. With `unchanged`, the target must still hold that text (undefined: be absent) just
  * before the rename, else ConcurrentChangeError: docker login and editors save the config without our lock.
  */
-export function writeFileAtomic(target: string, text: string, previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>, unchanged?: { text: string | undefined }): void {
+export function writeFileAtomic(
+  target: string,
+  text: string,
+  previous?: Pick<LoadedFile, 'mode' | 'uid' | 'gid'>,
+  unchanged?: { text: string | undefined },
+): void {
   const dir = dirname(target);
-  const tmp = join(dir, `.${target.slice(dir.length + 1)}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`);
+  const tmp = join(
+    dir,
+    `.${target.slice(dir.length + 1)}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`,
+  );
   let fd: number | undefined;
   try {
     makeDirectory(dir);
@@ -19,13 +40,17 @@ export function writeFileAtomic(target: string, text: string, previous?: Pick<Lo
     // Created 0600 and exclusive: no moment in which the content is readable by others or shared with another writer.
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     const bytes = Buffer.from(text, 'utf8');
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
     if (previous?.mode !== undefined) chmodSync(tmp, previous.mode);
-    if (previous?.uid !== undefined && process.getuid?.() === 0 && (previous.uid !== 0 || previous.gid !== 0)) chownSync(tmp, previous.uid, previous.gid!);
+    if (previous?.uid !== undefined && process.getuid?.() === 0 && (previous.uid !== 0 || previous.gid !== 0))
+      chownSync(tmp, previous.uid, previous.gid!);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    if (unchanged && currentText(target) !== unchanged.text) throw new ConcurrentChangeError(`${target} was changed by another program while registry-login was writing it; nothing was written. Run \`registry-login refresh\` again.`);
+    if (unchanged && currentText(target) !== unchanged.text)
+      throw new ConcurrentChangeError(
+        `${target} was changed by another program while registry-login was writing it; nothing was written. Run \`registry-login refresh\` again.`,
+      );
     renameSync(tmp, target);
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
@@ -35,7 +60,9 @@ export function writeFileAtomic(target: string, text: string, previous?: Pick<Lo
       // never created, or already renamed
     }
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot write ${target}: ${describeFsError(error)}; the file was left as it was. ${nextStep(error, dir)}`);
+    throw new ConfigError(
+      `cannot write ${target}: ${describeFsError(error)}; the file was left as it was. ${nextStep(error, dir)}`,
+    );
   }
   syncDirectory(dir);
 }
@@ -104,4 +131,3 @@ function syncDirectory(dir: string): void {
     if (fd !== undefined) closeQuietly(fd);
   }
 }
-

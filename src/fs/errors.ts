@@ -5,7 +5,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** The file changed under us (another program saved it while we held our lock, which it does not know of); nothing was written. */
+/**
+ * The file changed under us (another program saved it while we held our lock, which it does not know of); nothing was
+ * written.
+ */
 export class ConcurrentChangeError extends ConfigError {
   override name = 'ConcurrentChangeError';
 }

@@ -33,7 +33,12 @@ function thisLockOwner(): LockOwner | undefined {
   if (thisProcess === null) {
     try {
       const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      thisProcess = { pid: process.pid, startTime: processStartTime('self'), bootId, pidNamespace: readlinkSync('/proc/self/ns/pid') };
+      thisProcess = {
+        pid: process.pid,
+        startTime: processStartTime('self'),
+        bootId,
+        pidNamespace: readlinkSync('/proc/self/ns/pid'),
+      };
     } catch {
       thisProcess = undefined; // not Linux, or no /proc: locks carry no owner and go stale by age alone
     }
@@ -48,8 +53,16 @@ function lockOwnerIsGone(lock: string): boolean {
   if (!me) return false;
   try {
     const owner = JSON.parse(readFileSync(join(lock, LOCK_OWNER_FILE), 'utf8')) as Partial<LockOwner>;
-    if (owner.bootId !== me.bootId || owner.pidNamespace !== me.pidNamespace || !Number.isInteger(owner.pid) || owner.pid! <= 0) return false;
-    return !isAlive(owner.pid!) || (typeof owner.startTime === 'string' && processStartTime(owner.pid!) !== owner.startTime);
+    if (
+      owner.bootId !== me.bootId ||
+      owner.pidNamespace !== me.pidNamespace ||
+      !Number.isInteger(owner.pid) ||
+      owner.pid! <= 0
+    )
+      return false;
+    return (
+      !isAlive(owner.pid!) || (typeof owner.startTime === 'string' && processStartTime(owner.pid!) !== owner.startTime)
+    );
   } catch {
     return false; // no owner recorded (an older version, or a lock being created): the age rule decides
   }
@@ -131,7 +144,9 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
   try {
     makeDirectory(dirname(target));
   } catch (error) {
-    throw new ConfigError(`cannot create ${dirname(target)}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
+    throw new ConfigError(
+      `cannot create ${dirname(target)}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`,
+    );
   }
   let release: () => Promise<void>;
   try {
@@ -159,8 +174,13 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
       }
     }
   } catch (error) {
-    if (isCode(error, 'ELOCKED')) throw new ConfigError(`${target} stayed locked by another registry-login for too long; try again, or remove ${target}.lock if no registry-login is running.`);
-    throw new ConfigError(`cannot lock ${target} (${target}.lock): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
+    if (isCode(error, 'ELOCKED'))
+      throw new ConfigError(
+        `${target} stayed locked by another registry-login for too long; try again, or remove ${target}.lock if no registry-login is running.`,
+      );
+    throw new ConfigError(
+      `cannot lock ${target} (${target}.lock): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`,
+    );
   }
   try {
     return await fn();
@@ -168,4 +188,3 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
     await release().catch(() => undefined);
   }
 }
-

@@ -20,14 +20,18 @@ export function loadFile(target: string): LoadedFile {
     const { bytes, info } = readRegularFile(target);
     // isUtf8 + toString keeps a byte-order mark as U+FEFF (TextDecoder would drop it), so a BOM is refused below.
     if (!isUtf8(bytes)) {
-      throw new ConfigError(`${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`);
+      throw new ConfigError(
+        `${target} is not valid UTF-8; registry-login changed nothing. Fix or move the file, then run \`registry-login refresh\` again.`,
+      );
     }
     const text = bytes.toString('utf8');
     return { path: target, text, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
   } catch (error) {
     if (isCode(error, 'ENOENT')) return { path: target, text: undefined };
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`cannot read ${target}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`);
+    throw new ConfigError(
+      `cannot read ${target}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`,
+    );
   }
 }
 
@@ -37,9 +41,14 @@ export function readRegularFile(target: string): { bytes: Buffer; info: Stats } 
   const fd = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   try {
     const info = fstatSync(fd);
-    if (info.isDirectory()) throw new ConfigError(`${target} is a directory, not a file; registry-login changed nothing: move it away so that a docker config file can be written there, then run \`registry-login refresh\` again.`);
+    if (info.isDirectory())
+      throw new ConfigError(
+        `${target} is a directory, not a file; registry-login changed nothing: move it away so that a docker config file can be written there, then run \`registry-login refresh\` again.`,
+      );
     if (!info.isFile()) {
-      throw new ConfigError(`${target} is ${describeFileType(info)}, not a regular file; registry-login changed nothing (saving there would replace it). Point the config at a regular file (or remove the link to it), then run \`registry-login refresh\` again.`);
+      throw new ConfigError(
+        `${target} is ${describeFileType(info)}, not a regular file; registry-login changed nothing (saving there would replace it). Point the config at a regular file (or remove the link to it), then run \`registry-login refresh\` again.`,
+      );
     }
     return { bytes: readFileSync(fd), info };
   } finally {
@@ -60,12 +69,23 @@ export function loadPrivateFile(path: string): LoadedFile {
   const file = loadFile(path);
   if (file.text === undefined) return file;
   const uid = process.getuid?.();
-  const problem = uid !== undefined && file.uid !== uid ? `belongs to uid ${file.uid}, not to this user (uid ${uid})` : (file.mode! & 0o022) !== 0 ? `can be written by other users (mode ${(file.mode! & 0o777).toString(8).padStart(4, '0')})` : undefined;
-  if (problem) throw new UntrustedFileError(`${path} ${problem}, so registry-login does not trust it and changed nothing. If this user wrote it, run \`chown ${uid ?? '$(id -u)'} ${path} && chmod 600 ${path}\`; otherwise remove it; then run \`registry-login refresh\` again.`);
+  const problem =
+    uid !== undefined && file.uid !== uid
+      ? `belongs to uid ${file.uid}, not to this user (uid ${uid})`
+      : (file.mode! & 0o022) !== 0
+        ? `can be written by other users (mode ${(file.mode! & 0o777).toString(8).padStart(4, '0')})`
+        : undefined;
+  if (problem)
+    throw new UntrustedFileError(
+      `${path} ${problem}, so registry-login does not trust it and changed nothing. If this user wrote it, run \`chown ${uid ?? '$(id -u)'} ${path} && chmod 600 ${path}\`; otherwise remove it; then run \`registry-login refresh\` again.`,
+    );
   return file;
 }
 
-/** Makes an existing directory of this user's private (0700); refuses one another user owns. A missing one is left for the first write. */
+/**
+ * Makes an existing directory of this user's private (0700); refuses one another user owns. A missing one is left for
+ * the first write.
+ */
 export function tightenPrivateDirectory(dir: string): void {
   let info;
   try {
@@ -74,12 +94,17 @@ export function tightenPrivateDirectory(dir: string): void {
     return;
   }
   const uid = process.getuid?.();
-  if (uid !== undefined && info.uid !== uid) throw new UntrustedFileError(`${dir} belongs to uid ${info.uid}, not to this user (uid ${uid}), so registry-login does not keep its state there and changed nothing. Set XDG_STATE_HOME to a directory of your own, or remove ${dir}, then run \`registry-login refresh\` again.`);
+  if (uid !== undefined && info.uid !== uid)
+    throw new UntrustedFileError(
+      `${dir} belongs to uid ${info.uid}, not to this user (uid ${uid}), so registry-login does not keep its state there and changed nothing. Set XDG_STATE_HOME to a directory of your own, or remove ${dir}, then run \`registry-login refresh\` again.`,
+    );
   if ((info.mode & 0o077) === 0) return;
   try {
     chmodSync(dir, 0o700);
   } catch (error) {
-    throw new ConfigError(`cannot make ${dir} private (mode 0700): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dir)}`);
+    throw new ConfigError(
+      `cannot make ${dir} private (mode 0700): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dir)}`,
+    );
   }
 }
 
@@ -90,4 +115,3 @@ export function closeQuietly(fd: number): void {
     // already closed
   }
 }
-

@@ -16,12 +16,16 @@ export function followSymlinks(path: string): string {
       info = lstatSync(current);
     } catch (error) {
       if (isCode(error, 'ENOENT')) return current;
-      throw new ConfigError(`cannot read ${current}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(current))}`);
+      throw new ConfigError(
+        `cannot read ${current}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(current))}`,
+      );
     }
     if (!info.isSymbolicLink()) return current;
     current = resolve(dirname(current), readlinkSync(current));
   }
-  throw new ConfigError(`${path} is a loop of symbolic links; point it at a real file or remove it, then run \`registry-login refresh\` again.`);
+  throw new ConfigError(
+    `${path} is a loop of symbolic links; point it at a real file or remove it, then run \`registry-login refresh\` again.`,
+  );
 }
 
 // The real path of a directory; a missing one (created later) by the real path of its nearest existing ancestor.
@@ -32,11 +36,17 @@ function realDirectory(dir: string, configPath: string): string {
       return join(realpathSync(existing), missing);
     } catch (error) {
       if (!isCode(error, 'ENOENT') || dirname(existing) === existing) {
-        const reason = isCode(error, 'ELOOP') ? 'is a loop of symbolic links' : `cannot be resolved (${describeFsError(error)})`;
-        throw new ConfigError(`${existing}, on the way to ${configPath}, ${reason}; registry-login changed nothing. Fix that path, then run \`registry-login refresh\` again.`);
+        const reason = isCode(error, 'ELOOP')
+          ? 'is a loop of symbolic links'
+          : `cannot be resolved (${describeFsError(error)})`;
+        throw new ConfigError(
+          `${existing}, on the way to ${configPath}, ${reason}; registry-login changed nothing. Fix that path, then run \`registry-login refresh\` again.`,
+        );
       }
       if (isSymbolicLink(existing)) {
-        throw new ConfigError(`${existing}, on the way to ${configPath}, is a symbolic link to a directory that does not exist, where docker could not save either; registry-login changed nothing. Create the directory it points to (${readlinkSync(existing)}) or remove the link, then run \`registry-login refresh\` again.`);
+        throw new ConfigError(
+          `${existing}, on the way to ${configPath}, is a symbolic link to a directory that does not exist, where docker could not save either; registry-login changed nothing. Create the directory it points to (${readlinkSync(existing)}) or remove the link, then run \`registry-login refresh\` again.`,
+        );
       }
       missing = join(basename(existing), missing);
     }

@@ -21,7 +21,10 @@ export interface HostSnapshot {
 }
 
 /** Reads the config (refusing one registry-login must not edit, with editable) and its host ledger. */
-export async function readHostSnapshot(places: Places, options: { editable?: boolean } = {}): Promise<HostSnapshot & { file: LoadedFile; ledgerText: string | undefined }> {
+export async function readHostSnapshot(
+  places: Places,
+  options: { editable?: boolean } = {},
+): Promise<HostSnapshot & { file: LoadedFile; ledgerText: string | undefined }> {
   const { configPath } = places;
   const target = followSymlinks(configPath);
   const file = loadFile(target);
@@ -50,7 +53,10 @@ const ATTEMPTS = 5;
  * ledger atomically. Another program that saves the config meanwhile makes the cycle start over: work must be safe to
  * repeat (a store already holding exactly the login makes no second store call).
  */
-export async function changeHostConfig<T>(places: Places, work: (snapshot: HostSnapshot) => Promise<HostChange<T>>): Promise<{ configPath: string; result: T }> {
+export async function changeHostConfig<T>(
+  places: Places,
+  work: (snapshot: HostSnapshot) => Promise<HostChange<T>>,
+): Promise<{ configPath: string; result: T }> {
   const target = followSymlinks(places.configPath);
   return withFileLock(target, async () => {
     for (let attempt = 1; ; attempt++) {
@@ -64,7 +70,12 @@ export async function changeHostConfig<T>(places: Places, work: (snapshot: HostS
         }
         const empty = before.salt === '' && Object.keys(change.ledger.entries).length === 0;
         if (!empty && !jsonEqual(change.ledger, before)) {
-          writeFileAtomic(hostLedgerPath(places.stateDir, snapshot.target), serializeHostLedger(change.ledger), undefined, { text: snapshot.ledgerText });
+          writeFileAtomic(
+            hostLedgerPath(places.stateDir, snapshot.target),
+            serializeHostLedger(change.ledger),
+            undefined,
+            { text: snapshot.ledgerText },
+          );
         }
         return { configPath: snapshot.configPath, result: change.result };
       } catch (error) {

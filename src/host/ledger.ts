@@ -27,7 +27,9 @@ export interface HostLedger {
   entries: Record<string, HostLedgerEntry>;
 }
 
-/** Where the host ledger of a config file (by its real path) lives, beside the container ledger in the state directory. */
+/**
+ * Where the host ledger of a config file (by its real path) lives, beside the container ledger in the state directory.
+ */
 export function hostLedgerPath(stateDir: string, configTarget: string): string {
   return join(stateDir, `host-ledger-${fingerprint64(configTarget)}.json`);
 }
@@ -36,7 +38,13 @@ export function hostLedgerPath(stateDir: string, configTarget: string): string {
 export function parseHostLedger(text: string | undefined, configPath: string): HostLedger {
   try {
     const value = text ? (JSON.parse(text) as Partial<HostLedger>) : undefined;
-    if (value?.version === 1 && typeof value.salt === 'string' && value.salt.length >= 32 && value.entries && typeof value.entries === 'object') {
+    if (
+      value?.version === 1 &&
+      typeof value.salt === 'string' &&
+      value.salt.length >= 32 &&
+      value.entries &&
+      typeof value.entries === 'object'
+    ) {
       const entries = Object.create(null) as Record<string, HostLedgerEntry>;
       for (const [key, entry] of Object.entries(value.entries)) if (isEntry(entry)) entries[key] = entry;
       return { version: 1, configPath, salt: value.salt, entries };
@@ -49,14 +57,18 @@ export function parseHostLedger(text: string | undefined, configPath: string): H
 
 /** The ledger's salt, made on first use. */
 export function ensureSalt(ledger: HostLedger): string {
-  if (ledger.salt === '') ledger.salt = builtin<typeof import('node:crypto')>('node:crypto').randomBytes(32).toString('hex');
+  if (ledger.salt === '')
+    ledger.salt = builtin<typeof import('node:crypto')>('node:crypto').randomBytes(32).toString('hex');
   return ledger.salt;
 }
 
 /** The fingerprint of a login for key under the ledger's salt. */
 export function fingerprintLogin(ledger: HostLedger, key: string, credentials: StoredCredentials): string {
   const crypto = builtin<typeof import('node:crypto')>('node:crypto');
-  return crypto.createHmac('sha256', ensureSalt(ledger)).update(`registry-login host v1\0${key}\0${credentials.username}\0${credentials.secret}`).digest('hex');
+  return crypto
+    .createHmac('sha256', ensureSalt(ledger))
+    .update(`registry-login host v1\0${key}\0${credentials.username}\0${credentials.secret}`)
+    .digest('hex');
 }
 
 /** The ledger as written to disk. */

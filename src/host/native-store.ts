@@ -54,7 +54,12 @@ export class NativeStore implements CredentialStore {
     if (!answer.ok && !answer.output.includes(NOT_FOUND)) throw this.failure('erase', answer.output);
   }
 
-  private async call(action: string, input: string, timeout: number, secret?: string): Promise<{ ok: boolean; output: string }> {
+  private async call(
+    action: string,
+    input: string,
+    timeout: number,
+    secret?: string,
+  ): Promise<{ ok: boolean; output: string }> {
     if (this.program === undefined) throw storeError(this.missing());
     const run = execa(this.program, [action], {
       input,
@@ -74,8 +79,12 @@ export class NativeStore implements CredentialStore {
     }, timeout);
     try {
       const result = await run;
-      if (timedOut) throw storeError(`${this.describe()} did not answer \`${action}\` within ${timeout / 1000} s; ${this.hangHint()}`);
-      if (result.failed && result.exitCode === undefined) throw storeError(`${this.describe()} could not be run (${result.code ?? result.shortMessage}); ${this.hint()}`);
+      if (timedOut)
+        throw storeError(
+          `${this.describe()} did not answer \`${action}\` within ${timeout / 1000} s; ${this.hangHint()}`,
+        );
+      if (result.failed && result.exitCode === undefined)
+        throw storeError(`${this.describe()} could not be run (${result.code ?? result.shortMessage}); ${this.hint()}`);
       const output = scrub(`${result.stdout}\n${result.stderr}`.trim(), secret);
       return { ok: result.exitCode === 0, output: result.exitCode === 0 ? result.stdout : output };
     } finally {
@@ -99,7 +108,9 @@ export class NativeStore implements CredentialStore {
     const { setBy, configPath, key } = this.origin;
     const install = INSTALL[this.name] ?? `install docker-credential-${this.name} or put its directory on PATH`;
     const instead =
-      setBy === 'credHelpers' ? `or remove the credHelpers line for ${key} from ${configPath}` : `or remove "credsStore" from ${configPath} to keep logins in the file itself`;
+      setBy === 'credHelpers'
+        ? `or remove the credHelpers line for ${key} from ${configPath}`
+        : `or remove "credsStore" from ${configPath} to keep logins in the file itself`;
     return `${this.describe()} is not on PATH, so neither docker nor registry-login can use this store; ${install}, ${instead}, then run \`registry-login refresh --host\` again.`;
   }
 
@@ -114,7 +125,8 @@ export class NativeStore implements CredentialStore {
 
 const INSTALL: Record<string, string> = {
   pass: 'install it (Debian and Ubuntu: apt-get install golang-docker-credential-helpers; elsewhere a release of docker-credential-helpers)',
-  secretservice: 'install it (Debian and Ubuntu: apt-get install golang-docker-credential-helpers; elsewhere a release of docker-credential-helpers)',
+  secretservice:
+    'install it (Debian and Ubuntu: apt-get install golang-docker-credential-helpers; elsewhere a release of docker-credential-helpers)',
   osxkeychain: 'install it (brew install docker-credential-helper), or reinstall Docker Desktop, which ships it',
   desktop: 'start or reinstall Docker Desktop, which ships it',
   'desktop.exe': 'start Docker Desktop with WSL integration enabled for this distribution, which puts it on PATH',

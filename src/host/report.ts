@@ -9,10 +9,14 @@ export function formatHostRefresh(result: HostRefreshResult, paint: Paint): Outp
   const out: string[] = [];
   const err: string[] = [];
   if (result.logins.length === 0 && result.problems.length === 0) {
-    out.push(`No *_CONTAINER_REGISTRY_SERVER/_USER/_PASSWORD variables in this environment; nothing to log in to on this host (${result.configPath} unchanged). Export them in the shell or login profile the dev container tool starts from.`);
+    out.push(
+      `No *_CONTAINER_REGISTRY_SERVER/_USER/_PASSWORD variables in this environment; nothing to log in to on this host (${result.configPath} unchanged). Export them in the shell or login profile the dev container tool starts from.`,
+    );
   } else {
     const ok = result.logins.filter((l) => l.status === 'ok').length;
-    out.push(`${ok} of ${result.logins.length} registr${result.logins.length === 1 ? 'y' : 'ies'} logged in on this host, for ${result.configPath}`);
+    out.push(
+      `${ok} of ${result.logins.length} registr${result.logins.length === 1 ? 'y' : 'ies'} logged in on this host, for ${result.configPath}`,
+    );
     out.push(
       ...table(
         result.logins.map((l) => [
@@ -35,16 +39,41 @@ export function formatHostRefresh(result: HostRefreshResult, paint: Paint): Outp
 
 /** status --host: a table of the logins host runs stored and whether docker uses each. */
 export function formatHostStatus(result: HostStatusResult, paint: Paint): Output {
-  if (result.logins.length === 0) return { out: [`registry-login has stored no login on this host for ${result.configPath}; run \`registry-login refresh --host\` with *_CONTAINER_REGISTRY_* variables set.`], err: [] };
-  const rows = result.logins.map((l) => [l.prefix, l.key, l.kind, l.store, l.expiresAt ? `until ${l.expiresAt}` : '-', l.effective ? paint.ok('effective') : paint.bad('NOT effective'), l.reason ?? '']);
-  return { out: [`Stored on this host for ${result.configPath}:`, ...table([['PREFIX', 'REGISTRY', 'KIND', 'STORE', 'TOKEN', 'STATE', ''].map(paint.dim), ...rows])], err: [] };
+  if (result.logins.length === 0)
+    return {
+      out: [
+        `registry-login has stored no login on this host for ${result.configPath}; run \`registry-login refresh --host\` with *_CONTAINER_REGISTRY_* variables set.`,
+      ],
+      err: [],
+    };
+  const rows = result.logins.map((l) => [
+    l.prefix,
+    l.key,
+    l.kind,
+    l.store,
+    l.expiresAt ? `until ${l.expiresAt}` : '-',
+    l.effective ? paint.ok('effective') : paint.bad('NOT effective'),
+    l.reason ?? '',
+  ]);
+  return {
+    out: [
+      `Stored on this host for ${result.configPath}:`,
+      ...table([['PREFIX', 'REGISTRY', 'KIND', 'STORE', 'TOKEN', 'STATE', ''].map(paint.dim), ...rows]),
+    ],
+    err: [],
+  };
 }
 
 /** logout --host. */
 export function formatHostLogout(result: HostLogoutResult, paint: Paint): Output {
-  const out = result.removed.length ? result.removed.map((key) => `logged out of ${key} on this host`) : [`nothing to log out of on this host (for ${result.configPath})`];
+  const out = result.removed.length
+    ? result.removed.map((key) => `logged out of ${key} on this host`)
+    : [`nothing to log out of on this host (for ${result.configPath})`];
   const err = [
-    ...result.unknown.map((key) => `${paint.warn('warning')}: registry-login stored no login for ${key} on this host; use \`docker logout ${key}\` for logins made otherwise.`),
+    ...result.unknown.map(
+      (key) =>
+        `${paint.warn('warning')}: registry-login stored no login for ${key} on this host; use \`docker logout ${key}\` for logins made otherwise.`,
+    ),
     ...result.warnings.map((w) => `${paint.warn('warning')}: ${w}`),
   ];
   return { out, err };

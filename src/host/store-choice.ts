@@ -25,9 +25,16 @@ export function storeName(choice: StoreChoice): string {
   return choice.kind === 'file' ? 'file' : choice.name;
 }
 
-/** docker's test for "this config holds no auth at all": no auths entry (not even {}), no credHelpers entry, no credsStore. */
+/**
+ * docker's test for "this config holds no auth at all": no auths entry (not even {}), no credHelpers entry, no
+ * credsStore.
+ */
 export function holdsNoAuth(config: Record<string, unknown>): boolean {
-  return Object.keys(memberObject(config, 'auths')).length === 0 && Object.keys(memberObject(config, 'credHelpers')).length === 0 && !nonEmptyString(config.credsStore);
+  return (
+    Object.keys(memberObject(config, 'auths')).length === 0 &&
+    Object.keys(memberObject(config, 'credHelpers')).length === 0 &&
+    !nonEmptyString(config.credsStore)
+  );
 }
 
 /**
@@ -47,8 +54,14 @@ export function defaultStore(facts: HostFacts): string | undefined {
 export function chooseStore(config: Record<string, unknown>, key: string, facts: HostFacts): StoreChoice {
   const helpers = memberObject(config, 'credHelpers');
   const helper = helpers[key];
-  if (nonEmptyString(helper)) return HELPERS_THAT_CANNOT_STORE.has(helper) ? { kind: 'cannot-store', name: helper } : { kind: 'helper', name: helper, setBy: 'credHelpers' };
-  if (nonEmptyString(config.credsStore)) return HELPERS_THAT_CANNOT_STORE.has(config.credsStore) ? { kind: 'cannot-store', name: config.credsStore } : { kind: 'helper', name: config.credsStore, setBy: 'credsStore' };
+  if (nonEmptyString(helper))
+    return HELPERS_THAT_CANNOT_STORE.has(helper)
+      ? { kind: 'cannot-store', name: helper }
+      : { kind: 'helper', name: helper, setBy: 'credHelpers' };
+  if (nonEmptyString(config.credsStore))
+    return HELPERS_THAT_CANNOT_STORE.has(config.credsStore)
+      ? { kind: 'cannot-store', name: config.credsStore }
+      : { kind: 'helper', name: config.credsStore, setBy: 'credsStore' };
   if (holdsNoAuth(config)) {
     const detected = defaultStore(facts);
     if (detected !== undefined) return { kind: 'helper', name: detected, setBy: 'default' };

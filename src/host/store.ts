@@ -10,7 +10,9 @@ export interface StoredCredentials {
   secret: string;
 }
 
-/** A place docker keeps logins in. Failures throw an error named StoreError, whose message names the store and the fix. */
+/**
+ * A place docker keeps logins in. Failures throw an error named StoreError, whose message names the store and the fix.
+ */
 export interface CredentialStore {
   /** 'file', or the helper's name (pass, osxkeychain, desktop, ...). */
   readonly name: string;

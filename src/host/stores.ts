@@ -12,13 +12,22 @@ export interface StoreContext {
 }
 
 /** Opens the store named 'file' (the config itself) or a helper's name. */
-export async function openStore(context: StoreContext, name: string, origin: Omit<HelperOrigin, 'configPath'>): Promise<CredentialStore> {
+export async function openStore(
+  context: StoreContext,
+  name: string,
+  origin: Omit<HelperOrigin, 'configPath'>,
+): Promise<CredentialStore> {
   if (name === 'file') return context.file;
   // The helper protocol (and execa) is loaded only when a run must talk to a helper.
   const { NativeStore } = await import('./native-store.js');
   // The helper gets the environment docker would give it, less the registry secrets it has no business with.
   const env = Object.fromEntries(Object.entries(context.env).filter(([variable]) => !MEMBER_PATTERN.test(variable)));
-  return new NativeStore(name, context.find(`docker-credential-${name}`), { ...origin, configPath: context.configPath }, env);
+  return new NativeStore(
+    name,
+    context.find(`docker-credential-${name}`),
+    { ...origin, configPath: context.configPath },
+    env,
+  );
 }
 
 /** Whether an error is a store's failure (checked by name: the helper code lives in a chunk of its own). */

@@ -56,17 +56,30 @@ describe('check', () => {
   it.concurrent('ends as unreachable within its timeout behind a proxy that never answers CONNECT', async () => {
     const registry = 'registry.bounded-waits.invalid:443';
     const before = connectsTo(registry);
-    const { env } = await home({ ...triple('STALL', registry, 'alice', PASSWORD), HTTPS_PROXY: proxy.url, REGISTRY_LOGIN_CHECK_TIMEOUT: String(CHECK_TIMEOUT_S) });
+    const { env } = await home({
+      ...triple('STALL', registry, 'alice', PASSWORD),
+      HTTPS_PROXY: proxy.url,
+      REGISTRY_LOGIN_CHECK_TIMEOUT: String(CHECK_TIMEOUT_S),
+    });
     const result = await timed(() => runAgent(['check', '--json'], env, { timeoutMs: RUNNER_LIMIT_MS }));
     expect(result.ms).toBeLessThan(CHECK_TIMEOUT_S * 1000 + SLACK_MS);
     expect(result.exitCode).toBe(1);
-    expect(JSON.parse(result.stdout).results).toMatchObject([{ key: registry, result: 'unreachable', detail: expect.stringContaining(`no answer within ${CHECK_TIMEOUT_S} s`) }]);
+    expect(JSON.parse(result.stdout).results).toMatchObject([
+      {
+        key: registry,
+        result: 'unreachable',
+        detail: expect.stringContaining(`no answer within ${CHECK_TIMEOUT_S} s`),
+      },
+    ]);
     expect(connectsTo(registry) - before).toBeGreaterThan(0);
   });
 
   it.concurrent('ends as unreachable within its timeout at a registry that accepts and never answers', async () => {
     const registry = `127.0.0.1:${server.port}`;
-    const { env } = await home({ ...triple('MUTE', registry, 'alice', PASSWORD), REGISTRY_LOGIN_CHECK_TIMEOUT: String(CHECK_TIMEOUT_S) });
+    const { env } = await home({
+      ...triple('MUTE', registry, 'alice', PASSWORD),
+      REGISTRY_LOGIN_CHECK_TIMEOUT: String(CHECK_TIMEOUT_S),
+    });
     const result = await timed(() => runAgent(['check', '--json'], env, { timeoutMs: RUNNER_LIMIT_MS }));
     expect(result.ms).toBeLessThan(CHECK_TIMEOUT_S * 1000 + SLACK_MS);
     expect(result.exitCode).toBe(1);
@@ -77,16 +90,25 @@ describe('check', () => {
 describe('refresh with AWS keys', () => {
   const ecrTriple = (prefix: string) => triple(prefix, ECR_HOST, KEY.accessKeyId, KEY.secretAccessKey);
 
-  it.concurrent('gives up within the swap budget behind a proxy that never answers CONNECT, naming the proxy', async () => {
-    const apiHost = new URL(UNREACHED_ENDPOINT).hostname;
-    const before = connectsTo(`${apiHost}:443`);
-    const { env } = await home({ ...ecrTriple('VIAPROXY'), AWS_ENDPOINT_URL_ECR: UNREACHED_ENDPOINT, HTTPS_PROXY: proxy.url });
-    const result = await timed(() => runAgent(['refresh'], env, { timeoutMs: RUNNER_LIMIT_MS }));
-    expect(result.ms).toBeLessThan(SWAP_BUDGET_MS + SLACK_MS);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`VIAPROXY: could not get an ECR token for ${ECR_HOST.replace(/\./g, '\\.')}: .*through the proxy`));
-    expect(connectsTo(`${apiHost}:443`) - before).toBeGreaterThan(0);
-  });
+  it.concurrent(
+    'gives up within the swap budget behind a proxy that never answers CONNECT, naming the proxy',
+    async () => {
+      const apiHost = new URL(UNREACHED_ENDPOINT).hostname;
+      const before = connectsTo(`${apiHost}:443`);
+      const { env } = await home({
+        ...ecrTriple('VIAPROXY'),
+        AWS_ENDPOINT_URL_ECR: UNREACHED_ENDPOINT,
+        HTTPS_PROXY: proxy.url,
+      });
+      const result = await timed(() => runAgent(['refresh'], env, { timeoutMs: RUNNER_LIMIT_MS }));
+      expect(result.ms).toBeLessThan(SWAP_BUDGET_MS + SLACK_MS);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(`VIAPROXY: could not get an ECR token for ${ECR_HOST.replace(/\./g, '\\.')}: .*through the proxy`),
+      );
+      expect(connectsTo(`${apiHost}:443`) - before).toBeGreaterThan(0);
+    },
+  );
 
   it.concurrent('gives up within the swap budget at an AWS endpoint that accepts and never answers', async () => {
     const { env } = await home({ ...ecrTriple('MUTEAWS'), AWS_ENDPOINT_URL_ECR: server.url });
@@ -100,7 +122,10 @@ describe('refresh with AWS keys', () => {
 describe("the helper's get, renewing a stale ECR token", () => {
   // A managed ECR login whose token is past half its life, so that get asks AWS again.
   async function staleLogin(prefix: string) {
-    const agentHome = await home({ ...triple(prefix, ECR_HOST, KEY.accessKeyId, KEY.secretAccessKey), AWS_ENDPOINT_URL_ECR: standIn.url });
+    const agentHome = await home({
+      ...triple(prefix, ECR_HOST, KEY.accessKeyId, KEY.secretAccessKey),
+      AWS_ENDPOINT_URL_ECR: standIn.url,
+    });
     standIn.setReply(() => ({ kind: 'token', expiresAt: new Date(Date.now() + 4000) }));
     const refreshed = await runAgent(['refresh'], agentHome.env);
     standIn.setReply(undefined);
@@ -113,7 +138,13 @@ describe("the helper's get, renewing a stale ECR token", () => {
     const { env } = await staleLogin('GETPROXY');
     const apiHost = new URL(UNREACHED_ENDPOINT).hostname;
     const before = connectsTo(`${apiHost}:443`);
-    const result = await timed(() => runHelper('get', `https://${ECR_HOST}\n`, { ...env, AWS_ENDPOINT_URL_ECR: UNREACHED_ENDPOINT, HTTPS_PROXY: proxy.url }));
+    const result = await timed(() =>
+      runHelper('get', `https://${ECR_HOST}\n`, {
+        ...env,
+        AWS_ENDPOINT_URL_ECR: UNREACHED_ENDPOINT,
+        HTTPS_PROXY: proxy.url,
+      }),
+    );
     expect(result.ms).toBeLessThan(SWAP_BUDGET_MS + SLACK_MS);
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ ServerURL: `https://${ECR_HOST}`, Username: 'AWS' });
@@ -123,7 +154,9 @@ describe("the helper's get, renewing a stale ECR token", () => {
 
   it('answers with the config within the swap budget at an AWS endpoint that accepts and never answers', async () => {
     const { env } = await staleLogin('GETMUTE');
-    const result = await timed(() => runHelper('get', `https://${ECR_HOST}\n`, { ...env, AWS_ENDPOINT_URL_ECR: server.url }));
+    const result = await timed(() =>
+      runHelper('get', `https://${ECR_HOST}\n`, { ...env, AWS_ENDPOINT_URL_ECR: server.url }),
+    );
     expect(result.ms).toBeLessThan(SWAP_BUDGET_MS + SLACK_MS);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toMatch(/could not be renewed: .*TimeoutError calling 127\.0\.0\.1:\d+/);

@@ -28,7 +28,10 @@ beforeAll(async () => {
   [basicRegistry, tokenRegistry, selfSignedRegistry] = await Promise.all([
     startRegistry({ auth: { kind: 'htpasswd', users: [{ user: 'alice', password: BASIC_PASSWORD }] } }),
     startRegistry({ tls: true, auth: { kind: 'token', users: [{ user: 'bob', password: TOKEN_PASSWORD }] } }),
-    startRegistry({ tls: true, auth: { kind: 'htpasswd', users: [{ user: 'carol', password: SELF_SIGNED_PASSWORD }] } }),
+    startRegistry({
+      tls: true,
+      auth: { kind: 'htpasswd', users: [{ user: 'carol', password: SELF_SIGNED_PASSWORD }] },
+    }),
   ]);
   // A certs.d tree, as /etc/docker/certs.d, that trusts the token registry only.
   certsRoot = await dirs.make('rl-certs-d-');
@@ -42,7 +45,10 @@ afterAll(async () => {
 });
 
 /** A fresh home (docker config in ~/.docker), bin/ and extraPath on PATH, certs.d pointed at this file's tree. */
-async function sandbox(secrets: Record<string, string>, extraPath: string[] = []): Promise<{ env: Record<string, string>; configFile: string }> {
+async function sandbox(
+  secrets: Record<string, string>,
+  extraPath: string[] = [],
+): Promise<{ env: Record<string, string>; configFile: string }> {
   const home = await makeAgentHome(await dirs.make('rl-check-'), { REGISTRY_LOGIN_CERTS_D: certsRoot, ...secrets });
   const env = { ...home.env, PATH: [...extraPath, home.env.PATH].join(path.delimiter) };
   return { env, configFile: home.configPath };
@@ -58,7 +64,10 @@ async function run(args: string[], env: Record<string, string>) {
 
 async function checkJson(env: Record<string, string>, keys: string[] = []) {
   const result = await run(['check', ...keys, '--json'], env);
-  const parsed = JSON.parse(result.stdout) as { results: { key: string; prefix?: string; result: string; detail?: string }[]; problems: unknown[] };
+  const parsed = JSON.parse(result.stdout) as {
+    results: { key: string; prefix?: string; result: string; detail?: string }[];
+    problems: unknown[];
+  };
   return { ...result, parsed, byKey: (key: string) => parsed.results.find((r) => r.key === key) };
 }
 
@@ -67,7 +76,8 @@ function expectNoSecret(text: string): void {
   for (const secret of SECRETS) {
     expect(text).not.toContain(secret);
     expect(text).not.toContain(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
-    for (const user of USERS) expect(text).not.toContain(Buffer.from(`${user}:${secret}`).toString('base64').replace(/=+$/, ''));
+    for (const user of USERS)
+      expect(text).not.toContain(Buffer.from(`${user}:${secret}`).toString('base64').replace(/=+$/, ''));
   }
 }
 
@@ -96,7 +106,13 @@ describe('registry-login check', () => {
     const asked = tokenRegistry.tokenServer!.requests.slice(before);
     expect(asked).toHaveLength(1);
     // docker login: GET with Basic credentials, the challenge's service, and no scope.
-    expect(asked[0]).toMatchObject({ method: 'GET', user: 'bob', credsMatched: true, service: tokenRegistry.tokenServer!.service, scopes: [] });
+    expect(asked[0]).toMatchObject({
+      method: 'GET',
+      user: 'bob',
+      credsMatched: true,
+      service: tokenRegistry.tokenServer!.service,
+      scopes: [],
+    });
   });
 
   it('reports a wrong password as unauthorized, naming the prefix and registry and saying what to do (basic and token auth)', async () => {
@@ -109,7 +125,9 @@ describe('registry-login check', () => {
     expect(exitCode).toBe(1);
     const basic = byKey(basicRegistry.host)!;
     expect(basic.result).toBe('unauthorized');
-    expect(basic.detail).toMatch(new RegExp(`password of ACME_CONTAINER_REGISTRY_\\* is refused by ${basicRegistry.host.replace(/\./g, '\\.')}`));
+    expect(basic.detail).toMatch(
+      new RegExp(`password of ACME_CONTAINER_REGISTRY_\\* is refused by ${basicRegistry.host.replace(/\./g, '\\.')}`),
+    );
     expect(basic.detail).toContain('update the secret, then run `registry-login refresh`');
     const token = byKey(tokenRegistry.host)!;
     expect(token.result).toBe('unauthorized');
@@ -137,7 +155,10 @@ describe('registry-login check', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
     const key = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
     try {
-      const { env } = await sandbox({ ...triple('SILENT', key, 'alice', BASIC_PASSWORD), REGISTRY_LOGIN_CHECK_TIMEOUT: '1' });
+      const { env } = await sandbox({
+        ...triple('SILENT', key, 'alice', BASIC_PASSWORD),
+        REGISTRY_LOGIN_CHECK_TIMEOUT: '1',
+      });
       const started = Date.now();
       const { byKey } = await checkJson(env);
       expect(byKey(key)).toMatchObject({ result: 'unreachable' });
@@ -168,8 +189,12 @@ describe('registry-login check', () => {
     const otherRoot = await dirs.make('rl-certs-d-other-');
     await mkdir(path.join(otherRoot, selfSignedRegistry.host));
     await writeFile(path.join(otherRoot, selfSignedRegistry.host, 'unrelated.crt'), tokenRegistry.certPem!);
-    expect((await checkJson({ ...withExtra, REGISTRY_LOGIN_CERTS_D: otherRoot })).byKey(selfSignedRegistry.host)!.result).toBe('ok');
-    expect((await checkJson({ ...env, REGISTRY_LOGIN_CERTS_D: otherRoot })).byKey(selfSignedRegistry.host)!.result).toBe('tls');
+    expect(
+      (await checkJson({ ...withExtra, REGISTRY_LOGIN_CERTS_D: otherRoot })).byKey(selfSignedRegistry.host)!.result,
+    ).toBe('ok');
+    expect(
+      (await checkJson({ ...env, REGISTRY_LOGIN_CERTS_D: otherRoot })).byKey(selfSignedRegistry.host)!.result,
+    ).toBe('tls');
   });
 
   it('checks several registries in one run, only the named ones when keys are given, and says when a key has no secrets', async () => {
@@ -193,13 +218,22 @@ describe('registry-login check', () => {
     expect(named.parsed.results.map((r) => r.result)).toEqual(['ok', 'ok']);
     expect(named.exitCode).toBe(0);
     const unknown = await checkJson(env, ['registry.example.com']);
-    expect(unknown.parsed.results).toEqual([{ key: 'registry.example.com', result: 'error', detail: expect.stringContaining('no *_CONTAINER_REGISTRY_SERVER secret names registry.example.com') }]);
+    expect(unknown.parsed.results).toEqual([
+      {
+        key: 'registry.example.com',
+        result: 'error',
+        detail: expect.stringContaining('no *_CONTAINER_REGISTRY_SERVER secret names registry.example.com'),
+      },
+    ]);
     expect(unknown.exitCode).toBe(1);
   });
 
   it('says not-effective when the secret works but docker would not use it (not written yet, another credHelper, a changed entry)', async () => {
     const otherBin = await dirs.make('rl-other-helper-');
-    await writeFile(path.join(otherBin, 'docker-credential-other'), '#!/bin/sh\necho "credentials not found in native keychain"; exit 1\n');
+    await writeFile(
+      path.join(otherBin, 'docker-credential-other'),
+      '#!/bin/sh\necho "credentials not found in native keychain"; exit 1\n',
+    );
     await chmod(path.join(otherBin, 'docker-credential-other'), 0o755);
     const { env, configFile } = await sandbox(triple('ACME', basicRegistry.host, 'alice', BASIC_PASSWORD), [otherBin]);
     const key = basicRegistry.host;
@@ -210,22 +244,37 @@ describe('registry-login check', () => {
     expect(before.exitCode).toBe(1);
 
     await run(['refresh'], env);
-    const config = JSON.parse(await readFile(configFile, 'utf8')) as { credHelpers: Record<string, string>; auths: Record<string, unknown> };
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as {
+      credHelpers: Record<string, string>;
+      auths: Record<string, unknown>;
+    };
     await writeFile(configFile, JSON.stringify({ ...config, credHelpers: { ...config.credHelpers, [key]: 'other' } }));
     const shadowed = await checkJson(env);
     expect(shadowed.byKey(key)).toMatchObject({ result: 'not-effective' });
     expect(shadowed.byKey(key)!.detail).toContain(`credHelpers sends ${key} to docker-credential-other`);
 
-    await writeFile(configFile, JSON.stringify({ ...config, auths: { ...config.auths, [key]: { auth: Buffer.from('alice:someone-else').toString('base64') } } }));
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        ...config,
+        auths: { ...config.auths, [key]: { auth: Buffer.from('alice:someone-else').toString('base64') } },
+      }),
+    );
     const changed = await checkJson(env);
     expect(changed.byKey(key)).toMatchObject({ result: 'not-effective' });
-    expect(changed.byKey(key)!.detail).toContain(`changed outside registry-login; run \`registry-login logout ${key}\``);
+    expect(changed.byKey(key)!.detail).toContain(
+      `changed outside registry-login; run \`registry-login logout ${key}\``,
+    );
   });
 
   it('checks the login `docker login` stored through the helper when docker uses that one, and says so', async () => {
     const { env } = await sandbox(triple('ACME', basicRegistry.host, 'alice', BASIC_PASSWORD));
     await run(['refresh'], env);
-    const stored = await runHelper('store', JSON.stringify({ ServerURL: basicRegistry.host, Username: 'alice', Secret: WRONG_PASSWORD }), env);
+    const stored = await runHelper(
+      'store',
+      JSON.stringify({ ServerURL: basicRegistry.host, Username: 'alice', Secret: WRONG_PASSWORD }),
+      env,
+    );
     expect(stored.exitCode).toBe(0);
     const { exitCode, byKey } = await checkJson(env);
     expect(exitCode).toBe(1);
@@ -237,7 +286,11 @@ describe('registry-login check', () => {
   it('reports an ECR login whose AWS keys cannot be swapped as error, with the resolve message', async () => {
     const deadPort = await freePort();
     const key = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-    const { env } = await sandbox({ ...triple('AWSREG', key, 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET), AWS_ENDPOINT_URL_ECR: `http://127.0.0.1:${deadPort}`, AWS_MAX_ATTEMPTS: '1' });
+    const { env } = await sandbox({
+      ...triple('AWSREG', key, 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET),
+      AWS_ENDPOINT_URL_ECR: `http://127.0.0.1:${deadPort}`,
+      AWS_MAX_ATTEMPTS: '1',
+    });
     const { exitCode, byKey } = await checkJson(env);
     expect(exitCode).toBe(1);
     expect(byKey(key)).toMatchObject({ result: 'error', prefix: 'AWSREG' });
@@ -249,16 +302,24 @@ describe('registry-login check', () => {
 describe('registry-login status: the effective column', () => {
   it('marks a login not effective, with the reason, when docker would not use it', async () => {
     const helpers = await dirs.make('rl-helpers-');
-    await writeFile(path.join(helpers, 'docker-credential-devpod'), '#!/bin/sh\necho "credentials not found in native keychain"; exit 1\n');
+    await writeFile(
+      path.join(helpers, 'docker-credential-devpod'),
+      '#!/bin/sh\necho "credentials not found in native keychain"; exit 1\n',
+    );
     await chmod(path.join(helpers, 'docker-credential-devpod'), 0o755);
     const { env, configFile } = await sandbox(triple('ACME', basicRegistry.host, 'alice', BASIC_PASSWORD), [helpers]);
     const key = basicRegistry.host;
     await run(['refresh'], env);
-    const written = JSON.parse(await readFile(configFile, 'utf8')) as { credHelpers: Record<string, string>; auths: Record<string, unknown> };
+    const written = JSON.parse(await readFile(configFile, 'utf8')) as {
+      credHelpers: Record<string, string>;
+      auths: Record<string, unknown>;
+    };
     const status = async () => {
       const result = await run(['status', '--json'], env);
       expect(result.exitCode).toBe(0);
-      return (JSON.parse(result.stdout) as { logins: { key: string; effective: boolean; reason?: string }[] }).logins.find((l) => l.key === key)!;
+      return (
+        JSON.parse(result.stdout) as { logins: { key: string; effective: boolean; reason?: string }[] }
+      ).logins.find((l) => l.key === key)!;
     };
 
     expect(await status()).toMatchObject({ effective: true });
@@ -266,21 +327,42 @@ describe('registry-login status: the effective column', () => {
 
     // A credsStore (as DevPod writes) with no credHelpers entry for the key shadows auths.
     await writeFile(configFile, JSON.stringify({ auths: written.auths, credsStore: 'devpod' }));
-    expect(await status()).toMatchObject({ effective: false, reason: expect.stringContaining('credsStore helper docker-credential-devpod') });
+    expect(await status()).toMatchObject({
+      effective: false,
+      reason: expect.stringContaining('credsStore helper docker-credential-devpod'),
+    });
 
     // The same credsStore with its binary missing from PATH: docker falls back to auths.
     await writeFile(configFile, JSON.stringify({ auths: written.auths, credsStore: 'missing-store' }));
-    expect(await status()).toMatchObject({ effective: true, reason: expect.stringContaining('docker-credential-missing-store') });
+    expect(await status()).toMatchObject({
+      effective: true,
+      reason: expect.stringContaining('docker-credential-missing-store'),
+    });
 
     // A credHelpers entry for the key that points elsewhere.
     await writeFile(configFile, JSON.stringify({ auths: written.auths, credHelpers: { [key]: 'devpod' } }));
-    expect(await status()).toMatchObject({ effective: false, reason: expect.stringContaining(`credHelpers sends ${key} to docker-credential-devpod`) });
+    expect(await status()).toMatchObject({
+      effective: false,
+      reason: expect.stringContaining(`credHelpers sends ${key} to docker-credential-devpod`),
+    });
 
     // The auths entry changed behind registry-login's back, then gone.
-    await writeFile(configFile, JSON.stringify({ auths: { [key]: { auth: Buffer.from('alice:other').toString('base64') } }, credHelpers: written.credHelpers }));
-    expect(await status()).toMatchObject({ effective: false, reason: expect.stringContaining('changed outside registry-login') });
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        auths: { [key]: { auth: Buffer.from('alice:other').toString('base64') } },
+        credHelpers: written.credHelpers,
+      }),
+    );
+    expect(await status()).toMatchObject({
+      effective: false,
+      reason: expect.stringContaining('changed outside registry-login'),
+    });
     await writeFile(configFile, JSON.stringify({ auths: {}, credHelpers: written.credHelpers }));
-    expect(await status()).toMatchObject({ effective: false, reason: expect.stringContaining('the auths entry is gone') });
+    expect(await status()).toMatchObject({
+      effective: false,
+      reason: expect.stringContaining('the auths entry is gone'),
+    });
 
     const human = await run(['status'], env);
     expect(human.stdout).toContain('NOT effective');
@@ -290,10 +372,14 @@ describe('registry-login status: the effective column', () => {
 
 describe('registry-login check in a shell without the secrets', () => {
   // A `devcontainer exec` shell after --secrets-file: the hooks logged in, the shell has no registry variable.
-  const without = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([name]) => !name.includes('_CONTAINER_REGISTRY_')));
+  const without = (env: Record<string, string>) =>
+    Object.fromEntries(Object.entries(env).filter(([name]) => !name.includes('_CONTAINER_REGISTRY_')));
 
   it('checks the logins recorded in the config, by the credentials docker would send', async () => {
-    const { env } = await sandbox({ ...triple('ACME', basicRegistry.host, 'alice', BASIC_PASSWORD), ...triple('TOKENREG', tokenRegistry.host, 'bob', TOKEN_PASSWORD) });
+    const { env } = await sandbox({
+      ...triple('ACME', basicRegistry.host, 'alice', BASIC_PASSWORD),
+      ...triple('TOKENREG', tokenRegistry.host, 'bob', TOKEN_PASSWORD),
+    });
     expect((await run(['refresh'], env)).exitCode).toBe(0);
     const shell = without(env);
     const { exitCode, parsed, byKey } = await checkJson(shell);
@@ -303,24 +389,37 @@ describe('registry-login check in a shell without the secrets', () => {
     expect(byKey(tokenRegistry.host)).toMatchObject({ result: 'ok', prefix: 'TOKENREG' });
     expect(exitCode).toBe(0);
     const human = await run(['check'], shell);
-    expect(human.stdout).toContain('No *_CONTAINER_REGISTRY_* variables in this shell: checking the logins recorded in');
+    expect(human.stdout).toContain(
+      'No *_CONTAINER_REGISTRY_* variables in this shell: checking the logins recorded in',
+    );
     expect(human.stdout).not.toContain('nothing to check');
     const one = await checkJson(shell, [basicRegistry.host]);
     expect(one.parsed.results).toEqual([expect.objectContaining({ key: basicRegistry.host, result: 'ok' })]);
   });
 
   it('says when the recorded login is refused, or docker no longer sends it', async () => {
-    const { env, configFile } = await sandbox({ ...triple('ACME', basicRegistry.host, 'alice', WRONG_PASSWORD), ...triple('BETA', tokenRegistry.host, 'bob', TOKEN_PASSWORD) });
+    const { env, configFile } = await sandbox({
+      ...triple('ACME', basicRegistry.host, 'alice', WRONG_PASSWORD),
+      ...triple('BETA', tokenRegistry.host, 'bob', TOKEN_PASSWORD),
+    });
     await run(['refresh'], env);
-    const written = JSON.parse(await readFile(configFile, 'utf8')) as { auths: Record<string, unknown>; credHelpers: Record<string, string> };
+    const written = JSON.parse(await readFile(configFile, 'utf8')) as {
+      auths: Record<string, unknown>;
+      credHelpers: Record<string, string>;
+    };
     const other = { auth: Buffer.from('bob:changed-by-hand').toString('base64') };
-    await writeFile(configFile, JSON.stringify({ ...written, auths: { ...written.auths, [tokenRegistry.host]: other } }));
+    await writeFile(
+      configFile,
+      JSON.stringify({ ...written, auths: { ...written.auths, [tokenRegistry.host]: other } }),
+    );
     await chmod(configFile, 0o600);
     const { exitCode, byKey } = await checkJson(without(env));
     expect(byKey(basicRegistry.host)).toMatchObject({ result: 'unauthorized', prefix: 'ACME' });
     expect(byKey(basicRegistry.host)!.detail).toContain('ACME_CONTAINER_REGISTRY_*');
     expect(byKey(tokenRegistry.host)).toMatchObject({ result: 'not-effective' });
-    expect(byKey(tokenRegistry.host)!.detail).toContain(`the auths entry for ${tokenRegistry.host} was changed outside registry-login`);
+    expect(byKey(tokenRegistry.host)!.detail).toContain(
+      `the auths entry for ${tokenRegistry.host} was changed outside registry-login`,
+    );
     expect(exitCode).toBe(1);
   });
 

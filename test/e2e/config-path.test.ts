@@ -42,13 +42,20 @@ describe('the config path, resolved as docker and the kernel resolve it', () => 
     const refresh = await runAgent(['refresh'], h.env);
     expect(refresh.exitCode, refresh.stderr).toBe(0);
     const written = path.join(h.home, 'dotfiles', 'shared', 'config.json');
-    expect(JSON.parse(await readFile(written, 'utf8')).auths).toEqual({ 'ghcr.io': { auth: auth('bob', 'pw-path-1') } });
+    expect(JSON.parse(await readFile(written, 'utf8')).auths).toEqual({
+      'ghcr.io': { auth: auth('bob', 'pw-path-1') },
+    });
     expect(existsSync(path.join(h.home, 'shared'))).toBe(false);
     // What the kernel (and so docker) opens through the links is that file.
     expect(realpathSync(h.configPath)).toBe(realpathSync(written));
-    const status = JSON.parse((await runAgent(['status', '--json'], h.env)).stdout) as { logins: { key: string; effective: boolean }[] };
+    const status = JSON.parse((await runAgent(['status', '--json'], h.env)).stdout) as {
+      logins: { key: string; effective: boolean }[];
+    };
     expect(status.logins.map((l) => [l.key, l.effective])).toEqual([['ghcr.io', true]]);
-    expect(JSON.parse((await runHelper('get', 'ghcr.io', h.env)).stdout)).toMatchObject({ Username: 'bob', Secret: 'pw-path-1' });
+    expect(JSON.parse((await runHelper('get', 'ghcr.io', h.env)).stdout)).toMatchObject({
+      Username: 'bob',
+      Secret: 'pw-path-1',
+    });
   });
 
   it('creates the target of a dangling link and keeps the link, as docker login does', async () => {
@@ -111,8 +118,16 @@ describe('homes and state directories', () => {
     await chmod(work, 0o777);
     const env = { PATH: `${BIN}:/usr/bin:/bin`, HOME: '', LANG: 'C.UTF-8', ...LOGIN };
     for (const args of [['refresh'], ['refresh', '--hook']]) {
-      const run = await execa('setpriv', [...STRANGER, path.join(BIN, 'registry-login'), ...args], { cwd: work, env, extendEnv: false, reject: false, timeout: 30_000 });
-      expect(run.stderr).toMatch(/HOME is empty and the account \(uid 54321\) has no absolute home directory.*changed nothing.*Set HOME/);
+      const run = await execa('setpriv', [...STRANGER, path.join(BIN, 'registry-login'), ...args], {
+        cwd: work,
+        env,
+        extendEnv: false,
+        reject: false,
+        timeout: 30_000,
+      });
+      expect(run.stderr).toMatch(
+        /HOME is empty and the account \(uid 54321\) has no absolute home directory.*changed nothing.*Set HOME/,
+      );
       expect(run.exitCode).toBe(args.includes('--hook') ? 0 : 2);
       expect(await readdir(work)).toEqual([]);
     }
@@ -121,10 +136,20 @@ describe('homes and state directories', () => {
   it('refuses a relative HOME and ignores relative XDG directories, as the XDG spec says', async () => {
     const work = await tmp.make('rl-path-work-');
     const h = await home();
-    const relativeHome = await execa(path.join(BIN, 'registry-login'), ['refresh'], { cwd: work, env: { ...h.env, HOME: 'home' }, extendEnv: false, reject: false });
+    const relativeHome = await execa(path.join(BIN, 'registry-login'), ['refresh'], {
+      cwd: work,
+      env: { ...h.env, HOME: 'home' },
+      extendEnv: false,
+      reject: false,
+    });
     expect(relativeHome.exitCode).toBe(2);
     expect(relativeHome.stderr).toContain('HOME is the relative path "home"');
-    const relativeXdg = await execa(path.join(BIN, 'registry-login'), ['refresh'], { cwd: work, env: { ...h.env, XDG_STATE_HOME: 'state', XDG_CACHE_HOME: 'cache' }, extendEnv: false, reject: false });
+    const relativeXdg = await execa(path.join(BIN, 'registry-login'), ['refresh'], {
+      cwd: work,
+      env: { ...h.env, XDG_STATE_HOME: 'state', XDG_CACHE_HOME: 'cache' },
+      extendEnv: false,
+      reject: false,
+    });
     expect(relativeXdg.exitCode, relativeXdg.stderr).toBe(0);
     expect(await readdir(work)).toEqual([]);
     expect((await readdir(stateDirOf(h))).some((n) => n.startsWith('ledger-'))).toBe(true);
@@ -134,9 +159,16 @@ describe('homes and state directories', () => {
   it('uses a relative DOCKER_CONFIG as given, from the current directory, as docker does', async () => {
     const work = await tmp.make('rl-path-work-');
     const h = await home();
-    const run = await execa(path.join(BIN, 'registry-login'), ['refresh'], { cwd: work, env: { ...h.env, DOCKER_CONFIG: 'docker' }, extendEnv: false, reject: false });
+    const run = await execa(path.join(BIN, 'registry-login'), ['refresh'], {
+      cwd: work,
+      env: { ...h.env, DOCKER_CONFIG: 'docker' },
+      extendEnv: false,
+      reject: false,
+    });
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(JSON.parse(await readFile(path.join(work, 'docker', 'config.json'), 'utf8')).auths['ghcr.io']).toEqual({ auth: auth('bob', 'pw-path-1') });
+    expect(JSON.parse(await readFile(path.join(work, 'docker', 'config.json'), 'utf8')).auths['ghcr.io']).toEqual({
+      auth: auth('bob', 'pw-path-1'),
+    });
   });
 
   it('tightens an existing state directory to 0700', async () => {
@@ -157,7 +189,9 @@ describe('homes and state directories', () => {
     for (const args of [['refresh'], ['logout'], ['status']]) {
       const run = await runAgent(args, h.env);
       expect(run.exitCode, args[0]).toBe(2);
-      expect(run.stderr).toContain(`${ledger} can be written by other users (mode 0666), so registry-login does not trust it`);
+      expect(run.stderr).toContain(
+        `${ledger} can be written by other users (mode 0666), so registry-login does not trust it`,
+      );
     }
     expect(await readFile(h.configPath, 'utf8')).toBe(configBefore);
     await chmod(ledger, 0o600);
@@ -168,7 +202,11 @@ describe('homes and state directories', () => {
     const h = await home({});
     await mkdir(h.dockerConfigDir);
     await writeFile(h.configPath, '{"credHelpers": {"reg.example": "registry-login"}}\n');
-    const store = await runHelper('store', JSON.stringify({ ServerURL: 'reg.example', Username: 'bob', Secret: 'pw-stored-1' }), h.env);
+    const store = await runHelper(
+      'store',
+      JSON.stringify({ ServerURL: 'reg.example', Username: 'bob', Secret: 'pw-stored-1' }),
+      h.env,
+    );
     expect(store.exitCode, store.stderr).toBe(0);
     expect(JSON.parse((await runHelper('get', 'reg.example', h.env)).stdout)).toMatchObject({ Secret: 'pw-stored-1' });
     const file = path.join(stateDirOf(h), 'docker-logins.json');
@@ -176,7 +214,11 @@ describe('homes and state directories', () => {
     const get = await runHelper('get', 'reg.example', h.env);
     expect(get.stdout).not.toContain('pw-stored-1');
     expect(get.exitCode).toBe(1);
-    const again = await runHelper('store', JSON.stringify({ ServerURL: 'other.example', Username: 'bob', Secret: 'pw-stored-2' }), h.env);
+    const again = await runHelper(
+      'store',
+      JSON.stringify({ ServerURL: 'other.example', Username: 'bob', Secret: 'pw-stored-2' }),
+      h.env,
+    );
     expect(again.exitCode).not.toBe(0);
     expect(again.stderr).toContain(`${file} can be written by other users (mode 0646)`);
   });

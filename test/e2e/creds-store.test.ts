@@ -35,9 +35,14 @@ beforeAll(async () => {
   helpers = await dirs.make('rl-store-helpers-');
   // Stand-ins for an editor's helper outside its terminal: one that fails (and would print a secret if asked
   // to list), one that never answers. "missing" has no binary at all.
-  await writeFile(path.join(helpers, 'docker-credential-failing'), `#!/bin/sh\necho "cannot reach the editor (${HELPER_SECRET})" >&2\nexit 1\n`);
+  await writeFile(
+    path.join(helpers, 'docker-credential-failing'),
+    `#!/bin/sh\necho "cannot reach the editor (${HELPER_SECRET})" >&2\nexit 1\n`,
+  );
   await writeFile(path.join(helpers, 'docker-credential-hanging'), '#!/bin/sh\nexec sleep 300\n');
-  await Promise.all(['failing', 'hanging'].map((name) => chmod(path.join(helpers, `docker-credential-${name}`), 0o755)));
+  await Promise.all(
+    ['failing', 'hanging'].map((name) => chmod(path.join(helpers, `docker-credential-${name}`), 0o755)),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -72,7 +77,10 @@ function runBounded(file: string, args: string[], env: Record<string, string>): 
 
 /** A home whose refresh logged in to the private registry, then a credsStore added as an editor does. */
 async function homeWithStore(store: string) {
-  const home = await makeAgentHome(await dirs.make(`rl-store-${store}-`), triple('ACME', privateRegistry.host, 'alice', PASSWORD));
+  const home = await makeAgentHome(
+    await dirs.make(`rl-store-${store}-`),
+    triple('ACME', privateRegistry.host, 'alice', PASSWORD),
+  );
   const env = { ...home.env, PATH: `${helpers}:${home.env.PATH}` };
   expect((await runAgent(['refresh'], env)).exitCode).toBe(0);
   const config = JSON.parse(await readFile(home.configPath, 'utf8')) as Record<string, unknown>;
@@ -83,7 +91,11 @@ async function homeWithStore(store: string) {
 /** The X-Registry-Auth docker sent for the last pull, or "none" / "no pull reached the engine". */
 async function dockerPull(image: string, env: Record<string, string>) {
   const before = engine.pulls.length;
-  const run = await runBounded((await dockerCli()).path, ['pull', image], { ...env, DOCKER_HOST: engine.dockerHost, DOCKER_CLI_HINTS: 'false' });
+  const run = await runBounded((await dockerCli()).path, ['pull', image], {
+    ...env,
+    DOCKER_HOST: engine.dockerHost,
+    DOCKER_CLI_HINTS: 'false',
+  });
   const record = engine.pulls.slice(before)[0];
   return { ...run, sent: record === undefined ? 'no pull reached the engine' : (record.auth?.username ?? 'none') };
 }
@@ -95,9 +107,21 @@ function expectNoSecret(text: string) {
 
 // What docker CLI 28 was measured to do, per store, and the words status and check must use for it.
 const CASES = [
-  { store: 'missing', pull: { exitCode: 0, stderr: '' }, says: /docker-credential-missing is not on PATH; docker pull and docker build go on without it/ },
-  { store: 'failing', pull: { exitCode: 0, stderr: 'cannot reach the editor' }, says: /docker-credential-failing fails when docker runs it; docker pull and docker build print its error and go on without it/ },
-  { store: 'hanging', pull: { exitCode: null, stderr: '' }, says: /docker-credential-hanging does not answer; docker pull and docker build wait for it without end/ },
+  {
+    store: 'missing',
+    pull: { exitCode: 0, stderr: '' },
+    says: /docker-credential-missing is not on PATH; docker pull and docker build go on without it/,
+  },
+  {
+    store: 'failing',
+    pull: { exitCode: 0, stderr: 'cannot reach the editor' },
+    says: /docker-credential-failing fails when docker runs it; docker pull and docker build print its error and go on without it/,
+  },
+  {
+    store: 'hanging',
+    pull: { exitCode: null, stderr: '' },
+    says: /docker-credential-hanging does not answer; docker pull and docker build wait for it without end/,
+  },
 ] as const;
 
 describe.each(CASES)('credsStore "$store"', ({ store, pull, says }) => {
@@ -134,8 +158,14 @@ describe.each(CASES)('credsStore "$store"', ({ store, pull, says }) => {
     const json = await runAgent(['status', '--json'], home.env);
     expect(Date.now() - started).toBeLessThan(15_000); // the probe of a hanging helper is bounded
     expectNoSecret(json.stdout + json.stderr);
-    const result = JSON.parse(json.stdout) as { store?: { store: string; health: string; sentence: string }; logins: { key: string; effective: boolean }[] };
-    expect(result.store).toMatchObject({ store, health: store === 'missing' ? 'missing' : store === 'failing' ? 'fails' : 'hangs' });
+    const result = JSON.parse(json.stdout) as {
+      store?: { store: string; health: string; sentence: string };
+      logins: { key: string; effective: boolean }[];
+    };
+    expect(result.store).toMatchObject({
+      store,
+      health: store === 'missing' ? 'missing' : store === 'failing' ? 'fails' : 'hangs',
+    });
     expect(result.store!.sentence).toMatch(says);
     expect(result.store!.sentence).toContain(`"credsStore"`);
     expect(result.store!.sentence).toContain('DOCKER_CONFIG');
@@ -150,7 +180,10 @@ describe.each(CASES)('credsStore "$store"', ({ store, pull, says }) => {
     const json = await runAgent(['check', '--json'], home.env);
     expect(Date.now() - started).toBeLessThan(20_000);
     expectNoSecret(json.stdout + json.stderr);
-    const result = JSON.parse(json.stdout) as { store?: { sentence: string }; results: { key: string; result: string }[] };
+    const result = JSON.parse(json.stdout) as {
+      store?: { sentence: string };
+      results: { key: string; result: string }[];
+    };
     expect(result.store?.sentence).toMatch(says);
     expect(result.results).toEqual([expect.objectContaining({ key: privateRegistry.host, result: 'ok' })]);
     expect(json.exitCode).toBe(0);
@@ -169,7 +202,10 @@ describe('a credsStore that answers', () => {
     const dir = await dirs.make('rl-store-ok-');
     const bin = path.join(dir, 'bin');
     await mkdir(bin);
-    await writeFile(path.join(bin, 'docker-credential-fine'), '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n');
+    await writeFile(
+      path.join(bin, 'docker-credential-fine'),
+      '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n',
+    );
     await chmod(path.join(bin, 'docker-credential-fine'), 0o755);
     const home = await makeAgentHome(dir, triple('ACME', privateRegistry.host, 'alice', PASSWORD));
     const env = { ...home.env, PATH: `${bin}:${home.env.PATH}` };

@@ -1,6 +1,7 @@
-// The AWS call goes through a real forward proxy (Debian tinyproxy on loopback) when HTTP(S)_PROXY says so, and around it
-// for NO_PROXY and for a loopback endpoint. Loopback endpoints are never proxied, so the proxied cases name the stand-in
-// as 0.0.0.0: not a loopback address, yet on Linux a connection to it reaches the stand-in on 127.0.0.1 (nothing leaves).
+// The AWS call goes through a real forward proxy (Debian tinyproxy on loopback) when HTTP(S)_PROXY says so, and around
+// it for NO_PROXY and for a loopback endpoint. Loopback endpoints are never proxied, so the proxied cases name the
+// stand-in as 0.0.0.0: not a loopback address, yet on Linux a connection to it reaches the stand-in on 127.0.0.1
+// (nothing leaves).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -35,7 +36,8 @@ async function waitForPort(port: number, child: TrackedChild, timeoutMs = 5000):
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(REPO, 'dist/registry-login.cjs'))) throw new Error('dist/registry-login.cjs is missing: run `npm run build` first (npm test does).');
+  if (!existsSync(join(REPO, 'dist/registry-login.cjs')))
+    throw new Error('dist/registry-login.cjs is missing: run `npm run build` first (npm test does).');
   const tinyproxy = await requireCommand('tinyproxy', 'tinyproxy');
   standIn = await startEcrStandIn({ keys: [KEY] });
   work = await makeTempDir('ecr-proxy-');
@@ -43,7 +45,10 @@ beforeAll(async () => {
   proxyLog = join(work, 'tinyproxy.log');
   const conf = join(work, 'tinyproxy.conf');
   // Foreground (-d), loopback only, log every connection; stopped by PID in afterAll.
-  await writeFile(conf, `Port ${proxyPort}\nListen 127.0.0.1\nTimeout 30\nLogFile "${proxyLog}"\nLogLevel Connect\nMaxClients 20\nAllow 127.0.0.1\n`);
+  await writeFile(
+    conf,
+    `Port ${proxyPort}\nListen 127.0.0.1\nTimeout 30\nLogFile "${proxyLog}"\nLogLevel Connect\nMaxClients 20\nAllow 127.0.0.1\n`,
+  );
   proxy = spawnTracked(tinyproxy, ['-d', '-c', conf]);
   await waitForPort(proxyPort, proxy);
 });
@@ -73,7 +78,12 @@ function env(extra: Record<string, string>): Record<string, string> {
 
 async function proxiedConnects(): Promise<number> {
   const log = existsSync(proxyLog) ? await readFile(proxyLog, 'utf8') : '';
-  return log.split('\n').filter((line) => line.includes(`CONNECT 0.0.0.0:${standIn.port} `) || line.includes(`CONNECT 127.0.0.1:${standIn.port} `)).length;
+  return log
+    .split('\n')
+    .filter(
+      (line) =>
+        line.includes(`CONNECT 0.0.0.0:${standIn.port} `) || line.includes(`CONNECT 127.0.0.1:${standIn.port} `),
+    ).length;
 }
 
 describe('AWS calls and proxies', () => {
@@ -98,7 +108,14 @@ describe('AWS calls and proxies', () => {
   it('bypass the proxy for hosts in NO_PROXY', async () => {
     const calls = standIn.calls.length;
     const connects = await proxiedConnects();
-    const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'localhost,0.0.0.0' }));
+    const result = await runAgent(
+      ['refresh', '--force'],
+      env({
+        HTTP_PROXY: `http://127.0.0.1:${proxyPort}`,
+        HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`,
+        NO_PROXY: 'localhost,0.0.0.0',
+      }),
+    );
     expect(result.exitCode).toBe(0);
     expect(standIn.calls.length - calls).toBe(1);
     expect((await proxiedConnects()) - connects).toBe(0);
@@ -108,7 +125,10 @@ describe('AWS calls and proxies', () => {
     const calls = standIn.calls.length;
     const connects = await proxiedConnects();
     const proxyUrl = `http://127.0.0.1:${proxyPort}`;
-    const result = await runAgent(['refresh', '--force'], env({ AWS_ENDPOINT_URL_ECR: standIn.url, HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl }));
+    const result = await runAgent(
+      ['refresh', '--force'],
+      env({ AWS_ENDPOINT_URL_ECR: standIn.url, HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl }),
+    );
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(standIn.calls.length - calls).toBe(1);
@@ -121,7 +141,9 @@ describe('AWS calls and proxies', () => {
     const closedPort = await freePort();
     const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${closedPort}` }));
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/VIA: .*ECONNREFUSED calling 0\.0\.0\.0:\d+ through the proxy.*HTTPS_PROXY\/HTTP_PROXY/);
+    expect(result.stderr).toMatch(
+      /VIA: .*ECONNREFUSED calling 0\.0\.0\.0:\d+ through the proxy.*HTTPS_PROXY\/HTTP_PROXY/,
+    );
     expect(result.stderr).not.toContain(KEY.secretAccessKey);
   });
 });

@@ -21,7 +21,13 @@ async function main(): Promise<void> {
   process.env.PATH = `${BIN}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`;
   const password = longPassword(2000);
   const standIn = await startEcrStandIn({ keys: [KEY], reply: () => ({ kind: 'token', password }) });
-  const registry = await startRegistry({ tls: true, port: 443, tlsSans: [ECR_HOST], dir: join(work, 'registry'), auth: { kind: 'token', users: [{ user: 'AWS', password }] } });
+  const registry = await startRegistry({
+    tls: true,
+    port: 443,
+    tlsSans: [ECR_HOST],
+    dir: join(work, 'registry'),
+    auth: { kind: 'token', users: [{ user: 'AWS', password }] },
+  });
   try {
     const agent = await makeAgentHome(join(work, 'agent'), {
       AWS_ENDPOINT_URL_ECR: standIn.url,
@@ -32,26 +38,50 @@ async function main(): Promise<void> {
     let pushed: string | undefined;
     let pushError: string | undefined;
     try {
-      pushed = await pushTestImage(ECR_HOST, 'team/app', 'v1', { dockerConfigDir: agent.dockerConfigDir, certDir: registry.certDir! });
+      pushed = await pushTestImage(ECR_HOST, 'team/app', 'v1', {
+        dockerConfigDir: agent.dockerConfigDir,
+        certDir: registry.certDir!,
+      });
     } catch (error) {
       pushError = (error as Error).message.split('\n').slice(-3).join(' ');
     }
-    const inspect = await skopeoInspect(`${ECR_HOST}/team/app:v1`, { dockerConfigDir: agent.dockerConfigDir, certDir: registry.certDir! });
+    const inspect = await skopeoInspect(`${ECR_HOST}/team/app:v1`, {
+      dockerConfigDir: agent.dockerConfigDir,
+      certDir: registry.certDir!,
+    });
     const empty = join(work, 'empty-docker-config');
     await mkdir(empty, { recursive: true });
-    const without = await skopeoInspect(`${ECR_HOST}/team/app:v1`, { dockerConfigDir: empty, certDir: registry.certDir! });
+    const without = await skopeoInspect(`${ECR_HOST}/team/app:v1`, {
+      dockerConfigDir: empty,
+      certDir: registry.certDir!,
+    });
     const report = {
-      refresh: { exitCode: refresh.exitCode, stderr: refresh.stderr, logins: (JSON.parse(refresh.stdout || '{}') as { logins?: unknown }).logins },
-      awsCalls: standIn.calls.map((c) => ({ keyId: c.keyId, region: c.region, service: c.service, verified: c.verified })),
+      refresh: {
+        exitCode: refresh.exitCode,
+        stderr: refresh.stderr,
+        logins: (JSON.parse(refresh.stdout || '{}') as { logins?: unknown }).logins,
+      },
+      awsCalls: standIn.calls.map((c) => ({
+        keyId: c.keyId,
+        region: c.region,
+        service: c.service,
+        verified: c.verified,
+      })),
       issuedPasswordLength: password.length,
       pushed,
       pushError,
       inspect: { ok: inspect.ok, digest: inspect.json?.Digest, stderr: inspect.stderr.slice(-500) },
       withoutConfig: { ok: without.ok, stderr: without.stderr.slice(-300) },
-      tokenRequests: (registry.tokenServer?.requests ?? []).map((r) => ({ user: r.user, credsMatched: r.credsMatched, passwordLength: r.passwordLength, status: r.status })),
+      tokenRequests: (registry.tokenServer?.requests ?? []).map((r) => ({
+        user: r.user,
+        credsMatched: r.credsMatched,
+        passwordLength: r.passwordLength,
+        status: r.status,
+      })),
     };
     const text = JSON.stringify(report);
-    if (text.includes(password) || text.includes(KEY.secretAccessKey)) throw new Error('the report would hold a secret');
+    if (text.includes(password) || text.includes(KEY.secretAccessKey))
+      throw new Error('the report would hold a secret');
     process.stdout.write(`${text}\n`);
   } finally {
     await registry.stop();

@@ -1,4 +1,5 @@
-// resolveEcrLogins: one call per distinct identity, in parallel, through the cache; errors per login that say what to do.
+// resolveEcrLogins: one call per distinct identity, in parallel, through the cache; errors per login that say what to
+// do.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,11 @@ import type { Login, Triple } from '../../src/types.js';
 
 const A = { accessKeyId: 'AKIAKEYA000000000001', secretAccessKey: 'secret-a-000000000000000000000000000001' };
 const B = { accessKeyId: 'AKIAKEYB000000000002', secretAccessKey: 'secret-b-000000000000000000000000000002' };
-const T = { accessKeyId: 'ASIAKEYT000000000003', secretAccessKey: 'secret-t-000000000000000000000000000003', sessionToken: 'session-t-0003' };
+const T = {
+  accessKeyId: 'ASIAKEYT000000000003',
+  secretAccessKey: 'secret-t-000000000000000000000000000003',
+  sessionToken: 'session-t-0003',
+};
 const FAST = { connectTimeoutMs: 1000, requestTimeoutMs: 1000, totalTimeoutMs: 4000, maxAttempts: 2 };
 
 let standIn: EcrStandIn;
@@ -28,13 +33,32 @@ afterEach(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-function logins(specs: [prefix: string, server: string, keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }][]): Login[] {
-  const triples: Triple[] = specs.map(([prefix, server, keys]) => ({ prefix, server, user: keys.accessKeyId, password: keys.secretAccessKey, ...(keys.sessionToken ? { sessionToken: keys.sessionToken } : {}) }));
+function logins(
+  specs: [
+    prefix: string,
+    server: string,
+    keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  ][],
+): Login[] {
+  const triples: Triple[] = specs.map(([prefix, server, keys]) => ({
+    prefix,
+    server,
+    user: keys.accessKeyId,
+    password: keys.secretAccessKey,
+    ...(keys.sessionToken ? { sessionToken: keys.sessionToken } : {}),
+  }));
   return keyLogins(triples).logins;
 }
 
 function options(extra: Partial<EcrResolveOptions> = {}): EcrResolveOptions {
-  return { env: { AWS_ENDPOINT_URL_ECR: standIn.url, AWS_ENDPOINT_URL_ECR_PUBLIC: standIn.url }, force: false, now: new Date(), cacheDir, limits: FAST, ...extra };
+  return {
+    env: { AWS_ENDPOINT_URL_ECR: standIn.url, AWS_ENDPOINT_URL_ECR_PUBLIC: standIn.url },
+    force: false,
+    now: new Date(),
+    cacheDir,
+    limits: FAST,
+    ...extra,
+  };
 }
 
 const ecr = (account: string, region: string) => `${account}.dkr.ecr.${region}.amazonaws.com`;
@@ -77,7 +101,9 @@ describe('dedupe and parallelism', () => {
     expect(results.map((r) => r.ok)).toEqual(set.map(() => true));
     const calls = standIn.calls.slice(before);
     expect(calls).toHaveLength(7);
-    expect(calls.filter((c) => c.service === 'ecr-public')).toMatchObject([{ region: 'us-east-1', keyId: A.accessKeyId }]);
+    expect(calls.filter((c) => c.service === 'ecr-public')).toMatchObject([
+      { region: 'us-east-1', keyId: A.accessKeyId },
+    ]);
     expect(calls.filter((c) => c.sessionToken === T.sessionToken)).toHaveLength(1);
   });
 
@@ -97,7 +123,11 @@ describe('dedupe and parallelism', () => {
 });
 
 describe('the cache', () => {
-  const set = () => logins([['C1', ecr('111111111111', 'us-west-2'), A], ['C2', ecr('222222222222', 'us-west-2'), A]]);
+  const set = () =>
+    logins([
+      ['C1', ecr('111111111111', 'us-west-2'), A],
+      ['C2', ecr('222222222222', 'us-west-2'), A],
+    ]);
 
   it('serves a fresh token without a call, and --force asks again', async () => {
     const before = standIn.calls.length;
@@ -142,7 +172,11 @@ describe('failures', () => {
     const set = logins([
       ['GOOD', ecr('111111111111', 'us-west-2'), B],
       ['BAD', ecr('222222222222', 'us-west-2'), bad],
-      ['UNKNOWN', ecr('333333333333', 'us-west-2'), { accessKeyId: 'AKIANOBODY', secretAccessKey: 'nobody-secret-000000000' }],
+      [
+        'UNKNOWN',
+        ecr('333333333333', 'us-west-2'),
+        { accessKeyId: 'AKIANOBODY', secretAccessKey: 'nobody-secret-000000000' },
+      ],
     ]);
     const [wrongSecret, good, unknown] = await resolveEcrLogins(set, options()); // keyLogins sorts by prefix
     expect(good!.ok).toBe(true);
@@ -154,25 +188,50 @@ describe('failures', () => {
     expect(message).toContain('BAD_CONTAINER_REGISTRY_USER');
     expect(message).toContain('BAD_CONTAINER_REGISTRY_PASSWORD');
     expect(message).not.toContain(bad.secretAccessKey);
-    expect((unknown as { error: string }).error).toMatch(/UNKNOWN: .*UnrecognizedClientException.*UNKNOWN_CONTAINER_REGISTRY_USER/);
+    expect((unknown as { error: string }).error).toMatch(
+      /UNKNOWN: .*UnrecognizedClientException.*UNKNOWN_CONTAINER_REGISTRY_USER/,
+    );
   });
 
   it('names the IAM permission on AccessDeniedException, for ECR and ECR Public', async () => {
     standIn.setReply(() => ({ kind: 'error', status: 400, type: 'AccessDeniedException', message: 'not authorized' }));
-    const [privateResult, publicResult] = await resolveEcrLogins(logins([['PRIV', ecr('111111111111', 'us-west-2'), A], ['PUB', 'public.ecr.aws', A]]), options());
-    expect((privateResult as { error: string }).error).toMatch(/PRIV: .*111111111111\.dkr\.ecr\.us-west-2\.amazonaws\.com.*AccessDeniedException.*ecr:GetAuthorizationToken/);
-    expect((publicResult as { error: string }).error).toMatch(/PUB: .*public\.ecr\.aws.*AccessDeniedException.*ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken/);
+    const [privateResult, publicResult] = await resolveEcrLogins(
+      logins([
+        ['PRIV', ecr('111111111111', 'us-west-2'), A],
+        ['PUB', 'public.ecr.aws', A],
+      ]),
+      options(),
+    );
+    expect((privateResult as { error: string }).error).toMatch(
+      /PRIV: .*111111111111\.dkr\.ecr\.us-west-2\.amazonaws\.com.*AccessDeniedException.*ecr:GetAuthorizationToken/,
+    );
+    expect((publicResult as { error: string }).error).toMatch(
+      /PUB: .*public\.ecr\.aws.*AccessDeniedException.*ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken/,
+    );
   });
 
   it('mentions the missing session token for temporary keys', async () => {
-    const [result] = await resolveEcrLogins(logins([['TMP', ecr('111111111111', 'us-west-2'), { accessKeyId: T.accessKeyId, secretAccessKey: T.secretAccessKey }]]), options());
-    expect((result as { error: string }).error).toMatch(/UnrecognizedClientException.*TMP_CONTAINER_REGISTRY_SESSION_TOKEN/);
+    const [result] = await resolveEcrLogins(
+      logins([
+        ['TMP', ecr('111111111111', 'us-west-2'), { accessKeyId: T.accessKeyId, secretAccessKey: T.secretAccessKey }],
+      ]),
+      options(),
+    );
+    expect((result as { error: string }).error).toMatch(
+      /UnrecognizedClientException.*TMP_CONTAINER_REGISTRY_SESSION_TOKEN/,
+    );
   });
 
   it('lets a hanging identity time out while the others resolve', async () => {
     standIn.setReply((call) => (call.keyId === A.accessKeyId ? { kind: 'hang' } : { kind: 'token' }));
     const started = Date.now();
-    const [fine, hung] = await resolveEcrLogins(logins([['SLOW', ecr('111111111111', 'us-west-2'), A], ['FINE', ecr('222222222222', 'us-west-2'), B]]), options({ limits: { ...FAST, requestTimeoutMs: 300, totalTimeoutMs: 1200 } }));
+    const [fine, hung] = await resolveEcrLogins(
+      logins([
+        ['SLOW', ecr('111111111111', 'us-west-2'), A],
+        ['FINE', ecr('222222222222', 'us-west-2'), B],
+      ]),
+      options({ limits: { ...FAST, requestTimeoutMs: 300, totalTimeoutMs: 1200 } }),
+    );
     expect(fine!.ok).toBe(true);
     expect((hung as { error: string }).error).toMatch(/SLOW: .*TimeoutError.*127\.0\.0\.1.*AWS_ENDPOINT_URL_ECR/);
     expect(Date.now() - started).toBeLessThan(3000);

@@ -1,4 +1,5 @@
-// The swap with the real SDK against the SigV4-verifying stand-in: whose keys, which region and endpoint, which failures.
+// The swap with the real SDK against the SigV4-verifying stand-in: whose keys, which region and endpoint, which
+// failures.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,14 +7,30 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, getAuthorizationToken, MAX_RESPONSE_BYTES, readAuthorizationData, type SwapLimits } from '../../src/ecr/swap.js';
+import {
+  DEFAULT_LIMITS,
+  getAuthorizationToken,
+  MAX_RESPONSE_BYTES,
+  readAuthorizationData,
+  type SwapLimits,
+} from '../../src/ecr/swap.js';
 import { ecrEndpoint, type EcrEndpoint } from '../../src/ecr/endpoint.js';
 import { parseEcrHost } from '../../src/ecr/host.js';
 import { startSilent } from '../support/silent-listener.js';
-import { ECR_PUBLIC_TARGET, ECR_TARGET, startEcrStandIn, throttleThenToken, type EcrStandIn } from '../support/ecr-stand-in.js';
+import {
+  ECR_PUBLIC_TARGET,
+  ECR_TARGET,
+  startEcrStandIn,
+  throttleThenToken,
+  type EcrStandIn,
+} from '../support/ecr-stand-in.js';
 
 const KEY = { accessKeyId: 'AKIATRIPLEKEY0000001', secretAccessKey: 'triple-secret-0000000000000000000000001' };
-const TEMP = { accessKeyId: 'ASIATRIPLEKEY0000002', secretAccessKey: 'triple-secret-0000000000000000000000002', sessionToken: 'triple-session-token-0002' };
+const TEMP = {
+  accessKeyId: 'ASIATRIPLEKEY0000002',
+  secretAccessKey: 'triple-secret-0000000000000000000000002',
+  sessionToken: 'triple-session-token-0002',
+};
 const DECOY = { accessKeyId: 'AKIADECOYDECOYDECOY0', secretAccessKey: 'decoy-secret-000000000000000000000000000' };
 const FAST: SwapLimits = { connectTimeoutMs: 1000, requestTimeoutMs: 800, totalTimeoutMs: 5000, maxAttempts: 3 };
 
@@ -27,8 +44,14 @@ beforeAll(async () => {
   decoyStandIn = await startEcrStandIn({ keys: [KEY, TEMP, DECOY] });
   tmp = await mkdtemp(join(tmpdir(), 'ecr-swap-'));
   // Everything the SDK's default chains would read, pointing elsewhere: none of it may change a swap.
-  await writeFile(join(tmp, 'config'), `[profile decoy]\nregion = eu-west-1\nuse_fips_endpoint = true\nendpoint_url = ${decoyStandIn.url}\nmax_attempts = 1\n[default]\nregion = eu-west-1\nendpoint_url = ${decoyStandIn.url}\n`);
-  await writeFile(join(tmp, 'credentials'), `[decoy]\naws_access_key_id = ${DECOY.accessKeyId}\naws_secret_access_key = ${DECOY.secretAccessKey}\n[default]\naws_access_key_id = ${DECOY.accessKeyId}\naws_secret_access_key = ${DECOY.secretAccessKey}\n`);
+  await writeFile(
+    join(tmp, 'config'),
+    `[profile decoy]\nregion = eu-west-1\nuse_fips_endpoint = true\nendpoint_url = ${decoyStandIn.url}\nmax_attempts = 1\n[default]\nregion = eu-west-1\nendpoint_url = ${decoyStandIn.url}\n`,
+  );
+  await writeFile(
+    join(tmp, 'credentials'),
+    `[decoy]\naws_access_key_id = ${DECOY.accessKeyId}\naws_secret_access_key = ${DECOY.secretAccessKey}\n[default]\naws_access_key_id = ${DECOY.accessKeyId}\naws_secret_access_key = ${DECOY.secretAccessKey}\n`,
+  );
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: DECOY.accessKeyId,
     AWS_SECRET_ACCESS_KEY: DECOY.secretAccessKey,
@@ -60,18 +83,27 @@ afterEach(() => {
   standIn.setDelay(0);
 });
 
-function at(host: string, env: NodeJS.ProcessEnv = { AWS_ENDPOINT_URL_ECR: standIn.url, AWS_ENDPOINT_URL_ECR_PUBLIC: standIn.url }): EcrEndpoint {
+function at(
+  host: string,
+  env: NodeJS.ProcessEnv = { AWS_ENDPOINT_URL_ECR: standIn.url, AWS_ENDPOINT_URL_ECR_PUBLIC: standIn.url },
+): EcrEndpoint {
   return ecrEndpoint(parseEcrHost(host)!, env);
 }
 
 describe('whose keys and which region', () => {
-  it('signs with the triple\'s key and the region of the host while decoy AWS_* keys, profile, config and endpoints are set', async () => {
+  it("signs with the triple's key and the region of the host while decoy AWS_* keys, profile, config and endpoints are set", async () => {
     const before = standIn.calls.length;
     const result = await getAuthorizationToken(at('123456789012.dkr.ecr.ap-south-2.amazonaws.com'), KEY, {}, FAST);
     expect(result.ok).toBe(true);
     const calls = standIn.calls.slice(before);
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ keyId: KEY.accessKeyId, region: 'ap-south-2', service: 'ecr', target: ECR_TARGET, verified: true });
+    expect(calls[0]).toMatchObject({
+      keyId: KEY.accessKeyId,
+      region: 'ap-south-2',
+      service: 'ecr',
+      target: ECR_TARGET,
+      verified: true,
+    });
     expect(calls[0]!.sessionToken).toBeUndefined();
     expect(decoyStandIn.calls).toHaveLength(0);
     if (result.ok) expect(result.password).toBe(calls[0]!.password);
@@ -83,7 +115,12 @@ describe('whose keys and which region', () => {
     execFileSync('mkfifo', [fifos.config, fifos.credentials]);
     Object.assign(process.env, { AWS_CONFIG_FILE: fifos.config, AWS_SHARED_CREDENTIALS_FILE: fifos.credentials });
     try {
-      const result = await getAuthorizationToken(at('123456789012.dkr.ecr.us-east-1.amazonaws.com'), KEY, {}, { ...FAST, totalTimeoutMs: 3000 });
+      const result = await getAuthorizationToken(
+        at('123456789012.dkr.ecr.us-east-1.amazonaws.com'),
+        KEY,
+        {},
+        { ...FAST, totalTimeoutMs: 3000 },
+      );
       expect(result.ok).toBe(true);
     } finally {
       Object.assign(process.env, { AWS_CONFIG_FILE: saved.config, AWS_SHARED_CREDENTIALS_FILE: saved.credentials });
@@ -94,7 +131,9 @@ describe('whose keys and which region', () => {
     const before = standIn.calls.length;
     const result = await getAuthorizationToken(at('123456789012.dkr.ecr.eu-north-1.amazonaws.com'), TEMP, {}, FAST);
     expect(result.ok).toBe(true);
-    expect(standIn.calls.slice(before)).toMatchObject([{ keyId: TEMP.accessKeyId, sessionToken: TEMP.sessionToken, region: 'eu-north-1', verified: true }]);
+    expect(standIn.calls.slice(before)).toMatchObject([
+      { keyId: TEMP.accessKeyId, sessionToken: TEMP.sessionToken, region: 'eu-north-1', verified: true },
+    ]);
   });
 
   it('asks ECR Public in us-east-1, signing for ecr-public', async () => {
@@ -102,14 +141,30 @@ describe('whose keys and which region', () => {
       const before = standIn.calls.length;
       const result = await getAuthorizationToken(at(host), KEY, {}, FAST);
       expect(result.ok).toBe(true);
-      expect(standIn.calls.slice(before)).toMatchObject([{ keyId: KEY.accessKeyId, region: 'us-east-1', service: 'ecr-public', target: ECR_PUBLIC_TARGET, verified: true }]);
+      expect(standIn.calls.slice(before)).toMatchObject([
+        {
+          keyId: KEY.accessKeyId,
+          region: 'us-east-1',
+          service: 'ecr-public',
+          target: ECR_PUBLIC_TARGET,
+          verified: true,
+        },
+      ]);
     }
     expect(decoyStandIn.calls).toHaveLength(0);
   });
 
-  it('fails with the stand-in\'s verdict when the secret is wrong (the signature really is checked)', async () => {
-    const result = await getAuthorizationToken(at('123456789012.dkr.ecr.us-west-2.amazonaws.com'), { ...KEY, secretAccessKey: 'wrong' }, {}, FAST);
-    expect(result).toMatchObject({ ok: false, failure: { kind: 'aws', code: 'InvalidSignatureException', httpStatus: 400 } });
+  it("fails with the stand-in's verdict when the secret is wrong (the signature really is checked)", async () => {
+    const result = await getAuthorizationToken(
+      at('123456789012.dkr.ecr.us-west-2.amazonaws.com'),
+      { ...KEY, secretAccessKey: 'wrong' },
+      {},
+      FAST,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      failure: { kind: 'aws', code: 'InvalidSignatureException', httpStatus: 400 },
+    });
   });
 });
 
@@ -151,16 +206,37 @@ describe('which AWS endpoint', () => {
 
   it('honours AWS_ENDPOINT_URL when no service-specific variable is set, and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', () => {
     const location = parseEcrHost('123456789012.dkr.ecr.us-west-2.amazonaws.com')!;
-    expect(ecrEndpoint(location, { AWS_ENDPOINT_URL: 'http://a' })).toMatchObject({ url: 'http://a', urlVariable: 'AWS_ENDPOINT_URL' });
-    expect(ecrEndpoint(location, { AWS_ENDPOINT_URL: 'http://a', AWS_ENDPOINT_URL_ECR: 'http://b' })).toMatchObject({ url: 'http://b', urlVariable: 'AWS_ENDPOINT_URL_ECR' });
+    expect(ecrEndpoint(location, { AWS_ENDPOINT_URL: 'http://a' })).toMatchObject({
+      url: 'http://a',
+      urlVariable: 'AWS_ENDPOINT_URL',
+    });
+    expect(ecrEndpoint(location, { AWS_ENDPOINT_URL: 'http://a', AWS_ENDPOINT_URL_ECR: 'http://b' })).toMatchObject({
+      url: 'http://b',
+      urlVariable: 'AWS_ENDPOINT_URL_ECR',
+    });
     expect(ecrEndpoint(location, { AWS_ENDPOINT_URL_ECR_PUBLIC: 'http://c' }).url).toBeUndefined();
-    expect(ecrEndpoint(parseEcrHost('public.ecr.aws')!, { AWS_ENDPOINT_URL_ECR: 'http://b', AWS_ENDPOINT_URL_ECR_PUBLIC: 'http://c' }).url).toBe('http://c');
-    expect(ecrEndpoint(location, { AWS_ENDPOINT_URL_ECR: 'http://b', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }).url).toBeUndefined();
+    expect(
+      ecrEndpoint(parseEcrHost('public.ecr.aws')!, {
+        AWS_ENDPOINT_URL_ECR: 'http://b',
+        AWS_ENDPOINT_URL_ECR_PUBLIC: 'http://c',
+      }).url,
+    ).toBe('http://c');
+    expect(
+      ecrEndpoint(location, { AWS_ENDPOINT_URL_ECR: 'http://b', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }).url,
+    ).toBeUndefined();
   });
 
   it('says which variable holds an endpoint that is not a URL', async () => {
-    const result = await getAuthorizationToken(at('123456789012.dkr.ecr.us-west-2.amazonaws.com', { AWS_ENDPOINT_URL_ECR: 'not a url' }), KEY, {}, FAST);
-    expect(result).toMatchObject({ ok: false, failure: { code: 'InvalidEndpoint', message: 'AWS_ENDPOINT_URL_ECR is not a URL' } });
+    const result = await getAuthorizationToken(
+      at('123456789012.dkr.ecr.us-west-2.amazonaws.com', { AWS_ENDPOINT_URL_ECR: 'not a url' }),
+      KEY,
+      {},
+      FAST,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      failure: { code: 'InvalidEndpoint', message: 'AWS_ENDPOINT_URL_ECR is not a URL' },
+    });
   });
 });
 
@@ -180,7 +256,11 @@ describe('failures', () => {
 
   it('retries 5xx, then succeeds', async () => {
     const before = standIn.calls.length;
-    standIn.setReply((call) => (call.n <= before + 2 ? { kind: 'error', status: 500, type: 'ServerException', message: 'internal' } : { kind: 'token' }));
+    standIn.setReply((call) =>
+      call.n <= before + 2
+        ? { kind: 'error', status: 500, type: 'ServerException', message: 'internal' }
+        : { kind: 'token' },
+    );
     expect((await getAuthorizationToken(at(host), KEY, {}, FAST)).ok).toBe(true);
     expect(standIn.calls.length - before).toBe(3);
   });
@@ -195,14 +275,27 @@ describe('failures', () => {
 
   it('does not retry AccessDeniedException', async () => {
     const before = standIn.calls.length;
-    standIn.setReply(() => ({ kind: 'error', status: 400, type: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecr:GetAuthorizationToken' }));
+    standIn.setReply(() => ({
+      kind: 'error',
+      status: 400,
+      type: 'AccessDeniedException',
+      message: 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecr:GetAuthorizationToken',
+    }));
     const result = await getAuthorizationToken(at(host), KEY, {}, FAST);
-    expect(result).toMatchObject({ ok: false, failure: { kind: 'aws', code: 'AccessDeniedException', httpStatus: 400 } });
+    expect(result).toMatchObject({
+      ok: false,
+      failure: { kind: 'aws', code: 'AccessDeniedException', httpStatus: 400 },
+    });
     expect(standIn.calls.length - before).toBe(1);
   });
 
   it('reports UnrecognizedClientException for an unknown key', async () => {
-    const result = await getAuthorizationToken(at(host), { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' }, {}, FAST);
+    const result = await getAuthorizationToken(
+      at(host),
+      { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' },
+      {},
+      FAST,
+    );
     expect(result).toMatchObject({ ok: false, failure: { kind: 'aws', code: 'UnrecognizedClientException' } });
   });
 
@@ -217,7 +310,12 @@ describe('failures', () => {
   it('bounds a hanging endpoint by the time limit', async () => {
     standIn.setReply(() => ({ kind: 'hang' }));
     const started = Date.now();
-    const result = await getAuthorizationToken(at(host), KEY, {}, { ...FAST, requestTimeoutMs: 300, totalTimeoutMs: 1500 });
+    const result = await getAuthorizationToken(
+      at(host),
+      KEY,
+      {},
+      { ...FAST, requestTimeoutMs: 300, totalTimeoutMs: 1500 },
+    );
     expect(result).toMatchObject({ ok: false, failure: { kind: 'timeout', code: 'TimeoutError' } });
     expect(Date.now() - started).toBeLessThan(3000);
   });
@@ -225,16 +323,33 @@ describe('failures', () => {
   it('reports a refused connection', async () => {
     const closed = await startEcrStandIn({ keys: [] });
     await closed.close();
-    const result = await getAuthorizationToken(at(host, { AWS_ENDPOINT_URL_ECR: closed.url }), KEY, {}, { ...FAST, maxAttempts: 1 });
+    const result = await getAuthorizationToken(
+      at(host, { AWS_ENDPOINT_URL_ECR: closed.url }),
+      KEY,
+      {},
+      { ...FAST, maxAttempts: 1 },
+    );
     expect(result).toMatchObject({ ok: false, failure: { kind: 'network', code: 'ECONNREFUSED' } });
   });
 
   it.each([
-    ['an empty authorizationData list', { kind: 'raw', status: 200, body: '{"authorizationData":[]}' }, 'InvalidAuthorizationData'],
+    [
+      'an empty authorizationData list',
+      { kind: 'raw', status: 200, body: '{"authorizationData":[]}' },
+      'InvalidAuthorizationData',
+    ],
     ['no authorizationData', { kind: 'raw', status: 200, body: '{}' }, 'InvalidAuthorizationData'],
-    ['no token', { kind: 'raw', status: 200, body: '{"authorizationData":[{"expiresAt":1}]}' }, 'InvalidAuthorizationData'],
+    [
+      'no token',
+      { kind: 'raw', status: 200, body: '{"authorizationData":[{"expiresAt":1}]}' },
+      'InvalidAuthorizationData',
+    ],
     ['a token that is not base64', { kind: 'authorizationToken', value: 'not base64!' }, 'InvalidAuthorizationData'],
-    ['a token without AWS:', { kind: 'authorizationToken', value: Buffer.from('USER:password').toString('base64') }, 'InvalidAuthorizationData'],
+    [
+      'a token without AWS:',
+      { kind: 'authorizationToken', value: Buffer.from('USER:password').toString('base64') },
+      'InvalidAuthorizationData',
+    ],
     ['a body that is not JSON', { kind: 'raw', status: 200, body: '<html>captive portal</html>' }, undefined],
   ] as const)('rejects an answer with %s', async (_name, reply, code) => {
     standIn.setReply(() => reply);
@@ -252,7 +367,10 @@ describe('failures', () => {
   ])('refuses an answer larger than the cap, %s, having read little of it', async (_name, declared) => {
     let written = 0;
     const huge = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', ...(declared ? { 'content-length': String(1.5 * 1024 ** 3) } : {}) });
+      res.writeHead(200, {
+        'content-type': 'application/x-amz-json-1.1',
+        ...(declared ? { 'content-length': String(1.5 * 1024 ** 3) } : {}),
+      });
       const chunk = Buffer.alloc(64 * 1024, 0x20);
       const pump = () => {
         while (!res.destroyed && written < 1.5 * 1024 ** 3) {
@@ -267,7 +385,10 @@ describe('failures', () => {
     try {
       const url = `http://127.0.0.1:${(huge.address() as AddressInfo).port}`;
       const result = await getAuthorizationToken(at(host, { AWS_ENDPOINT_URL_ECR: url }), KEY, {}, FAST);
-      expect(result).toMatchObject({ ok: false, failure: { kind: 'response', code: 'ResponseTooLarge', message: expect.stringContaining('larger than 1 MiB') } });
+      expect(result).toMatchObject({
+        ok: false,
+        failure: { kind: 'response', code: 'ResponseTooLarge', message: expect.stringContaining('larger than 1 MiB') },
+      });
       expect(written).toBeLessThan(MAX_RESPONSE_BYTES * 16);
     } finally {
       huge.closeAllConnections();
@@ -279,7 +400,12 @@ describe('failures', () => {
     const proxy = await startSilent();
     try {
       for (const endpoint of [standIn.url, standIn.url.replace('127.0.0.1', 'localhost')]) {
-        const result = await getAuthorizationToken(at(host, { AWS_ENDPOINT_URL_ECR: endpoint }), TEMP, { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url }, FAST);
+        const result = await getAuthorizationToken(
+          at(host, { AWS_ENDPOINT_URL_ECR: endpoint }),
+          TEMP,
+          { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url },
+          FAST,
+        );
         expect(result).toMatchObject({ ok: true });
       }
       expect(proxy.received).toHaveLength(0);
@@ -297,7 +423,11 @@ describe('failures', () => {
 describe('readAuthorizationData', () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   it.each([
-    ['a good token', { authorizationToken: b64('AWS:pass:with:colons'), expiresAt: new Date(1e12) }, { ok: true, password: 'pass:with:colons' }],
+    [
+      'a good token',
+      { authorizationToken: b64('AWS:pass:with:colons'), expiresAt: new Date(1e12) },
+      { ok: true, password: 'pass:with:colons' },
+    ],
     ['missing data', undefined, { ok: false }],
     ['empty token', { authorizationToken: '' }, { ok: false }],
     ['bad padding', { authorizationToken: b64('AWS:x').slice(0, -1) }, { ok: false }],

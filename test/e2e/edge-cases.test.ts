@@ -20,15 +20,25 @@ async function config(h: AgentHome): Promise<Record<string, Record<string, unkno
 
 describe('edge cases', () => {
   it('logs in registries named like Object.prototype members alongside the others', async () => {
-    const h = await home({ ...triple('A', 'constructor', 'u', 'pw-one'), ...triple('B', '__proto__', 'u', 'pw-two'), ...triple('C', 'ghcr.io', 'u', 'pw-three') });
+    const h = await home({
+      ...triple('A', 'constructor', 'u', 'pw-one'),
+      ...triple('B', '__proto__', 'u', 'pw-two'),
+      ...triple('C', 'ghcr.io', 'u', 'pw-three'),
+    });
     const first = await runAgent(['refresh', '--json'], h.env);
     expect(first.stderr).toBe('');
     expect(first.exitCode).toBe(0);
     const written = await config(h);
     expect(Object.keys(written.auths!)).toEqual(['constructor', '__proto__', 'ghcr.io']);
     expect(written.auths!.constructor).toEqual({ auth: auth('u', 'pw-one') });
-    const status = JSON.parse((await runAgent(['status', '--json'], h.env)).stdout) as { logins: { key: string; effective: boolean }[] };
-    expect(status.logins.map((l) => [l.key, l.effective])).toEqual([['__proto__', true], ['constructor', true], ['ghcr.io', true]]);
+    const status = JSON.parse((await runAgent(['status', '--json'], h.env)).stdout) as {
+      logins: { key: string; effective: boolean }[];
+    };
+    expect(status.logins.map((l) => [l.key, l.effective])).toEqual([
+      ['__proto__', true],
+      ['constructor', true],
+      ['ghcr.io', true],
+    ]);
     expect((await runAgent(['refresh', '--hook', '--json'], { PATH: h.env.PATH!, HOME: h.home })).exitCode).toBe(0);
     expect(await config(h)).toEqual({});
   });
@@ -51,14 +61,27 @@ describe('edge cases', () => {
   it('keeps a docker login made through the helper, credHelpers line included, when the secrets go away', async () => {
     const h = await home(triple('A', 'ghcr.io', 'u', 'pw-one'));
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    expect((await runHelper('store', JSON.stringify({ ServerURL: 'ghcr.io', Username: 'typed', Secret: 'typed-secret' }), h.env)).exitCode).toBe(0);
+    expect(
+      (
+        await runHelper(
+          'store',
+          JSON.stringify({ ServerURL: 'ghcr.io', Username: 'typed', Secret: 'typed-secret' }),
+          h.env,
+        )
+      ).exitCode,
+    ).toBe(0);
     // What docker login then saves: an empty auths entry, the secret being with the helper.
     const saved = await config(h);
     await writeFile(h.configPath, JSON.stringify({ ...saved, auths: { 'ghcr.io': {} } }, null, '\t'));
     const gone = await runAgent(['refresh', '--hook'], { PATH: h.env.PATH!, HOME: h.home });
-    expect(gone.stderr).toMatch(/A: the docker config entry for ghcr\.io was changed outside registry-login, so it was kept/);
+    expect(gone.stderr).toMatch(
+      /A: the docker config entry for ghcr\.io was changed outside registry-login, so it was kept/,
+    );
     expect(await config(h)).toEqual({ auths: { 'ghcr.io': {} }, credHelpers: { 'ghcr.io': 'registry-login' } });
-    expect(JSON.parse((await runHelper('get', 'ghcr.io', h.env)).stdout)).toMatchObject({ Username: 'typed', Secret: 'typed-secret' });
+    expect(JSON.parse((await runHelper('get', 'ghcr.io', h.env)).stdout)).toMatchObject({
+      Username: 'typed',
+      Secret: 'typed-secret',
+    });
   });
 
   it('the attach hook (--hook --attach) keeps the logins in an environment without registry variables; the start hook logs out', async () => {
@@ -70,7 +93,10 @@ describe('edge cases', () => {
     expect(attach.stderr).toMatch(/the login made earlier \(ghcr\.io\) was kept/);
     expect((await config(h)).auths).toEqual({ 'ghcr.io': { auth: auth('u', 'pw-one') } });
     // With a registry variable present, the attach hook refreshes like any other.
-    const changed = await runAgent(['refresh', '--hook', '--attach'], { ...bare, ...triple('A', 'ghcr.io', 'u', 'pw-two') });
+    const changed = await runAgent(['refresh', '--hook', '--attach'], {
+      ...bare,
+      ...triple('A', 'ghcr.io', 'u', 'pw-two'),
+    });
     expect(changed.exitCode).toBe(0);
     expect((await config(h)).auths).toEqual({ 'ghcr.io': { auth: auth('u', 'pw-two') } });
     const start = await runAgent(['refresh', '--hook'], bare);
@@ -98,7 +124,10 @@ describe('edge cases', () => {
     const h = await home(triple('A', 'ghcr.io', 'u', 'pw-one'));
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
     await writeFile(path.join(h.home, '.local', 'state', 'registry-login', 'docker-logins.json'), '{broken');
-    expect(JSON.parse((await runHelper('get', 'ghcr.io', h.env)).stdout)).toMatchObject({ Username: 'u', Secret: 'pw-one' });
+    expect(JSON.parse((await runHelper('get', 'ghcr.io', h.env)).stdout)).toMatchObject({
+      Username: 'u',
+      Secret: 'pw-one',
+    });
     await writeFile(h.configPath, '[1, 2');
     const broken = await runHelper('get', 'ghcr.io', h.env);
     expect(broken.exitCode).toBe(1);
@@ -106,7 +135,7 @@ describe('edge cases', () => {
     expect(broken.stderr).toMatch(/config\.json is not valid JSON/);
   });
 
-  it('exits as without --hook under --hook --strict (the Feature\'s failOnError), and still logs out in an empty environment', async () => {
+  it("exits as without --hook under --hook --strict (the Feature's failOnError), and still logs out in an empty environment", async () => {
     const h = await home({ ...triple('A', 'ghcr.io', 'u', 'pw-one'), B_CONTAINER_REGISTRY_SERVER: 'x.io' });
     expect((await runAgent(['refresh', '--hook'], h.env)).exitCode).toBe(0);
     expect((await runAgent(['refresh', '--hook', '--strict'], h.env)).exitCode).toBe(1);

@@ -123,7 +123,9 @@ describe('htpasswd registry (plain http)', () => {
     const login = await dockerLogin(registry.host, user, password, { dockerConfigDir: configDir });
     expect(login.stderr).not.toContain(password);
     expect(login.ok, login.stderr).toBe(true);
-    const written = JSON.parse(await readFile(path.join(configDir, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    const written = JSON.parse(await readFile(path.join(configDir, 'config.json'), 'utf8')) as {
+      auths: Record<string, { auth: string }>;
+    };
     expect(written.auths[registry.host]).toEqual(authEntry(user, password));
 
     const inspected = await skopeoInspect(`${registry.host}/team/app:v1`, { dockerConfigDir: configDir });
@@ -148,7 +150,9 @@ describe('htpasswd registry (plain http)', () => {
   });
 
   it('refuses htpasswd passwords that bcrypt would truncate', async () => {
-    await expect(startRegistry({ auth: { kind: 'htpasswd', users: [{ user, password: 'x'.repeat(73) }] } })).rejects.toThrow(/token/);
+    await expect(
+      startRegistry({ auth: { kind: 'htpasswd', users: [{ user, password: 'x'.repeat(73) }] } }),
+    ).rejects.toThrow(/token/);
   });
 });
 
@@ -161,7 +165,10 @@ describe('token-auth registry over TLS', () => {
 
   beforeAll(async () => {
     expect(longPassword).toHaveLength(1996);
-    registry = await startRegistry({ tls: true, auth: { kind: 'token', users: [{ user: 'AWS', password: longPassword }] } });
+    registry = await startRegistry({
+      tls: true,
+      auth: { kind: 'token', users: [{ user: 'AWS', password: longPassword }] },
+    });
     digest = await pushTestImage(registry.host, 'ecr/app', 'latest', {
       creds: { user: 'AWS', password: longPassword },
       certDir: registry.certDir!,
@@ -186,9 +193,16 @@ describe('token-auth registry over TLS', () => {
     const before = ts.requests.length;
     const login = await dockerLogin(registry.host, 'AWS', longPassword, { dockerConfigDir: configDir });
     expect(login.ok, login.stderr).toBe(true);
-    expect(ts.requests.slice(before).some((r) => r.user === 'AWS' && r.credsMatched && r.passwordLength === longPassword.length)).toBe(true);
+    expect(
+      ts.requests
+        .slice(before)
+        .some((r) => r.user === 'AWS' && r.credsMatched && r.passwordLength === longPassword.length),
+    ).toBe(true);
 
-    const inspected = await skopeoInspect(`${registry.host}/ecr/app:latest`, { dockerConfigDir: configDir, certDir: registry.certDir! });
+    const inspected = await skopeoInspect(`${registry.host}/ecr/app:latest`, {
+      dockerConfigDir: configDir,
+      certDir: registry.certDir!,
+    });
     expect(inspected.ok, inspected.stderr).toBe(true);
     expect(inspected.json?.Digest).toBe(digest);
     const last = ts.requests.at(-1);
@@ -201,10 +215,18 @@ describe('token-auth registry over TLS', () => {
     const configDir = await tmp.make('rl-dc-');
     const login = await dockerLogin(registry.host, 'AWS', wrongLast, { dockerConfigDir: configDir });
     expect(login.ok).toBe(false);
-    expect(ts.requests.at(-1)).toMatchObject({ user: 'AWS', credsMatched: false, status: 401, passwordLength: longPassword.length });
+    expect(ts.requests.at(-1)).toMatchObject({
+      user: 'AWS',
+      credsMatched: false,
+      status: 401,
+      passwordLength: longPassword.length,
+    });
 
     await writeDockerConfig(configDir, { auths: { [registry.host]: authEntry('AWS', wrongLast) } });
-    const inspected = await skopeoInspect(`${registry.host}/ecr/app:latest`, { dockerConfigDir: configDir, certDir: registry.certDir! });
+    const inspected = await skopeoInspect(`${registry.host}/ecr/app:latest`, {
+      dockerConfigDir: configDir,
+      certDir: registry.certDir!,
+    });
     expect(inspected.ok).toBe(false);
     expect(ts.requests.at(-1)).toMatchObject({ credsMatched: false, status: 401 });
   });
@@ -212,7 +234,10 @@ describe('token-auth registry over TLS', () => {
   it('skopeo without the CA refuses the self-signed cert', async () => {
     const configDir = await tmp.make('rl-dc-');
     await writeDockerConfig(configDir, { auths: { [registry.host]: authEntry('AWS', longPassword) } });
-    const inspected = await skopeoInspect(`${registry.host}/ecr/app:latest`, { dockerConfigDir: configDir, tlsVerify: true });
+    const inspected = await skopeoInspect(`${registry.host}/ecr/app:latest`, {
+      dockerConfigDir: configDir,
+      tlsVerify: true,
+    });
     expect(inspected.ok).toBe(false);
     expect(inspected.stderr).toMatch(/x509|certificate/i);
   });
@@ -222,10 +247,20 @@ describe('token-auth registry over TLS', () => {
     const configDir = await tmp.make('rl-dc-');
     const later = `later-${'t'.repeat(1500)}`;
     await writeDockerConfig(configDir, { auths: { [registry.host]: authEntry('AWS', later) } });
-    expect((await skopeoInspect(`${registry.host}/ecr/app:latest`, { dockerConfigDir: configDir, certDir: registry.certDir! })).ok).toBe(false);
+    expect(
+      (
+        await skopeoInspect(`${registry.host}/ecr/app:latest`, {
+          dockerConfigDir: configDir,
+          certDir: registry.certDir!,
+        })
+      ).ok,
+    ).toBe(false);
     ts.setUsers([{ user: 'AWS', password: later }]);
     try {
-      const ok = await skopeoInspect(`${registry.host}/ecr/app:latest`, { dockerConfigDir: configDir, certDir: registry.certDir! });
+      const ok = await skopeoInspect(`${registry.host}/ecr/app:latest`, {
+        dockerConfigDir: configDir,
+        certDir: registry.certDir!,
+      });
       expect(ok.ok, ok.stderr).toBe(true);
     } finally {
       ts.setUsers([{ user: 'AWS', password: longPassword }]);

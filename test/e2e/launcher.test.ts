@@ -29,7 +29,12 @@ async function distCopy(): Promise<string> {
 }
 
 async function runEntry(dist: string, args: string[], env: Record<string, string>, input?: string) {
-  const r = await execa(process.execPath, [path.join(dist, 'registry-login.cjs'), ...args], { env, extendEnv: false, reject: false, ...(input !== undefined ? { input } : { stdin: 'ignore' as const }) });
+  const r = await execa(process.execPath, [path.join(dist, 'registry-login.cjs'), ...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
+  });
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -39,7 +44,12 @@ async function codeCaches(h: AgentHome): Promise<string[]> {
 }
 
 /** Runs a launcher from bin/ with raw descriptors (execa would wrap them): its exit and what it wrote to pipes. */
-function spawnLauncher(name: string, args: string[], env: Record<string, string>, stdio: (number | 'ignore' | 'pipe')[]) {
+function spawnLauncher(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  stdio: (number | 'ignore' | 'pipe')[],
+) {
   const child = spawn(path.join(BIN, name), args, { env, stdio });
   const out = { stdout: '', stderr: '' };
   child.stdout?.on('data', (c: Buffer) => (out.stdout += c));
@@ -53,7 +63,10 @@ async function moduleProbe(): Promise<{ nodeOptions: string; loaded: () => Promi
   const dir = await tmp.make();
   const log = path.join(dir, 'modules.log');
   const probe = path.join(dir, 'modules.cjs');
-  await writeFile(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));\n`);
+  await writeFile(
+    probe,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));\n`,
+  );
   return { nodeOptions: `--require ${probe}`, loaded: async () => (await readFile(log, 'utf8')).split('\n') };
 }
 
@@ -83,9 +96,17 @@ describe('the code cache', () => {
   it('keeps the CLI and the credential helper apart, and writes nothing with REGISTRY_LOGIN_CODE_CACHE=0', async () => {
     const h = await home();
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    const helper = await execa(path.join(BIN, 'docker-credential-registry-login'), ['get'], { env: h.env, extendEnv: false, input: SERVER, reject: false });
+    const helper = await execa(path.join(BIN, 'docker-credential-registry-login'), ['get'], {
+      env: h.env,
+      extendEnv: false,
+      input: SERVER,
+      reject: false,
+    });
     expect(JSON.parse(helper.stdout)).toEqual({ ServerURL: SERVER, Username: 'someone', Secret: SECRET });
-    expect((await codeCaches(h)).map((f) => f.replace(/^v8-[0-9a-f]+-[0-9a-f]+-/, ''))).toEqual(['cli.bin', 'helper.bin']);
+    expect((await codeCaches(h)).map((f) => f.replace(/^v8-[0-9a-f]+-[0-9a-f]+-/, ''))).toEqual([
+      'cli.bin',
+      'helper.bin',
+    ]);
 
     const off = await home({ REGISTRY_LOGIN_CODE_CACHE: '0' });
     expect((await runAgent(['refresh'], off.env)).exitCode).toBe(0);
@@ -186,7 +207,11 @@ describe('Node 20 before 20.16', () => {
     const withoutHome: Record<string, string> = { ...env };
     delete withoutHome.HOME;
     // Without HOME the config path comes from node:os (status only reads it).
-    const status = await execa(path.join(BIN, 'registry-login'), ['status', '--json'], { env: withoutHome, extendEnv: false, reject: false });
+    const status = await execa(path.join(BIN, 'registry-login'), ['status', '--json'], {
+      env: withoutHome,
+      extendEnv: false,
+      reject: false,
+    });
     expect(status.exitCode, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ configPath: path.join(os.homedir(), '.docker', 'config.json') });
   });
@@ -198,7 +223,11 @@ describe('terminals', () => {
     const probe = await moduleProbe();
     const devNull = openSync('/dev/null', 'w');
     try {
-      const run = spawnLauncher('registry-login', ['refresh'], { ...h.env, NODE_OPTIONS: probe.nodeOptions }, ['ignore', devNull, devNull]);
+      const run = spawnLauncher('registry-login', ['refresh'], { ...h.env, NODE_OPTIONS: probe.nodeOptions }, [
+        'ignore',
+        devNull,
+        devNull,
+      ]);
       expect(await run.exited).toBe(0);
     } finally {
       closeSync(devNull);
@@ -208,11 +237,19 @@ describe('terminals', () => {
     expect(loaded).not.toContain('NativeModule net');
 
     // util-linux script(1) runs the CLI on a pseudo-terminal.
-    const onTerminal = await execa('script', ['-qec', `${path.join(BIN, 'registry-login')} status`, '/dev/null'], { env: h.env, extendEnv: false, reject: false });
+    const onTerminal = await execa('script', ['-qec', `${path.join(BIN, 'registry-login')} status`, '/dev/null'], {
+      env: h.env,
+      extendEnv: false,
+      reject: false,
+    });
     expect(onTerminal.exitCode, onTerminal.stderr).toBe(0);
     expect(onTerminal.stdout).toContain(SERVER);
     expect(onTerminal.stdout).toMatch(/\x1b\[[0-9;]*m/);
-    const noColour = await execa('script', ['-qec', `${path.join(BIN, 'registry-login')} status`, '/dev/null'], { env: { ...h.env, NO_COLOR: '1' }, extendEnv: false, reject: false });
+    const noColour = await execa('script', ['-qec', `${path.join(BIN, 'registry-login')} status`, '/dev/null'], {
+      env: { ...h.env, NO_COLOR: '1' },
+      extendEnv: false,
+      reject: false,
+    });
     expect(noColour.stdout).toContain(SERVER);
     expect(noColour.stdout).not.toMatch(/\x1b\[[0-9;]*m/);
   });
@@ -238,12 +275,18 @@ describe('the command line', () => {
   it('refuses unknown options, values on flags, flags of other commands and stray arguments, with exit 2', async () => {
     const h = await home();
     const cases: [string[], RegExp][] = [
-      [['refresh', '--bogus'], /^registry-login: unknown option "--bogus"; the options are --force, --json, --hook, --strict, --attach, --host, --help and --version/],
+      [
+        ['refresh', '--bogus'],
+        /^registry-login: unknown option "--bogus"; the options are --force, --json, --hook, --strict, --attach, --host, --help and --version/,
+      ],
       [['refresh', '-x'], /^registry-login: unknown option "-x"/],
       [['refresh', '--json=yes'], /^registry-login: option --json takes no value \(found "--json=yes"\)/],
       [['status', '--force'], /^registry-login status: --force does not apply here/],
       [['refresh', 'extra'], /^registry-login refresh: unexpected argument "extra"/],
-      [['frobnicate'], /^registry-login: unknown command "frobnicate"; the commands are refresh, status, check and logout/],
+      [
+        ['frobnicate'],
+        /^registry-login: unknown command "frobnicate"; the commands are refresh, status, check and logout/,
+      ],
       [[], /^Usage: registry-login <command>/],
     ];
     for (const [args, message] of cases) {
@@ -285,9 +328,19 @@ describe('the credential helper reads stdin', () => {
     await mkdir(dir, { recursive: true });
     const input = path.join(dir, 'server');
     await writeFile(input, `${SERVER}\n`);
-    const fromFile = await execa(path.join(BIN, 'docker-credential-registry-login'), ['get'], { env: h.env, extendEnv: false, inputFile: input, reject: false });
+    const fromFile = await execa(path.join(BIN, 'docker-credential-registry-login'), ['get'], {
+      env: h.env,
+      extendEnv: false,
+      inputFile: input,
+      reject: false,
+    });
     expect(JSON.parse(fromFile.stdout)).toMatchObject({ Secret: SECRET });
-    const empty = await execa(path.join(BIN, 'docker-credential-registry-login'), ['get'], { env: h.env, extendEnv: false, input: '', reject: false });
+    const empty = await execa(path.join(BIN, 'docker-credential-registry-login'), ['get'], {
+      env: h.env,
+      extendEnv: false,
+      input: '',
+      reject: false,
+    });
     expect(empty.exitCode).toBe(1);
     expect(empty.stdout.trim()).toBe('credentials not found in native keychain');
   });

@@ -1,4 +1,5 @@
-// The ledger across failed config writes, lost ledgers and user changes (issue 14, defects 2 and 6), through the built CLI.
+// The ledger across failed config writes, lost ledgers and user changes (issue 14, defects 2 and 6), through the built
+// CLI.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,13 +56,17 @@ describe('the ledger', () => {
     expect(json.exitCode).toBe(0);
     const [kept] = (JSON.parse(json.stdout) as RefreshJson).logins;
     expect(kept).toMatchObject({ key: KEY, status: 'kept' });
-    expect(kept!.reason).toMatch(/A: the docker config entry for reg\.example\.com was changed outside registry-login .*left alone.*registry-login logout reg\.example\.com/);
+    expect(kept!.reason).toMatch(
+      /A: the docker config entry for reg\.example\.com was changed outside registry-login .*left alone.*registry-login logout reg\.example\.com/,
+    );
     const human = await runAgent(['refresh'], { ...h.env, ...login('pass-2') });
     expect(human.exitCode).toBe(0);
     expect(human.stdout).toMatch(/^0 of 1 registry logged in, 1 kept as the user changed it, in /);
     expect(human.stdout).toMatch(/^ {2}kept {2}A {2}reg\.example\.com {2}static$/m);
     expect(human.stdout).not.toMatch(/^ {2}ok /m);
-    expect(human.stderr).toMatch(/warning: A: the docker config entry for reg\.example\.com was changed outside registry-login/);
+    expect(human.stderr).toMatch(
+      /warning: A: the docker config entry for reg\.example\.com was changed outside registry-login/,
+    );
     expect((await config(h)).auths![KEY]).toEqual(mine);
   });
 
@@ -71,7 +76,10 @@ describe('the ledger', () => {
     await rm(path.join(h.home, '.local', 'state'), { recursive: true });
     const again = await runAgent(['refresh'], { ...h.env, ...login('pass-2') });
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(await config(h)).toEqual({ auths: { [KEY]: { auth: auth('bob', 'pass-2') } }, credHelpers: { [KEY]: 'registry-login' } });
+    expect(await config(h)).toEqual({
+      auths: { [KEY]: { auth: auth('bob', 'pass-2') } },
+      credHelpers: { [KEY]: 'registry-login' },
+    });
     const hook = await runAgent(['refresh', '--hook', '--json'], h.env);
     expect(hook.exitCode).toBe(0);
     expect((JSON.parse(hook.stdout) as RefreshJson).removed).toEqual([KEY]);

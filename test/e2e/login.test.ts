@@ -38,7 +38,10 @@ async function emptyCredsStore(dir: string, name: string): Promise<string> {
   const bin = path.join(dir, 'store-bin');
   await mkdir(bin, { recursive: true });
   const file = path.join(bin, `docker-credential-${name}`);
-  await writeFile(file, '#!/bin/sh\ncase "$1" in\n  get) echo "credentials not found in native keychain"; exit 1;;\n  list) echo "{}";;\n  *) cat >/dev/null;;\nesac\n');
+  await writeFile(
+    file,
+    '#!/bin/sh\ncase "$1" in\n  get) echo "credentials not found in native keychain"; exit 1;;\n  list) echo "{}";;\n  *) cat >/dev/null;;\nesac\n',
+  );
   await chmod(file, 0o755);
   return bin;
 }
@@ -52,7 +55,10 @@ describe('refresh with a real registry', () => {
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(registry.host);
-    const inspect = await skopeoInspect(`docker://${registry.host}/team/app:v1`, { dockerConfigDir: h.dockerConfigDir, env: { PATH: h.env.PATH } });
+    const inspect = await skopeoInspect(`docker://${registry.host}/team/app:v1`, {
+      dockerConfigDir: h.dockerConfigDir,
+      env: { PATH: h.env.PATH },
+    });
     expect(inspect.stderr).toBe('');
     expect(inspect.ok).toBe(true);
     expect((await stat(h.configPath)).mode & 0o777).toBe(0o600);
@@ -62,7 +68,10 @@ describe('refresh with a real registry', () => {
   it('writes a login that fails in skopeo when the secret is wrong', async () => {
     const h = await home(triple('ACME', registry.host, USER, 'wrong-password'));
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    const inspect = await skopeoInspect(`docker://${registry.host}/team/app:v1`, { dockerConfigDir: h.dockerConfigDir, env: { PATH: h.env.PATH } });
+    const inspect = await skopeoInspect(`docker://${registry.host}/team/app:v1`, {
+      dockerConfigDir: h.dockerConfigDir,
+      env: { PATH: h.env.PATH },
+    });
     expect(inspect.ok).toBe(false);
     expect(inspect.stderr).toMatch(/unauthorized|authentication required/i);
   });
@@ -76,14 +85,32 @@ describe('refresh with a real registry', () => {
     await writeFile(h.configPath, JSON.stringify({ credsStore: 'dev-containers-test' }, null, '\t'));
 
     // Control: an auths entry alone is shadowed by the credsStore — the CLI sends nothing.
-    await writeFile(h.configPath, JSON.stringify({ credsStore: 'dev-containers-test', auths: { [registry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }, null, '\t'));
-    const shadowed = await dockerPull(`${registry.host}/team/app:v1`, { engine, dockerConfigDir: h.dockerConfigDir, env: h.env });
+    await writeFile(
+      h.configPath,
+      JSON.stringify(
+        {
+          credsStore: 'dev-containers-test',
+          auths: { [registry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } },
+        },
+        null,
+        '\t',
+      ),
+    );
+    const shadowed = await dockerPull(`${registry.host}/team/app:v1`, {
+      engine,
+      dockerConfigDir: h.dockerConfigDir,
+      env: h.env,
+    });
     expect(shadowed.reachedEngine).toBe(true);
     expect(shadowed.auth?.username ?? null).toBeNull();
 
     await writeFile(h.configPath, JSON.stringify({ credsStore: 'dev-containers-test' }, null, '\t'));
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    const pulled = await dockerPull(`${registry.host}/team/app:v1`, { engine, dockerConfigDir: h.dockerConfigDir, env: h.env });
+    const pulled = await dockerPull(`${registry.host}/team/app:v1`, {
+      engine,
+      dockerConfigDir: h.dockerConfigDir,
+      env: h.env,
+    });
     expect(pulled.auth).toMatchObject({ username: USER, password: PASSWORD });
     const config = JSON.parse(await readFile(h.configPath, 'utf8')) as Record<string, unknown>;
     expect(config.credsStore).toBe('dev-containers-test');
@@ -93,7 +120,11 @@ describe('refresh with a real registry', () => {
   it('falls back to auths when the helper is not on PATH', async () => {
     const h = await home(triple('ACME', registry.host, USER, PASSWORD));
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    const pulled = await dockerPull(`${registry.host}/team/app:v1`, { engine, dockerConfigDir: h.dockerConfigDir, env: { ...h.env, PATH: '/usr/local/bin:/usr/bin:/bin' } });
+    const pulled = await dockerPull(`${registry.host}/team/app:v1`, {
+      engine,
+      dockerConfigDir: h.dockerConfigDir,
+      env: { ...h.env, PATH: '/usr/local/bin:/usr/bin:/bin' },
+    });
     expect(pulled.auth).toMatchObject({ username: USER, password: PASSWORD });
   });
 
@@ -105,7 +136,10 @@ describe('refresh with a real registry', () => {
     const login = await dockerLogin(registry.host, OTHER.user, OTHER.password, docker);
     expect(login.stderr).not.toMatch(/not implemented/i);
     expect(login.ok).toBe(true);
-    expect((await dockerPull(`${registry.host}/team/app:v1`, { engine, ...docker })).auth).toMatchObject({ username: OTHER.user, password: OTHER.password });
+    expect((await dockerPull(`${registry.host}/team/app:v1`, { engine, ...docker })).auth).toMatchObject({
+      username: OTHER.user,
+      password: OTHER.password,
+    });
     const list = await runHelper('list', '', h.env);
     expect(JSON.parse(list.stdout)).toEqual({ [registry.host]: OTHER.user });
 
@@ -113,7 +147,9 @@ describe('refresh with a real registry', () => {
     const refresh = await runAgent(['refresh'], h.env);
     expect(refresh.exitCode).toBe(0);
     expect(refresh.stderr).toMatch(/ACME: the docker config entry for .* was changed outside registry-login/);
-    expect((await dockerPull(`${registry.host}/team/app:v1`, { engine, ...docker })).auth).toMatchObject({ username: OTHER.user });
+    expect((await dockerPull(`${registry.host}/team/app:v1`, { engine, ...docker })).auth).toMatchObject({
+      username: OTHER.user,
+    });
 
     const logout = await dockerLogout(registry.host, docker);
     expect(logout.ok).toBe(true);
@@ -121,7 +157,10 @@ describe('refresh with a real registry', () => {
 
     // The secret is still there, so the next refresh (every start) logs in again.
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    expect((await dockerPull(`${registry.host}/team/app:v1`, { engine, ...docker })).auth).toMatchObject({ username: USER, password: PASSWORD });
+    expect((await dockerPull(`${registry.host}/team/app:v1`, { engine, ...docker })).auth).toMatchObject({
+      username: USER,
+      password: PASSWORD,
+    });
   });
 
   it('removes the login when its secret goes away and restores what it displaced', async () => {
@@ -130,7 +169,9 @@ describe('refresh with a real registry', () => {
     const original = `{\n\t"auths": {\n\t\t"${registry.host}": {\n\t\t\t"auth": "${Buffer.from('old:old').toString('base64')}"\n\t\t},\n\t\t"other.example": {}\n\t},\n\t"psFormat": "table {{.ID}}",\n\t"x-unknown": {"keep": [1, 2, 3]}\n}\n`;
     await writeFile(h.configPath, original);
     const stays = triple('STAYS', 'stays.example.com', 'u', 'stays-secret');
-    expect((await runAgent(['refresh'], { ...h.env, ...stays, ...triple('ACME', registry.host, USER, PASSWORD) })).exitCode).toBe(0);
+    expect(
+      (await runAgent(['refresh'], { ...h.env, ...stays, ...triple('ACME', registry.host, USER, PASSWORD) })).exitCode,
+    ).toBe(0);
     expect(await readFile(h.configPath, 'utf8')).not.toBe(original);
     const gone = await runAgent(['refresh', '--json'], { ...h.env, ...stays });
     expect(gone.exitCode).toBe(0);
@@ -141,13 +182,19 @@ describe('refresh with a real registry', () => {
     expect(JSON.parse(await readFile(h.configPath, 'utf8'))).toEqual(JSON.parse(original));
   });
 
-  it('keeps the hooks\' logins in a shell that no secret reaches, and logs out in a hook that sees none', async () => {
+  it("keeps the hooks' logins in a shell that no secret reaches, and logs out in a hook that sees none", async () => {
     const h = await home();
-    expect((await runAgent(['refresh', '--hook'], { ...h.env, ...triple('ACME', registry.host, USER, PASSWORD) })).exitCode).toBe(0);
+    expect(
+      (await runAgent(['refresh', '--hook'], { ...h.env, ...triple('ACME', registry.host, USER, PASSWORD) })).exitCode,
+    ).toBe(0);
     const shell = await runAgent(['refresh', '--json'], h.env);
     expect(shell.exitCode).toBe(0);
     expect(JSON.parse(shell.stdout)).toMatchObject({ removed: [] });
-    expect(shell.stderr).toMatch(new RegExp(`no \\*_CONTAINER_REGISTRY_\\* variables are set in this environment, so the login made earlier \\(${registry.host.replace(/\./g, '\\.')}\\) was kept`));
+    expect(shell.stderr).toMatch(
+      new RegExp(
+        `no \\*_CONTAINER_REGISTRY_\\* variables are set in this environment, so the login made earlier \\(${registry.host.replace(/\./g, '\\.')}\\) was kept`,
+      ),
+    );
     expect(JSON.parse(await readFile(h.configPath, 'utf8'))).toMatchObject({ auths: { [registry.host]: {} } });
     const hook = await runAgent(['refresh', '--hook', '--json'], h.env);
     expect(JSON.parse(hook.stdout)).toMatchObject({ removed: [registry.host] });

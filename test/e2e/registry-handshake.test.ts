@@ -1,5 +1,6 @@
-// The /v2/ handshake against small in-process registries on 127.0.0.1 (cases a real registry will not produce on demand).
-// The pure parts (challenge parsing, error sorting, loopback and proxy rules, certs.d reading) are in test/unit/registry-handshake.test.ts.
+// The /v2/ handshake against small in-process registries on 127.0.0.1 (cases a real registry will not produce on
+// demand). The pure parts (challenge parsing, error sorting, loopback and proxy rules, certs.d reading) are in
+// test/unit/registry-handshake.test.ts.
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
@@ -19,14 +20,20 @@ afterEach(async () => {
   await dirs.cleanup();
 });
 
-/** A listener on 127.0.0.1 that accepts connections and never says a word (a stalled proxy or registry); returns its port. */
+/**
+ * A listener on 127.0.0.1 that accepts connections and never says a word (a stalled proxy or registry); returns its
+ * port.
+ */
 async function silent(): Promise<number> {
   const listener = await startSilent();
   silents.push(listener);
   return listener.port;
 }
 
-/** An https server on 127.0.0.1 with a self-signed certificate trusted through certs.d; returns its host:port and the certs.d root. */
+/**
+ * An https server on 127.0.0.1 with a self-signed certificate trusted through certs.d; returns its host:port and the
+ * certs.d root.
+ */
 async function serveTls(handler: Handler): Promise<{ host: string; certsD: string }> {
   const dir = await dirs.make('rl-tls-');
   const cert = await makeSelfSignedCert(dir);
@@ -77,7 +84,11 @@ function bearerRegistry(tokenStatus: number, finalStatus = 200, tokenBody = '{"t
 
 describe('registryHandshake', () => {
   it('falls back to plain http on loopback and logs in with Basic', async () => {
-    const host = await serve((req, res) => (req.headers.authorization === BASIC ? res.writeHead(200).end() : res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()));
+    const host = await serve((req, res) =>
+      req.headers.authorization === BASIC
+        ? res.writeHead(200).end()
+        : res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end(),
+    );
     expect(await handshake(host)).toMatchObject({ result: 'ok', scheme: 'basic', endpoint: `http://${host}/v2/` });
   });
 
@@ -85,11 +96,17 @@ describe('registryHandshake', () => {
     const seen: { query?: URLSearchParams; auth?: string } = {};
     const inner = bearerRegistry(200);
     const host = await serve((req, res, base) => {
-      if (req.url!.startsWith('/token')) Object.assign(seen, { query: new URL(req.url!, base).searchParams, auth: req.headers.authorization });
+      if (req.url!.startsWith('/token'))
+        Object.assign(seen, { query: new URL(req.url!, base).searchParams, auth: req.headers.authorization });
       inner(req, res, base);
     });
     expect(await handshake(host)).toMatchObject({ result: 'ok', scheme: 'bearer' });
-    expect(Object.fromEntries(seen.query!)).toEqual({ service: 'svc', account: 'u', client_id: 'docker', offline_token: 'true' });
+    expect(Object.fromEntries(seen.query!)).toEqual({
+      service: 'svc',
+      account: 'u',
+      client_id: 'docker',
+      offline_token: 'true',
+    });
     expect(seen.auth).toBe(BASIC);
   });
 
@@ -122,26 +139,45 @@ describe('registryHandshake', () => {
   });
 
   it('reports Basic 403 as denied and a 401 without a known challenge as error', async () => {
-    const denied = await serve((req, res) => (req.headers.authorization ? res.writeHead(403).end() : res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()));
+    const denied = await serve((req, res) =>
+      req.headers.authorization
+        ? res.writeHead(403).end()
+        : res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end(),
+    );
     expect(await handshake(denied)).toMatchObject({ result: 'denied' });
     const odd = await serve((_req, res) => res.writeHead(401, { 'www-authenticate': 'Negotiate' }).end());
-    expect(await handshake(odd)).toMatchObject({ result: 'error', cause: expect.stringContaining('without a Basic or Bearer challenge') });
+    expect(await handshake(odd)).toMatchObject({
+      result: 'error',
+      cause: expect.stringContaining('without a Basic or Bearer challenge'),
+    });
   });
 
   it('says ok but that credentials were not needed when /v2/ answers anonymously', async () => {
     const host = await serve((_req, res) => res.writeHead(200).end('{}'));
-    expect(await handshake(host)).toMatchObject({ result: 'ok', scheme: 'anonymous', cause: expect.stringContaining('without authentication') });
+    expect(await handshake(host)).toMatchObject({
+      result: 'ok',
+      scheme: 'anonymous',
+      cause: expect.stringContaining('without authentication'),
+    });
   });
 
   it('reports a token server that cannot be reached as unreachable, naming it', async () => {
-    const host = await serve((_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://127.0.0.1:1/token",service="s"' }).end());
-    expect(await handshake(host)).toMatchObject({ result: 'unreachable', cause: expect.stringContaining('the token server http://127.0.0.1:1/token') });
+    const host = await serve((_req, res) =>
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://127.0.0.1:1/token",service="s"' }).end(),
+    );
+    expect(await handshake(host)).toMatchObject({
+      result: 'unreachable',
+      cause: expect.stringContaining('the token server http://127.0.0.1:1/token'),
+    });
   });
 
   it('gives up after the timeout as unreachable', async () => {
     const host = await serve(() => undefined);
     const started = Date.now();
-    expect(await handshake(host, 300)).toMatchObject({ result: 'unreachable', cause: expect.stringContaining('no answer within 0.3 s') });
+    expect(await handshake(host, 300)).toMatchObject({
+      result: 'unreachable',
+      cause: expect.stringContaining('no answer within 0.3 s'),
+    });
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
@@ -158,7 +194,10 @@ describe('registryHandshake', () => {
   it('gives up after the timeout on a registry that accepts the connection and never speaks TLS', async () => {
     const port = await silent();
     const started = Date.now();
-    expect(await handshake(`127.0.0.1:${port}`, 500)).toMatchObject({ result: 'unreachable', cause: expect.stringContaining('no answer within 0.5 s') });
+    expect(await handshake(`127.0.0.1:${port}`, 500)).toMatchObject({
+      result: 'unreachable',
+      cause: expect.stringContaining('no answer within 0.5 s'),
+    });
     expect(Date.now() - started).toBeLessThan(4000);
   });
 
@@ -170,9 +209,15 @@ describe('registryHandshake', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"tok-123"}');
     });
     const realm = `http://0.0.0.0:${token.split(':')[1]}/token`;
-    const { host, certsD } = await serveTls((_req, res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="svc"` }).end());
+    const { host, certsD } = await serveTls((_req, res) =>
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="svc"` }).end(),
+    );
     const outcome = await registryHandshake(host, CREDS, { env: { REGISTRY_LOGIN_CERTS_D: certsD }, timeoutMs: 5000 });
-    expect(outcome).toMatchObject({ result: 'error', scheme: 'bearer', cause: expect.stringContaining(`token server ${realm} is plain http, so the credentials were not sent`) });
+    expect(outcome).toMatchObject({
+      result: 'error',
+      scheme: 'bearer',
+      cause: expect.stringContaining(`token server ${realm} is plain http, so the credentials were not sent`),
+    });
     expect(outcome.advice).toContain('https:// realm');
     expect(seen).toEqual([]);
   });
@@ -184,14 +229,22 @@ describe('registryHandshake', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"tok-123"}');
     });
     const { host, certsD } = await serveTls((req, res) =>
-      req.headers.authorization === 'Bearer tok-123' ? res.writeHead(200).end() : res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${token}/token",service="svc"` }).end(),
+      req.headers.authorization === 'Bearer tok-123'
+        ? res.writeHead(200).end()
+        : res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${token}/token",service="svc"` }).end(),
     );
-    expect(await registryHandshake(host, CREDS, { env: { REGISTRY_LOGIN_CERTS_D: certsD }, timeoutMs: 5000 })).toMatchObject({ result: 'ok', scheme: 'bearer' });
+    expect(
+      await registryHandshake(host, CREDS, { env: { REGISTRY_LOGIN_CERTS_D: certsD }, timeoutMs: 5000 }),
+    ).toMatchObject({ result: 'ok', scheme: 'bearer' });
     expect(seen).toEqual([BASIC]);
   });
 
   it('falls back to plain http for a registry whose address is loopback though its name is not (IPv4-mapped ::ffff:127.0.0.1)', async () => {
-    const host = await serve((req, res) => (req.headers.authorization === BASIC ? res.writeHead(200).end() : res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()));
+    const host = await serve((req, res) =>
+      req.headers.authorization === BASIC
+        ? res.writeHead(200).end()
+        : res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end(),
+    );
     const mapped = `[::ffff:127.0.0.1]:${host.split(':')[1]}`;
     expect(await handshake(mapped)).toMatchObject({ result: 'ok', scheme: 'basic', endpoint: `http://${mapped}/v2/` });
   });

@@ -15,7 +15,11 @@ import { TempDirs } from '../support/tmp.js';
 const tmp = new TempDirs();
 const USER = 'bob';
 const PASSWORD = 'review-basic-password-7f3a9c';
-const KEYS = { accessKeyId: 'ASIAREVIEW0000000014', secretAccessKey: 'review-secret-key-00000000000000000000014', sessionToken: 'review-session-token-0014' };
+const KEYS = {
+  accessKeyId: 'ASIAREVIEW0000000014',
+  secretAccessKey: 'review-secret-key-00000000000000000000014',
+  sessionToken: 'review-session-token-0014',
+};
 const ECR_KEY = '123456789012.dkr.ecr.us-west-2.amazonaws.com';
 
 let registry: RunningRegistry;
@@ -37,12 +41,23 @@ async function home(): Promise<AgentHome> {
 }
 
 const basicLogin = () => triple('BASIC', registry.host, USER, PASSWORD);
-const ecrLogin = () => ({ ...triple('CLOUD', ECR_KEY, KEYS.accessKeyId, KEYS.secretAccessKey), CLOUD_CONTAINER_REGISTRY_SESSION_TOKEN: KEYS.sessionToken });
+const ecrLogin = () => ({
+  ...triple('CLOUD', ECR_KEY, KEYS.accessKeyId, KEYS.secretAccessKey),
+  CLOUD_CONTAINER_REGISTRY_SESSION_TOKEN: KEYS.sessionToken,
+});
 
 /** Every secret the runs could print: the password and its Basic header value, the AWS keys, each ECR token issued. */
 function secrets(): string[] {
-  const tokens = standIn.calls.flatMap((c) => (c.password ? [c.password, Buffer.from(`AWS:${c.password}`).toString('base64')] : []));
-  return [PASSWORD, Buffer.from(`${USER}:${PASSWORD}`).toString('base64'), KEYS.secretAccessKey, KEYS.sessionToken, ...tokens];
+  const tokens = standIn.calls.flatMap((c) =>
+    c.password ? [c.password, Buffer.from(`AWS:${c.password}`).toString('base64')] : [],
+  );
+  return [
+    PASSWORD,
+    Buffer.from(`${USER}:${PASSWORD}`).toString('base64'),
+    KEYS.secretAccessKey,
+    KEYS.sessionToken,
+    ...tokens,
+  ];
 }
 
 function leaked(results: AgentResult[]): string[] {
@@ -50,7 +65,29 @@ function leaked(results: AgentResult[]): string[] {
 }
 
 // Node's debuglog sections (Node 20), the ones that print request options, headers, chunks or environments among them.
-const SECTIONS = ['http', 'https', 'http2', 'net', 'tls', 'fetch', 'undici', 'websocket', 'child_process', 'worker', 'stream', 'stream_socket', 'module', 'esm', 'timer', 'source_map', 'inspect', 'repl', 'policy', 'fs', 'dns'];
+const SECTIONS = [
+  'http',
+  'https',
+  'http2',
+  'net',
+  'tls',
+  'fetch',
+  'undici',
+  'websocket',
+  'child_process',
+  'worker',
+  'stream',
+  'stream_socket',
+  'module',
+  'esm',
+  'timer',
+  'source_map',
+  'inspect',
+  'repl',
+  'policy',
+  'fs',
+  'dns',
+];
 const HARMLESS = ['module', 'esm', 'timer'];
 
 /** NODE_DEBUG values as Node reads them: comma lists of names, `*` anywhere as "anything", any case, stray spaces. */
@@ -64,8 +101,12 @@ const nodeDebug = (() => {
     }),
     fc.stringMatching(/^[a-z_*]{0,5}$/),
   );
-  const cased = fc.tuple(name, fc.array(fc.boolean(), { minLength: 16, maxLength: 16 })).map(([n, up]) => [...n].map((c, i) => (up[i % 16] ? c.toUpperCase() : c)).join(''));
-  const spaced = fc.tuple(fc.constantFrom('', '', ' '), cased, fc.constantFrom('', '', ' ')).map((parts) => parts.join(''));
+  const cased = fc
+    .tuple(name, fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }))
+    .map(([n, up]) => [...n].map((c, i) => (up[i % 16] ? c.toUpperCase() : c)).join(''));
+  const spaced = fc
+    .tuple(fc.constantFrom('', '', ' '), cased, fc.constantFrom('', '', ' '))
+    .map((parts) => parts.join(''));
   return fc.array(spaced, { minLength: 1, maxLength: 4 }).map((names) => names.join(','));
 })();
 
@@ -106,7 +147,10 @@ describe('NODE_DEBUG', () => {
         expect(leaked([check, refresh]), `NODE_DEBUG=${JSON.stringify(value)}`).toEqual([]);
         if (allowed(value)) {
           ran++;
-          expect([check.exitCode, refresh.exitCode], `NODE_DEBUG=${JSON.stringify(value)}: ${check.stderr}${refresh.stderr}`).toEqual([0, 0]);
+          expect(
+            [check.exitCode, refresh.exitCode],
+            `NODE_DEBUG=${JSON.stringify(value)}: ${check.stderr}${refresh.stderr}`,
+          ).toEqual([0, 0]);
         } else {
           for (const r of [check, refresh]) {
             expect(r.exitCode, `NODE_DEBUG=${JSON.stringify(value)}`).toBe(2);
@@ -116,7 +160,19 @@ describe('NODE_DEBUG', () => {
       }),
       {
         numRuns: RUNS,
-        examples: [['htt*'], ['*tp'], ['n*t'], ['HTTP'], ['module,*'], ['fetch'], ['child_process'], ['esm, http'], ['Module,ESM,timer'], ['module,'], ['*']],
+        examples: [
+          ['htt*'],
+          ['*tp'],
+          ['n*t'],
+          ['HTTP'],
+          ['module,*'],
+          ['fetch'],
+          ['child_process'],
+          ['esm, http'],
+          ['Module,ESM,timer'],
+          ['module,'],
+          ['*'],
+        ],
       },
     );
     // Every value ran (the examples count among them), and some were harmless ones that must have worked.
@@ -137,20 +193,36 @@ describe('credential helper get renewing an ECR token it cannot save', () => {
       const before = await readFile(h.configPath);
       const issued = standIn.calls.length;
       await new Promise((resolve) => setTimeout(resolve, 1700));
-      // The docker config directory read-only (a private mount namespace that dies with the helper), the cache writable.
+      // The docker config directory read-only (a private mount namespace that dies with the helper), the cache
+      // writable.
       const dir = h.dockerConfigDir;
       const helper = path.join(BIN, 'docker-credential-registry-login');
-      const r = await execa(unshare, ['-m', '--propagation', 'private', 'sh', '-euc', `mount --bind "${dir}" "${dir}"; mount -o remount,bind,ro "${dir}"; exec "${helper}" get`], {
-        env,
-        extendEnv: false,
-        reject: false,
-        input: `https://${ECR_KEY}\n`,
-        timeout: 60_000,
-      });
+      const r = await execa(
+        unshare,
+        [
+          '-m',
+          '--propagation',
+          'private',
+          'sh',
+          '-euc',
+          `mount --bind "${dir}" "${dir}"; mount -o remount,bind,ro "${dir}"; exec "${helper}" get`,
+        ],
+        {
+          env,
+          extendEnv: false,
+          reject: false,
+          input: `https://${ECR_KEY}\n`,
+          timeout: 60_000,
+        },
+      );
       const renewed = standIn.calls.slice(issued);
       expect(renewed).toHaveLength(1);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toEqual({ ServerURL: `https://${ECR_KEY}`, Username: 'AWS', Secret: renewed[0]!.password });
+      expect(JSON.parse(r.stdout)).toEqual({
+        ServerURL: `https://${ECR_KEY}`,
+        Username: 'AWS',
+        Secret: renewed[0]!.password,
+      });
       expect(r.stderr).toContain(`renewed the ECR token for ${ECR_KEY}`);
       expect(r.stderr).toContain('CLOUD_CONTAINER_REGISTRY_');
       expect(r.stderr).toMatch(/could not save it in the docker config: .*read-only/i);
@@ -197,11 +269,20 @@ describe('an unreadable docker config (README, Commands)', () => {
 
   it('refresh --json prints one JSON object with the error on stdout: exit 2, 0 with --hook', async () => {
     const h = await brokenHome();
-    for (const [args, code] of [[['refresh', '--json'], 2], [['refresh', '--json', '--hook'], 0]] as const) {
+    for (const [args, code] of [
+      [['refresh', '--json'], 2],
+      [['refresh', '--json', '--hook'], 0],
+    ] as const) {
       const r = await runAgent([...args], { ...h.env, ...basicLogin() });
       expect(r.exitCode).toBe(code);
       const report = JSON.parse(r.stdout) as Record<string, unknown>;
-      expect(report).toEqual({ configPath: h.configPath, logins: [], problems: [], removed: [], error: expect.stringContaining(`${h.configPath} is not valid JSON`) });
+      expect(report).toEqual({
+        configPath: h.configPath,
+        logins: [],
+        problems: [],
+        removed: [],
+        error: expect.stringContaining(`${h.configPath} is not valid JSON`),
+      });
       expect(r.stderr).toContain('is not valid JSON');
       expect(leaked([r])).toEqual([]);
     }

@@ -13,7 +13,12 @@ afterEach(() => tmp.cleanup());
 
 // Many logins make the locked write take long enough to be caught in it.
 function logins(variant: string): Record<string, string> {
-  return Object.assign({}, ...Array.from({ length: 40 }, (_, i) => triple(`R${i}`, `registry${i}.example.com`, `user${i}`, `pw-${variant}-${i}`)));
+  return Object.assign(
+    {},
+    ...Array.from({ length: 40 }, (_, i) =>
+      triple(`R${i}`, `registry${i}.example.com`, `user${i}`, `pw-${variant}-${i}`),
+    ),
+  );
 }
 
 interface Run {
@@ -25,15 +30,25 @@ interface Run {
 
 // Runs `registry-login refresh` under umask 000; with killOnLock, SIGKILLs it as soon as it starts writing the config
 // under the lock (its temp file appears).
-function refresh(h: AgentHome, env: Record<string, string>, options: { killOnLock?: boolean; killAfterMs?: number } = {}): Promise<Run> {
+function refresh(
+  h: AgentHome,
+  env: Record<string, string>,
+  options: { killOnLock?: boolean; killAfterMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const lock = `${h.configPath}.lock`;
-    const watcher = options.killOnLock ? watch(h.dockerConfigDir, (_event, name) => name?.endsWith('.tmp') && existsSync(lock) && child.kill('SIGKILL')) : undefined;
+    const watcher = options.killOnLock
+      ? watch(h.dockerConfigDir, (_event, name) => name?.endsWith('.tmp') && existsSync(lock) && child.kill('SIGKILL'))
+      : undefined;
     const started = process.hrtime.bigint();
-    const child = spawn('sh', ['-c', 'umask 000 && exec "$0" refresh', path.join(BIN, 'registry-login')], { env: { ...h.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('sh', ['-c', 'umask 000 && exec "$0" refresh', path.join(BIN, 'registry-login')], {
+      env: { ...h.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const killer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+    const killer =
+      options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.once('error', reject);
     child.once('close', (exitCode, signal) => {
@@ -81,8 +96,12 @@ describe('a lock left behind', () => {
     const lockMode = (await stat(`${h.configPath}.lock`)).mode & 0o777;
     const next = await refresh(h, logins('next'));
     expect(next.exitCode, next.stderr).toBe(0);
-    expect(JSON.parse(await readFile(h.configPath, 'utf8')).auths['registry0.example.com'].auth).toBe(Buffer.from('user0:pw-next-0').toString('base64'));
-    console.log(`refresh after a SIGKILLed lock holder: ${next.ms.toFixed(0)} ms (the lock goes stale by age after 4000 ms)`);
+    expect(JSON.parse(await readFile(h.configPath, 'utf8')).auths['registry0.example.com'].auth).toBe(
+      Buffer.from('user0:pw-next-0').toString('base64'),
+    );
+    console.log(
+      `refresh after a SIGKILLed lock holder: ${next.ms.toFixed(0)} ms (the lock goes stale by age after 4000 ms)`,
+    );
     // Generous: the old code waited for the 4 s staleness (about 5 s in all).
     expect(next.ms).toBeLessThan(1500);
     expect(lockMode.toString(8)).toBe('700');
@@ -98,27 +117,57 @@ describe('a lock left behind', () => {
 
   it('takes over at once a lock whose PID now belongs to another process (its start time differs)', async () => {
     const h = await freshHome();
-    await leaveLock(h, { pid: process.pid, startTime: '1', bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') });
+    await leaveLock(h, {
+      pid: process.pid,
+      startTime: '1',
+      bootId: bootId(),
+      pidNamespace: readlinkSync('/proc/self/ns/pid'),
+    });
     const next = await refresh(h, logins('a'));
     expect(next.exitCode, next.stderr).toBe(0);
     expect(next.ms).toBeLessThan(1500);
   });
 
   it.each([
-    ['another PID namespace (a container sharing the config)', async () => ({ pid: await deadPid(), bootId: bootId(), pidNamespace: 'pid:[1]' })],
-    ['another kernel (a VM sharing the config)', async () => ({ pid: await deadPid(), bootId: '00000000-0000-0000-0000-000000000000', pidNamespace: readlinkSync('/proc/self/ns/pid') })],
-    ['a live owner', async () => ({ pid: process.pid, startTime: ownStartTime(), bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') })],
-    ['a live owner of an older version (no start time recorded)', async () => ({ pid: process.pid, bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') })],
+    [
+      'another PID namespace (a container sharing the config)',
+      async () => ({ pid: await deadPid(), bootId: bootId(), pidNamespace: 'pid:[1]' }),
+    ],
+    [
+      'another kernel (a VM sharing the config)',
+      async () => ({
+        pid: await deadPid(),
+        bootId: '00000000-0000-0000-0000-000000000000',
+        pidNamespace: readlinkSync('/proc/self/ns/pid'),
+      }),
+    ],
+    [
+      'a live owner',
+      async () => ({
+        pid: process.pid,
+        startTime: ownStartTime(),
+        bootId: bootId(),
+        pidNamespace: readlinkSync('/proc/self/ns/pid'),
+      }),
+    ],
+    [
+      'a live owner of an older version (no start time recorded)',
+      async () => ({ pid: process.pid, bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') }),
+    ],
     ['no owner recorded (an older version)', async () => undefined],
-  ])('waits for the age rule on a lock held by %s', async (_what, owner) => {
-    const h = await freshHome();
-    await leaveLock(h, await owner());
-    // Still waiting after 2 s (the lock is fresh until 4 s): it did not take the lock early.
-    const early = await refresh(h, logins('a'), { killAfterMs: 2000 });
-    expect(early.signal, early.stderr).toBe('SIGKILL');
-    expect(existsSync(h.configPath)).toBe(false);
-    const later = await refresh(h, logins('a'));
-    expect(later.exitCode, later.stderr).toBe(0);
-    expect(existsSync(h.configPath)).toBe(true);
-  }, 60_000);
+  ])(
+    'waits for the age rule on a lock held by %s',
+    async (_what, owner) => {
+      const h = await freshHome();
+      await leaveLock(h, await owner());
+      // Still waiting after 2 s (the lock is fresh until 4 s): it did not take the lock early.
+      const early = await refresh(h, logins('a'), { killAfterMs: 2000 });
+      expect(early.signal, early.stderr).toBe('SIGKILL');
+      expect(existsSync(h.configPath)).toBe(false);
+      const later = await refresh(h, logins('a'));
+      expect(later.exitCode, later.stderr).toBe(0);
+      expect(existsSync(h.configPath)).toBe(true);
+    },
+    60_000,
+  );
 });

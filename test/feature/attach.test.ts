@@ -33,16 +33,27 @@ beforeAll(async () => {
   await mkdir(path.join(workspace, '.devcontainer'), { recursive: true });
   await stageFeatureOffline(path.join(workspace, '.devcontainer', 'registry-login'));
 
-  [dockerd, registry] = await Promise.all([startDockerd(), startRegistry({ auth: { kind: 'htpasswd', users: [robot] } })]);
+  [dockerd, registry] = await Promise.all([
+    startDockerd(),
+    startRegistry({ auth: { kind: 'htpasswd', users: [robot] } }),
+  ]);
   await importRootfsImage(dockerd.host, baseImage, [{ source: process.execPath, target: '/usr/local/bin/node' }]);
   await writeFile(
     path.join(workspace, '.devcontainer', 'devcontainer.json'),
-    JSON.stringify({ image: baseImage, remoteUser: rootfsUser, runArgs: ['--network=host'], features: { './registry-login': {} } }, null, 2),
+    JSON.stringify(
+      { image: baseImage, remoteUser: rootfsUser, runArgs: ['--network=host'], features: { './registry-login': {} } },
+      null,
+      2,
+    ),
   );
   secretsFile = path.join(project, 'secrets.json');
   await writeFile(
     secretsFile,
-    JSON.stringify({ ATTACH_CONTAINER_REGISTRY_SERVER: registry.host, ATTACH_CONTAINER_REGISTRY_USER: robot.user, ATTACH_CONTAINER_REGISTRY_PASSWORD: robot.password }),
+    JSON.stringify({
+      ATTACH_CONTAINER_REGISTRY_SERVER: registry.host,
+      ATTACH_CONTAINER_REGISTRY_USER: robot.user,
+      ATTACH_CONTAINER_REGISTRY_PASSWORD: robot.password,
+    }),
     { mode: 0o600 },
   );
   await mkdir(path.join(project, 'tmp'));
@@ -57,9 +68,24 @@ afterAll(async () => {
 
 /** Runs `devcontainer up` on the workspace, with or without the secrets file; returns its log. */
 async function up(withSecrets: boolean): Promise<string> {
-  const args = ['--no-install', 'devcontainer', 'up', '--workspace-folder', workspace, '--log-level', 'info', '--log-format', 'text'];
+  const args = [
+    '--no-install',
+    'devcontainer',
+    'up',
+    '--workspace-folder',
+    workspace,
+    '--log-level',
+    'info',
+    '--log-format',
+    'text',
+  ];
   if (withSecrets) args.push('--secrets-file', secretsFile);
-  const run = await execa('npx', args, { cwd: repoRoot, env: { DOCKER_HOST: dockerd!.host, TMPDIR: path.join(project!, 'tmp') }, all: true, reject: false });
+  const run = await execa('npx', args, {
+    cwd: repoRoot,
+    env: { DOCKER_HOST: dockerd!.host, TMPDIR: path.join(project!, 'tmp') },
+    all: true,
+    reject: false,
+  });
   const output = run.all ?? '';
   expect(run.exitCode, `devcontainer up exited ${run.exitCode}:\n${output.slice(-6000)}`).toBe(0);
   const result = /\{"outcome":"success".*\}/.exec(run.stdout)?.[0];
@@ -72,17 +98,27 @@ async function up(withSecrets: boolean): Promise<string> {
 /** The part of the log a Feature hook printed. */
 function hookOutput(output: string, hook: string): string | undefined {
   const parts = output.split(new RegExp(`Running the ${hook} from Feature '[^']*registry-login'`));
-  return parts.length < 2 ? undefined : (parts[parts.length - 1]!.split(/Running the |Launched container|\{"outcome"/)[0] ?? '');
+  return parts.length < 2
+    ? undefined
+    : (parts[parts.length - 1]!.split(/Running the |Launched container|\{"outcome"/)[0] ?? '');
 }
 
 async function inContainer(command: string, input?: string): Promise<string> {
   const docker = await requireCommand('docker', 'docker.io');
-  const run = await execa(docker, ['-H', dockerd!.host, 'exec', '-i', '-u', rootfsUser, containerId, 'sh', '-c', command], { ...(input !== undefined ? { input } : {}) });
+  const run = await execa(
+    docker,
+    ['-H', dockerd!.host, 'exec', '-i', '-u', rootfsUser, containerId, 'sh', '-c', command],
+    { ...(input !== undefined ? { input } : {}) },
+  );
   return run.stdout;
 }
 
 const configPath = `/home/${rootfsUser}/.docker/config.json`;
-async function dockerConfig(): Promise<{ auths?: Record<string, { auth?: string }>; credHelpers?: Record<string, string>; credsStore?: string }> {
+async function dockerConfig(): Promise<{
+  auths?: Record<string, { auth?: string }>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}> {
   return JSON.parse(await inContainer(`cat ${configPath}`)) as never;
 }
 const expectedAuth = () => Buffer.from(`${robot.user}:${robot.password}`).toString('base64');
@@ -92,7 +128,9 @@ it('keeps the login through an editor rewriting the config on attach, with and w
   const key = registry.host;
   const first = await up(true);
   // The CLI masks every --secrets-file value in its log, the server included: the prefix names the login.
-  expect(hookOutput(first, 'postAttachCommand'), 'the Feature declares a postAttachCommand that runs on up').toMatch(/1 of 1 registry logged in[^]*ok\s+ATTACH/);
+  expect(hookOutput(first, 'postAttachCommand'), 'the Feature declares a postAttachCommand that runs on up').toMatch(
+    /1 of 1 registry logged in[^]*ok\s+ATTACH/,
+  );
   expect((await dockerConfig()).auths?.[key]?.auth).toBe(expectedAuth());
 
   // The editor's rewrite on attach (assumed, as VS Code does): its own credsStore, whose helper is not on PATH
@@ -106,8 +144,11 @@ it('keeps the login through an editor rewriting the config on attach, with and w
   const afterSecond = await dockerConfig();
   expect(afterSecond.auths?.[key]?.auth).toBe(expectedAuth());
   expect(afterSecond.credHelpers?.[key]).toBe('registry-login');
-  expect(afterSecond.credsStore, 'registry-login does not edit the editor\'s credsStore').toBe(EDITOR_STORE);
-  const status = JSON.parse(await inContainer('registry-login status --json')) as { logins: { key: string; effective: boolean }[]; store?: { store: string; health: string } };
+  expect(afterSecond.credsStore, "registry-login does not edit the editor's credsStore").toBe(EDITOR_STORE);
+  const status = JSON.parse(await inContainer('registry-login status --json')) as {
+    logins: { key: string; effective: boolean }[];
+    store?: { store: string; health: string };
+  };
   expect(status.logins).toEqual([expect.objectContaining({ key, effective: true })]);
   expect(status.store).toMatchObject({ store: EDITOR_STORE, health: 'missing' });
 
@@ -115,7 +156,9 @@ it('keeps the login through an editor rewriting the config on attach, with and w
   const third = await up(false);
   const hook = hookOutput(third, 'postAttachCommand');
   expect(hook).toBeDefined();
-  expect(hook).toMatch(/no \*_CONTAINER_REGISTRY_\* variables are set in this environment, so the login made earlier \([^)]*\) was kept/);
+  expect(hook).toMatch(
+    /no \*_CONTAINER_REGISTRY_\* variables are set in this environment, so the login made earlier \([^)]*\) was kept/,
+  );
   const afterThird = await dockerConfig();
   expect(afterThird.auths?.[key]?.auth).toBe(expectedAuth());
   expect(afterThird.credHelpers?.[key]).toBe('registry-login');

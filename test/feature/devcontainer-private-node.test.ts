@@ -14,7 +14,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Dockerd, startDockerd, whyDockerdCannotRun } from '../support/feature-dockerd.js';
-import { packNodeArchive, publishNodeRelease, type RunningMirror, startNodeMirror } from '../support/feature-node-mirror.js';
+import {
+  packNodeArchive,
+  publishNodeRelease,
+  type RunningMirror,
+  startNodeMirror,
+} from '../support/feature-node-mirror.js';
 import { importRootfsImage, rootfsUser, whyRootTierCannotRun } from '../support/feature-rootfs.js';
 import { repoRoot, stageFeature } from '../support/feature-stage.js';
 import { type RunningRegistry, startRegistry } from '../support/registry.js';
@@ -44,14 +49,21 @@ beforeAll(async () => {
   await cp(stage, featureDir, { recursive: true });
   await rm(path.dirname(stage), { recursive: true, force: true });
   // Offline, the CLI cannot fetch the metadata of the Features named in installsAfter.
-  const metadata = JSON.parse(await readFile(path.join(featureDir, 'devcontainer-feature.json'), 'utf8')) as Record<string, unknown>;
+  const metadata = JSON.parse(await readFile(path.join(featureDir, 'devcontainer-feature.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   delete metadata.installsAfter;
   await writeFile(path.join(featureDir, 'devcontainer-feature.json'), JSON.stringify(metadata, null, 2));
 
   const mirrorRoot = path.join(project, 'mirror');
   await mkdir(mirrorRoot);
   await publishNodeRelease(mirrorRoot, [await packNodeArchive(mirrorRoot, testVersion, process.execPath)]);
-  [dockerd, registry, mirror] = await Promise.all([startDockerd(), startRegistry({ auth: { kind: 'htpasswd', users: [robot] } }), startNodeMirror(mirrorRoot)]);
+  [dockerd, registry, mirror] = await Promise.all([
+    startDockerd(),
+    startRegistry({ auth: { kind: 'htpasswd', users: [robot] } }),
+    startNodeMirror(mirrorRoot),
+  ]);
   await importRootfsImage(dockerd.host, baseImage, []);
 
   await writeFile(path.join(devcontainerDir, 'Dockerfile'), `FROM ${baseImage}\n`);
@@ -68,7 +80,10 @@ beforeAll(async () => {
   // The same project without build.options: its image build has no network at all here.
   offlineWorkspace = path.join(project, 'offline-workspace');
   await cp(workspace, offlineWorkspace, { recursive: true });
-  await writeFile(path.join(offlineWorkspace, '.devcontainer', 'devcontainer.json'), JSON.stringify({ ...config, build: { dockerfile: 'Dockerfile' } }, null, 2));
+  await writeFile(
+    path.join(offlineWorkspace, '.devcontainer', 'devcontainer.json'),
+    JSON.stringify({ ...config, build: { dockerfile: 'Dockerfile' } }, null, 2),
+  );
 }, 600_000);
 
 afterAll(async () => {
@@ -80,7 +95,12 @@ afterAll(async () => {
 }, 120_000);
 
 const devcontainer = (args: string[]) =>
-  execa('npx', ['--no-install', 'devcontainer', ...args], { cwd: repoRoot, env: { DOCKER_HOST: dockerd?.host ?? '', TMPDIR: project ?? '' }, all: true, reject: false });
+  execa('npx', ['--no-install', 'devcontainer', ...args], {
+    cwd: repoRoot,
+    env: { DOCKER_HOST: dockerd?.host ?? '', TMPDIR: project ?? '' },
+    all: true,
+    reject: false,
+  });
 
 it('devcontainer up on an image without Node.js builds with a private Node.js from the mirror, and the remote user is logged in; node stays off PATH', async () => {
   if (!dockerd || !registry || !mirror || !project) throw new Error('setup did not complete');
@@ -88,7 +108,9 @@ it('devcontainer up on an image without Node.js builds with a private Node.js fr
   const upOutput = up.all ?? '';
   const summary = `devcontainer up exited ${up.exitCode}; output (last 6000 characters):\n${upOutput.slice(-6000)}`;
   expect(up.exitCode, summary).toBe(0);
-  expect(upOutput, summary).toContain(`downloading a private Node.js ${testVersion} for the agent from ${mirror.url}v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`);
+  expect(upOutput, summary).toContain(
+    `downloading a private Node.js ${testVersion} for the agent from ${mirror.url}v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`,
+  );
   expect(mirror.requests, summary).toContain(`/dist/v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`);
   // The postCreateCommand hook logged the remote user in with the launchers pinned to that Node.js.
   expect(upOutput, summary).toContain(registry.host);
@@ -108,14 +130,25 @@ it('devcontainer up on an image without Node.js builds with a private Node.js fr
   expect(insideOutput).toContain("pinned='/usr/local/share/registry-login-node/bin/node'");
   expect(insideOutput).toContain(registry.host);
 
-  const leaks = `${upOutput}\n${insideOutput}`.split('\n').filter((line) => line.includes(robot.password) && !line.includes('PRIVNODE_CONTAINER_REGISTRY_PASSWORD'));
+  const leaks = `${upOutput}\n${insideOutput}`
+    .split('\n')
+    .filter((line) => line.includes(robot.password) && !line.includes('PRIVNODE_CONTAINER_REGISTRY_PASSWORD'));
   expect(leaks, 'lines that print the registry password').toEqual([]);
 }, 900_000);
 
 it('without the host network the build cannot download: it stops naming the packages to add and the ways out', async () => {
   if (!dockerd || !mirror || !offlineWorkspace) throw new Error('setup did not complete');
   // --build-no-cache: the Feature's layer from the test above would otherwise be reused.
-  const up = await devcontainer(['up', '--workspace-folder', offlineWorkspace, '--buildkit', 'never', '--build-no-cache', '--log-level', 'info']);
+  const up = await devcontainer([
+    'up',
+    '--workspace-folder',
+    offlineWorkspace,
+    '--buildkit',
+    'never',
+    '--build-no-cache',
+    '--log-level',
+    'info',
+  ]);
   const output = up.all ?? '';
   const summary = `devcontainer up exited ${up.exitCode}; output (last 6000 characters):\n${output.slice(-6000)}`;
   expect(up.exitCode, summary).not.toBe(0);

@@ -31,7 +31,9 @@ describe('devcontainer-feature.json', () => {
   });
 
   it('installs after the Node.js and common-utils Features', () => {
-    expect(metadata.installsAfter).toEqual(expect.arrayContaining(['ghcr.io/devcontainers/features/node', 'ghcr.io/devcontainers/features/common-utils']));
+    expect(metadata.installsAfter).toEqual(
+      expect.arrayContaining(['ghcr.io/devcontainers/features/node', 'ghcr.io/devcontainers/features/common-utils']),
+    );
   });
 
   it('refreshes after creation, on every start and on every attach through the hook install.sh installs, which runs refresh --hook', async () => {
@@ -73,16 +75,39 @@ describe('the schema check itself', () => {
     ['an unknown property', { ...valid, documentationUrl: 'https://x' }, 'unknown property documentationUrl'],
     ['a wrongly typed property', { ...valid, installsAfter: 'node' }, 'installsAfter must be an array of strings'],
     ['a string option without a default', { ...valid, options: { a: { type: 'string' } } }, 'options.a matches none'],
-    ['a boolean option with a string default', { ...valid, options: { a: { type: 'boolean', default: 'true' } } }, 'options.a matches none'],
-    ['an option with both enum and proposals', { ...valid, options: { a: { type: 'string', default: 'x', enum: ['x'], proposals: ['y'] } } }, 'options.a matches none'],
-    ['an enum default outside the enum', { ...valid, options: { a: { type: 'string', default: 'z', enum: ['x'] } } }, 'not one of its enum values'],
-    ['a lifecycle command of numbers', { ...valid, postCreateCommand: [1] }, 'postCreateCommand must be a lifecycle command'],
+    [
+      'a boolean option with a string default',
+      { ...valid, options: { a: { type: 'boolean', default: 'true' } } },
+      'options.a matches none',
+    ],
+    [
+      'an option with both enum and proposals',
+      { ...valid, options: { a: { type: 'string', default: 'x', enum: ['x'], proposals: ['y'] } } },
+      'options.a matches none',
+    ],
+    [
+      'an enum default outside the enum',
+      { ...valid, options: { a: { type: 'string', default: 'z', enum: ['x'] } } },
+      'not one of its enum values',
+    ],
+    [
+      'a lifecycle command of numbers',
+      { ...valid, postCreateCommand: [1] },
+      'postCreateCommand must be a lifecycle command',
+    ],
     ['a mount of an unknown type', { ...valid, mounts: [{ type: 'tmpfs', target: '/x' }] }, 'mounts[0].type must be'],
   ])('rejects %s', (_label, doc, message) => {
     expect(featureMetadataProblems(doc).join('\n')).toContain(message);
   });
 
   it('accepts every documented lifecycle command form', () => {
-    expect(featureMetadataProblems({ ...valid, postCreateCommand: 'a', postStartCommand: ['a', 'b'], postAttachCommand: { one: 'a', two: ['b'] } })).toEqual([]);
+    expect(
+      featureMetadataProblems({
+        ...valid,
+        postCreateCommand: 'a',
+        postStartCommand: ['a', 'b'],
+        postAttachCommand: { one: 'a', two: ['b'] },
+      }),
+    ).toEqual([]);
   });
 });

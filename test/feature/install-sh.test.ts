@@ -87,13 +87,19 @@ describe('install.sh in Debian bookworm', () => {
     expect(asUser.exitCode).toBe(0);
     expect(asUser.stdout).toMatch(/^vscode 600$/m);
     const helperAnswer = JSON.parse(asUser.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, string>;
-    expect(helperAnswer).toMatchObject({ ServerURL: 'registry.example.test:5000', Username: 'robot', Secret: triple.TESTREG_CONTAINER_REGISTRY_PASSWORD });
+    expect(helperAnswer).toMatchObject({
+      ServerURL: 'registry.example.test:5000',
+      Username: 'robot',
+      Secret: triple.TESTREG_CONTAINER_REGISTRY_PASSWORD,
+    });
 
     const config = JSON.parse(await readFile(path.join(image.upper, 'home/vscode/.docker/config.json'), 'utf8')) as {
       auths: Record<string, { auth: string }>;
       credHelpers: Record<string, string>;
     };
-    expect(Buffer.from(config.auths['registry.example.test:5000']?.auth ?? '', 'base64').toString()).toBe(`robot:${triple.TESTREG_CONTAINER_REGISTRY_PASSWORD}`);
+    expect(Buffer.from(config.auths['registry.example.test:5000']?.auth ?? '', 'base64').toString()).toBe(
+      `robot:${triple.TESTREG_CONTAINER_REGISTRY_PASSWORD}`,
+    );
     expect(config.credHelpers['registry.example.test:5000']).toBe('registry-login');
   });
 
@@ -130,7 +136,9 @@ describe('install.sh in Debian bookworm', () => {
     const result = await image.run(install);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    expect((await image.run('cat /usr/local/bin/registry-login')).stdout).toContain("pinned='/usr/local/share/nvm/current/bin/node'");
+    expect((await image.run('cat /usr/local/bin/registry-login')).stdout).toContain(
+      "pinned='/usr/local/share/nvm/current/bin/node'",
+    );
   });
 
   it('uses the nodeBinary option, and fails clearly when it names no working Node.js', async () => {
@@ -138,7 +146,9 @@ describe('install.sh in Debian bookworm', () => {
     await image.addFile(hostNode, '/srv/tools/node');
     const chosen = await image.run(installWith('NODEBINARY=/srv/tools/node'));
     expect(chosen.exitCode).toBe(0);
-    expect((await image.run('cat /usr/local/bin/docker-credential-registry-login')).stdout).toContain("pinned='/srv/tools/node'");
+    expect((await image.run('cat /usr/local/bin/docker-credential-registry-login')).stdout).toContain(
+      "pinned='/srv/tools/node'",
+    );
 
     const wrong = await image.run(installWith('NODEBINARY=/srv/missing/node'));
     expect(wrong.exitCode).not.toBe(0);
@@ -149,7 +159,9 @@ describe('install.sh in Debian bookworm', () => {
     const image = await imageWithFeature();
     await image.addFile(hostNode, '/tmp/feature/node');
     await image.addFile(hostNode, '/usr/local/bin/node');
-    const result = await image.run('cd /tmp/feature && PATH=.:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ./install.sh');
+    const result = await image.run(
+      'cd /tmp/feature && PATH=.:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ./install.sh',
+    );
     expect(result.exitCode, result.stderr).toBe(0);
     const launcher = (await image.run('cat /usr/local/bin/registry-login')).stdout;
     expect(launcher).not.toContain('./node');
@@ -207,7 +219,11 @@ describe('a private Node.js when the image has none', () => {
 
   beforeAll(async () => {
     mirrorRoot = await mkdtemp(path.join(os.tmpdir(), 'registry-login-node-mirror-'));
-    const roots = { good: path.join(mirrorRoot, 'good'), tampered: path.join(mirrorRoot, 'tampered'), swapped: path.join(mirrorRoot, 'swapped') };
+    const roots = {
+      good: path.join(mirrorRoot, 'good'),
+      tampered: path.join(mirrorRoot, 'tampered'),
+      swapped: path.join(mirrorRoot, 'swapped'),
+    };
     const archive = await packNodeArchive(mirrorRoot, testVersion, hostNode);
     await publishNodeRelease(roots.good, [archive, await packNodeArchive(mirrorRoot, testVersion, hostNode, 'gz')]);
     // Same name and SHASUMS256.txt line, but bytes changed in the middle of the archive.
@@ -241,11 +257,17 @@ describe('a private Node.js when the image has none', () => {
       await image.addDir(stage, '/tmp/feature');
       const result = await image.run(installWith(`NODEMIRROR=${good.url} NODEVERSION=${testVersion}`));
       expect(result.exitCode, result.stdout + result.stderr).toBe(0);
-      expect(result.stdout).toContain(`downloading a private Node.js ${testVersion} for the agent from ${good.url}v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`);
-      expect(good.requests).toEqual([`/dist/v${testVersion}/SHASUMS256.txt`, `/dist/v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`]);
+      expect(result.stdout).toContain(
+        `downloading a private Node.js ${testVersion} for the agent from ${good.url}v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`,
+      );
+      expect(good.requests).toEqual([
+        `/dist/v${testVersion}/SHASUMS256.txt`,
+        `/dist/v${testVersion}/node-v${testVersion}-linux-x64.tar.xz`,
+      ]);
 
       const state = await image.run(
-        'ls /usr/local/share/registry-login-node /usr/local/share/registry-login-node/bin; cat /usr/local/bin/registry-login; ls -A /var/lib/apt/lists; ' + noNodeAnywhere,
+        'ls /usr/local/share/registry-login-node /usr/local/share/registry-login-node/bin; cat /usr/local/bin/registry-login; ls -A /var/lib/apt/lists; ' +
+          noNodeAnywhere,
       );
       expect(state.stdout).toMatch(/^LICENSE\nbin\n/m);
       expect(state.stdout).toContain("pinned='/usr/local/share/registry-login-node/bin/node'");
@@ -255,13 +277,25 @@ describe('a private Node.js when the image has none', () => {
 
       const asUser = await image.run(
         '{ command -v node || echo "no node on PATH"; } && registry-login refresh && registry-login check',
-        { user: '1000:1000', env: { HOME: '/home/vscode', PRIVNODE_CONTAINER_REGISTRY_SERVER: registry.host, PRIVNODE_CONTAINER_REGISTRY_USER: robot.user, PRIVNODE_CONTAINER_REGISTRY_PASSWORD: robot.password } },
+        {
+          user: '1000:1000',
+          env: {
+            HOME: '/home/vscode',
+            PRIVNODE_CONTAINER_REGISTRY_SERVER: registry.host,
+            PRIVNODE_CONTAINER_REGISTRY_USER: robot.user,
+            PRIVNODE_CONTAINER_REGISTRY_PASSWORD: robot.password,
+          },
+        },
       );
       expect(asUser.exitCode, asUser.stdout + asUser.stderr).toBe(0);
       expect(asUser.stdout).toContain('no node on PATH');
       expect(asUser.stdout).toContain(registry.host);
-      const config = JSON.parse(await readFile(path.join(image.upper, 'home/vscode/.docker/config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
-      expect(Buffer.from(config.auths[registry.host]?.auth ?? '', 'base64').toString()).toBe(`${robot.user}:${robot.password}`);
+      const config = JSON.parse(await readFile(path.join(image.upper, 'home/vscode/.docker/config.json'), 'utf8')) as {
+        auths: Record<string, { auth: string }>;
+      };
+      expect(Buffer.from(config.auths[registry.host]?.auth ?? '', 'base64').toString()).toBe(
+        `${robot.user}:${robot.password}`,
+      );
     }, 300_000);
 
     it('installing again keeps it without downloading; once the image has its own Node.js, a reinstall uses that and removes the private one', async () => {
@@ -322,10 +356,14 @@ describe('a private Node.js when the image has none', () => {
       await expectNothingInstalled(failing);
 
       // A proxy's URL may carry a password: messages show the mirror without it.
-      const withPassword = await failing.run(installWith(`NODEMIRROR=http://mirror-user:s3cret-mirror-pw@127.0.0.1:9/dist/ NODEVERSION=${testVersion}`));
+      const withPassword = await failing.run(
+        installWith(`NODEMIRROR=http://mirror-user:s3cret-mirror-pw@127.0.0.1:9/dist/ NODEVERSION=${testVersion}`),
+      );
       expect(withPassword.exitCode).not.toBe(0);
       expect(withPassword.stdout + withPassword.stderr).not.toContain('s3cret-mirror-pw');
-      expect(withPassword.stderr).toContain(`could not download http://***@127.0.0.1:9/dist/v${testVersion}/SHASUMS256.txt`);
+      expect(withPassword.stderr).toContain(
+        `could not download http://***@127.0.0.1:9/dist/v${testVersion}/SHASUMS256.txt`,
+      );
       expectWaysOut(withPassword.stderr, 'http://***@127.0.0.1:9/dist/');
 
       const silent = await startSilentServer();
@@ -346,7 +384,9 @@ describe('a private Node.js when the image has none', () => {
       if (!failing) throw new Error('the previous test did not leave an image');
       const result = await failing.run(installWith(`NODEMIRROR=${tampered.url} NODEVERSION=${testVersion}`));
       expect(result.exitCode).not.toBe(0);
-      expect(result.stderr).toContain(`refusing ${tampered.url}v${testVersion}/node-v${testVersion}-linux-x64.tar.xz: its SHA-256 is`);
+      expect(result.stderr).toContain(
+        `refusing ${tampered.url}v${testVersion}/node-v${testVersion}-linux-x64.tar.xz: its SHA-256 is`,
+      );
       expect(result.stderr).toContain('corrupt or was tampered with; nothing was installed');
       expectWaysOut(result.stderr, tampered.url);
       await expectNothingInstalled(failing);
@@ -401,7 +441,8 @@ describe('install.sh under BusyBox ash and applets with an Alpine os-release (Al
   // run on musl): it proves install.sh needs nothing beyond what Alpine's BusyBox provides, and that
   // the advice for Alpine is the right one.
   const alpineRelease = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME="Alpine Linux v3.20"\n';
-  const busyboxInstall = 'mkdir -p /opt/bb && /bin/busybox --install -s /opt/bb && cd /tmp/feature && PATH=/opt/bb /bin/busybox sh ./install.sh';
+  const busyboxInstall =
+    'mkdir -p /opt/bb && /bin/busybox --install -s /opt/bb && cd /tmp/feature && PATH=/opt/bb /bin/busybox sh ./install.sh';
 
   async function alpineLike(): Promise<ScratchRootfs> {
     const image = await imageWithFeature();
@@ -417,7 +458,9 @@ describe('install.sh under BusyBox ash and applets with an Alpine os-release (Al
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('installing for alpine');
-    const run = await image.run('PATH=/opt/bb /bin/busybox sh /usr/local/bin/registry-login --version', { user: '1000:1000' });
+    const run = await image.run('PATH=/opt/bb /bin/busybox sh /usr/local/bin/registry-login --version', {
+      user: '1000:1000',
+    });
     expect(run.exitCode).toBe(0);
   });
 

@@ -16,20 +16,36 @@ it('packs metadata, install.sh, the hook, NOTES.md and the whole built agent int
   temps.push(path.dirname(stage));
   const out = await mkdtemp(path.join(os.tmpdir(), 'registry-login-archive-'));
   temps.push(out);
-  await execa('node', [path.join(repoRoot, 'scripts', 'package-feature.mjs'), '--skip-build', '--stage', stage, '--out', out], { cwd: repoRoot });
+  await execa(
+    'node',
+    [path.join(repoRoot, 'scripts', 'package-feature.mjs'), '--skip-build', '--stage', stage, '--out', out],
+    { cwd: repoRoot },
+  );
 
   const archive = path.join(out, 'devcontainer-feature-registry-login.tgz');
   const listing = (await execa('tar', ['-tvf', archive])).stdout;
   const entries = listing.split('\n').map((line) => line.split(/\s+/).at(-1)?.replace(/^\.\//, ''));
-  expect(entries).toEqual(expect.arrayContaining(['devcontainer-feature.json', 'install.sh', 'NOTES.md', 'hooks/refresh.sh', `agent/${agentEntry}`]));
+  expect(entries).toEqual(
+    expect.arrayContaining([
+      'devcontainer-feature.json',
+      'install.sh',
+      'NOTES.md',
+      'hooks/refresh.sh',
+      `agent/${agentEntry}`,
+    ]),
+  );
   expect(listing).toMatch(/^-rwxr-xr-x .* \.\/install\.sh$/m);
   expect(listing).toMatch(/^-rwxr-xr-x .* \.\/hooks\/refresh\.sh$/m);
 
-  const distFiles = (await execa('find', ['.', '-type', 'f'], { cwd: path.join(repoRoot, 'dist') })).stdout.split('\n').map((f) => `agent/${f.replace(/^\.\//, '')}`);
+  const distFiles = (await execa('find', ['.', '-type', 'f'], { cwd: path.join(repoRoot, 'dist') })).stdout
+    .split('\n')
+    .map((f) => `agent/${f.replace(/^\.\//, '')}`);
   expect(entries).toEqual(expect.arrayContaining(distFiles));
 
   const packed = JSON.parse((await execa('tar', ['-xOf', archive, './devcontainer-feature.json'])).stdout) as unknown;
   expect(packed).toEqual(JSON.parse(await readFile(path.join(repoRoot, 'devcontainer-feature.json'), 'utf8')));
-  const collection = JSON.parse(await readFile(path.join(out, 'devcontainer-collection.json'), 'utf8')) as { features: { id: string }[] };
+  const collection = JSON.parse(await readFile(path.join(out, 'devcontainer-collection.json'), 'utf8')) as {
+    features: { id: string }[];
+  };
   expect(collection.features.map((f) => f.id)).toEqual(['registry-login']);
 });

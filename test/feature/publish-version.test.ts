@@ -8,7 +8,12 @@ import { REPO } from '../support/agent.js';
 import { makeTempDir, removeTempDir } from '../support/tmp.js';
 
 let repo: string;
-const gitEnv = { GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 't@test.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 't@test.invalid' };
+const gitEnv = {
+  GIT_AUTHOR_NAME: 'test',
+  GIT_AUTHOR_EMAIL: 't@test.invalid',
+  GIT_COMMITTER_NAME: 'test',
+  GIT_COMMITTER_EMAIL: 't@test.invalid',
+};
 const git = (...args: string[]) => execa('git', args, { cwd: repo, env: gitEnv });
 const check = () => execa('node', ['scripts/feature-version.mjs', 'check'], { cwd: repo, reject: false });
 const read = async (file: string) => readFile(path.join(repo, file), 'utf8');
@@ -16,7 +21,8 @@ const read = async (file: string) => readFile(path.join(repo, file), 'utf8');
 beforeAll(async () => {
   repo = await makeTempDir('rl-version-');
   await mkdir(path.join(repo, 'scripts'));
-  for (const file of ['package.json', 'devcontainer-feature.json', 'CHANGELOG.md', 'scripts/feature-version.mjs']) await copyFile(path.join(REPO, file), path.join(repo, file));
+  for (const file of ['package.json', 'devcontainer-feature.json', 'CHANGELOG.md', 'scripts/feature-version.mjs'])
+    await copyFile(path.join(REPO, file), path.join(repo, file));
   await symlink(path.join(REPO, 'node_modules'), path.join(repo, 'node_modules'));
   await writeFile(path.join(repo, '.gitignore'), 'node_modules\n');
   await git('init', '-q');
@@ -48,10 +54,16 @@ it('npm version writes the new version into devcontainer-feature.json and CHANGE
   // Only the version changed: every other byte of the file is as it was.
   expect(featureAfter).toBe(featureBefore.replace(`"version": "${before.version}"`, `"version": "${next}"`));
   const changelog = await read('CHANGELOG.md');
-  expect(changelog).toMatch(new RegExp(`^## \\[Unreleased\\]\\n\\n## \\[${next.replaceAll('.', '\\.')}\\] - \\d{4}-\\d{2}-\\d{2}\\n`, 'm'));
+  expect(changelog).toMatch(
+    new RegExp(`^## \\[Unreleased\\]\\n\\n## \\[${next.replaceAll('.', '\\.')}\\] - \\d{4}-\\d{2}-\\d{2}\\n`, 'm'),
+  );
   expect(changelog.split(`## [${next}]`)[1]).toContain(unreleased.trim());
   // npm committed all three and tagged the commit.
-  expect((await git('show', '--name-only', '--format=', 'HEAD')).stdout.split('\n').sort()).toEqual(['CHANGELOG.md', 'devcontainer-feature.json', 'package.json']);
+  expect((await git('show', '--name-only', '--format=', 'HEAD')).stdout.split('\n').sort()).toEqual([
+    'CHANGELOG.md',
+    'devcontainer-feature.json',
+    'package.json',
+  ]);
   expect((await git('tag', '--points-at', 'HEAD')).stdout).toBe(`v${next}`);
   expect((await git('status', '--porcelain')).stdout).toBe('');
   expect((await check()).exitCode).toBe(0);
@@ -59,10 +71,15 @@ it('npm version writes the new version into devcontainer-feature.json and CHANGE
 
 it('fails the lint check when devcontainer-feature.json states another version, and says how to fix it', async () => {
   const text = await read('devcontainer-feature.json');
-  await writeFile(path.join(repo, 'devcontainer-feature.json'), text.replace(/"version": "[^"]+"/, '"version": "9.9.9"'));
+  await writeFile(
+    path.join(repo, 'devcontainer-feature.json'),
+    text.replace(/"version": "[^"]+"/, '"version": "9.9.9"'),
+  );
   const result = await check();
   expect(result.exitCode).toBe(1);
-  expect(result.stderr).toMatch(/devcontainer-feature\.json version "9\.9\.9" differs from package\.json version \d+\.\d+\.\d+; run `node scripts\/feature-version\.mjs sync`/);
+  expect(result.stderr).toMatch(
+    /devcontainer-feature\.json version "9\.9\.9" differs from package\.json version \d+\.\d+\.\d+; run `node scripts\/feature-version\.mjs sync`/,
+  );
   await writeFile(path.join(repo, 'devcontainer-feature.json'), text);
 });
 

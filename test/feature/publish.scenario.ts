@@ -43,7 +43,8 @@ export interface CliRun {
   steps: string[];
 }
 
-const STEP = /Running the initializeCommand|Resolving Feature dependencies|Could not resolve Feature|Running the postCreateCommand from Feature/;
+const STEP =
+  /Running the initializeCommand|Resolving Feature dependencies|Could not resolve Feature|Running the postCreateCommand from Feature/;
 
 export interface WorkspaceReport {
   up: CliRun;
@@ -78,7 +79,11 @@ function getJson(url: string, auth?: string): Promise<unknown> {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`GET ${url}: ${String(res.statusCode)} ${body}`))));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(body))
+            : reject(new Error(`GET ${url}: ${String(res.statusCode)} ${body}`)),
+        );
       })
       .on('error', reject);
   });
@@ -86,7 +91,8 @@ function getJson(url: string, auth?: string): Promise<unknown> {
 
 async function main(): Promise<void> {
   const [work, featureCollection, version] = process.argv.slice(2);
-  if (!work || !featureCollection || !version) throw new Error('usage: publish.scenario.ts WORKDIR STAGED_FEATURE_COLLECTION VERSION');
+  if (!work || !featureCollection || !version)
+    throw new Error('usage: publish.scenario.ts WORKDIR STAGED_FEATURE_COLLECTION VERSION');
   const robot = { user: 'publish-robot', password: process.env.PUBTEST_ROBOT_PASSWORD ?? '' };
   if (robot.password === '') throw new Error('PUBTEST_ROBOT_PASSWORD is not set');
   const secrets = [robot.password];
@@ -96,11 +102,19 @@ async function main(): Promise<void> {
   await mkdir(cliEnvBase.TMPDIR, { recursive: true });
 
   const runCli = async (args: string[], env: Record<string, string>, cwd = work): Promise<CliRun> => {
-    const result = await execa(devcontainerCli, args, { cwd, env: { ...cliEnvBase, ...env }, extendEnv: false, all: true, reject: false, timeout: 480_000 });
+    const result = await execa(devcontainerCli, args, {
+      cwd,
+      env: { ...cliEnvBase, ...env },
+      extendEnv: false,
+      all: true,
+      reject: false,
+      timeout: 480_000,
+    });
     const output = result.all ?? '';
     for (const line of output.split('\n')) {
       // The CLI echoes the container's remoteEnv when it applies it; that echo is the CLI's, not ours.
-      if (secrets.some((secret) => line.includes(secret)) && !line.includes('PUBTEST_CONTAINER_REGISTRY_PASSWORD')) leaks.push(redact(line).slice(0, 300));
+      if (secrets.some((secret) => line.includes(secret)) && !line.includes('PUBTEST_CONTAINER_REGISTRY_PASSWORD'))
+        leaks.push(redact(line).slice(0, 300));
     }
     const steps = output
       .split('\n')
@@ -133,20 +147,53 @@ async function main(): Promise<void> {
       await mkdir(path.join(standIns, id), { recursive: true });
       await writeFile(
         path.join(standIns, id, 'devcontainer-feature.json'),
-        JSON.stringify({ id, version: '1.0.0', name: `test stand-in for ghcr.io/${STAND_IN_NAMESPACE}/${id}` }, null, 2),
+        JSON.stringify(
+          { id, version: '1.0.0', name: `test stand-in for ghcr.io/${STAND_IN_NAMESPACE}/${id}` },
+          null,
+          2,
+        ),
       );
-      await writeFile(path.join(standIns, id, 'install.sh'), `#!/bin/sh\necho 'the stand-in for ${id} must never be installed' >&2\nexit 1\n`, { mode: 0o755 });
+      await writeFile(
+        path.join(standIns, id, 'install.sh'),
+        `#!/bin/sh\necho 'the stand-in for ${id} must never be installed' >&2\nexit 1\n`,
+        { mode: 0o755 },
+      );
     }
-    const publishArgs = (target: string, registry: string, namespace: string) => ['features', 'publish', target, '--registry', registry, '--namespace', namespace, '--log-level', 'info'];
-    const publishedStandIns = await runCli(publishArgs(standIns, 'ghcr.io', STAND_IN_NAMESPACE), { ...caEnv, DOCKER_CONFIG: await dockerConfig('stand-in-publisher') });
+    const publishArgs = (target: string, registry: string, namespace: string) => [
+      'features',
+      'publish',
+      target,
+      '--registry',
+      registry,
+      '--namespace',
+      namespace,
+      '--log-level',
+      'info',
+    ];
+    const publishedStandIns = await runCli(publishArgs(standIns, 'ghcr.io', STAND_IN_NAMESPACE), {
+      ...caEnv,
+      DOCKER_CONFIG: await dockerConfig('stand-in-publisher'),
+    });
 
     // The Feature, published from the staged folder exactly as the release workflow does.
-    const publishedOpen = await runCli(publishArgs(featureCollection, openHost, NAMESPACE), { DOCKER_CONFIG: await dockerConfig('open-publisher') });
+    const publishedOpen = await runCli(publishArgs(featureCollection, openHost, NAMESPACE), {
+      DOCKER_CONFIG: await dockerConfig('open-publisher'),
+    });
     const privatePublisher = await dockerConfig('private-publisher');
-    await execa('docker', ['login', privateHost, '-u', robot.user, '--password-stdin'], { input: robot.password, env: { PATH: cliEnvBase.PATH, DOCKER_CONFIG: privatePublisher }, extendEnv: false });
-    const publishedPrivate = await runCli(publishArgs(featureCollection, privateHost, NAMESPACE), { DOCKER_CONFIG: privatePublisher });
+    await execa('docker', ['login', privateHost, '-u', robot.user, '--password-stdin'], {
+      input: robot.password,
+      env: { PATH: cliEnvBase.PATH, DOCKER_CONFIG: privatePublisher },
+      extendEnv: false,
+    });
+    const publishedPrivate = await runCli(publishArgs(featureCollection, privateHost, NAMESPACE), {
+      DOCKER_CONFIG: privatePublisher,
+    });
     const tagsOf = async (registry: typeof open, auth?: string) =>
-      ((await getJson(`${registry.url}/v2/${NAMESPACE}/registry-login/tags/list`, auth).catch(() => ({ tags: [] }))) as { tags?: string[] }).tags ?? [];
+      (
+        (await getJson(`${registry.url}/v2/${NAMESPACE}/registry-login/tags/list`, auth).catch(() => ({
+          tags: [],
+        }))) as { tags?: string[] }
+      ).tags ?? [];
     const tags = { open: await tagsOf(open), private: await tagsOf(priv, `${robot.user}:${robot.password}`) };
 
     // The image the container pulls with the login the Feature makes (its own key, 127.0.0.1:PORT, apart
@@ -156,7 +203,11 @@ async function main(): Promise<void> {
     await importDockerClientImage(dockerd.host);
 
     const standInLogStart = ghcr.output().length;
-    const upWorkspace = async (name: string, featureRef: string, extra: Record<string, unknown>): Promise<WorkspaceReport> => {
+    const upWorkspace = async (
+      name: string,
+      featureRef: string,
+      extra: Record<string, unknown>,
+    ): Promise<WorkspaceReport> => {
       const folder = path.join(work, 'workspaces', name);
       await mkdir(path.join(folder, '.devcontainer'), { recursive: true });
       const config = {
@@ -186,9 +237,18 @@ async function main(): Promise<void> {
       };
       const up = await runCli(['up', '--workspace-folder', folder, '--log-level', 'info'], env);
       if (up.exitCode !== 0) return { up };
-      const check = ['set -e', 'echo "user=$(id -un)"', 'echo "version=$(registry-login --version)"', 'docker pull "$IMAGE"'].join('\n');
+      const check = [
+        'set -e',
+        'echo "user=$(id -un)"',
+        'echo "version=$(registry-login --version)"',
+        'docker pull "$IMAGE"',
+      ].join('\n');
       const inside = await runCli(['exec', '--workspace-folder', folder, 'sh', '-c', check], env);
-      const inspect = await execa('docker', ['-H', dockerd.host, 'image', 'inspect', '--format', '{{json .RepoDigests}}', imageRef], { reject: false });
+      const inspect = await execa(
+        'docker',
+        ['-H', dockerd.host, 'image', 'inspect', '--format', '{{json .RepoDigests}}', imageRef],
+        { reject: false },
+      );
       const pulledDigests = inspect.exitCode === 0 ? (JSON.parse(inspect.stdout) as string[]) : [];
       // Each workspace must pull for itself.
       await execa('docker', ['-H', dockerd.host, 'rmi', imageRef], { reject: false });
@@ -203,7 +263,9 @@ async function main(): Promise<void> {
     };
     const openReport = await upWorkspace('open', featureRefs.open, {});
     const privateWithoutLogin = await upWorkspace('private-without-login', featureRefs.private, {});
-    const privateWithLogin = await upWorkspace('private-with-login', featureRefs.private, { initializeCommand: HOST_LOGIN_COMMAND });
+    const privateWithLogin = await upWorkspace('private-with-login', featureRefs.private, {
+      initializeCommand: HOST_LOGIN_COMMAND,
+    });
     const standInRequests = [
       ...new Set(
         ghcr

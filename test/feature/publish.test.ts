@@ -25,7 +25,11 @@ let version: string;
 beforeAll(async () => {
   const why = whyRootTierCannotRun() ?? whyDockerdCannotRun() ?? (await whyPrivateNetworkCannotRun());
   if (why) throw new Error(`the published-Feature test cannot run: ${why}`);
-  await Promise.all([requireCommand('docker-registry', 'docker-registry'), requireCommand('skopeo', 'skopeo'), requireCommand('openssl', 'openssl')]);
+  await Promise.all([
+    requireCommand('docker-registry', 'docker-registry'),
+    requireCommand('skopeo', 'skopeo'),
+    requireCommand('openssl', 'openssl'),
+  ]);
   ({ version } = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string });
   // Outside the namespace: debootstrap needs the apt mirror, which the namespace cannot reach.
   await cachedRootfs();
@@ -35,7 +39,13 @@ beforeAll(async () => {
     dir: work,
     names: ['ghcr.io'],
     command: process.execPath,
-    args: [path.join(REPO, 'scripts', 'run-ts.mjs'), 'test/feature/publish.scenario.ts', work, path.dirname(staged), version],
+    args: [
+      path.join(REPO, 'scripts', 'run-ts.mjs'),
+      'test/feature/publish.scenario.ts',
+      work,
+      path.dirname(staged),
+      version,
+    ],
     cwd: REPO,
     env: {
       PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin`,
@@ -45,7 +55,10 @@ beforeAll(async () => {
     },
     timeoutMs: 1_200_000,
   });
-  if (result.exitCode !== 0) throw new Error(`the namespaced publish scenario failed (exit ${String(result.exitCode)}):\n${result.all.slice(-6000)}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `the namespaced publish scenario failed (exit ${String(result.exitCode)}):\n${result.all.slice(-6000)}`,
+    );
   report = JSON.parse(result.stdout.trim().split('\n').pop()!) as PublishReport;
 }, 1_300_000);
 
@@ -69,7 +82,8 @@ const expectLoggedInInside = (workspace: WorkspaceReport) => {
 
 describe('the Feature published with devcontainer features publish', () => {
   it('publishes the stand-ins and the staged Feature to an open and a password-protected registry', () => {
-    for (const [name, run] of Object.entries(report.publish)) expect(run.exitCode, `publish ${name}:\n${run.tail}`).toBe(0);
+    for (const [name, run] of Object.entries(report.publish))
+      expect(run.exitCode, `publish ${name}:\n${run.tail}`).toBe(0);
   });
 
   it('tags the major, minor, exact version and latest, as the official Features are tagged', () => {
@@ -87,7 +101,10 @@ describe('the Feature published with devcontainer features publish', () => {
   it('had its installsAfter Features looked up on ghcr.io (the stand-ins) and not installed', () => {
     const summary = `stand-in requests: ${JSON.stringify(report.standInRequests)}\n${report.open.up.tail}`;
     for (const id of ['common-utils', 'node']) {
-      expect(report.standInRequests.some((request) => request.includes(`/v2/devcontainers/features/${id}/manifests/`)), summary).toBe(true);
+      expect(
+        report.standInRequests.some((request) => request.includes(`/v2/devcontainers/features/${id}/manifests/`)),
+        summary,
+      ).toBe(true);
     }
     expect(report.open.up.tail, summary).not.toMatch(/must never be installed/);
   });
@@ -97,17 +114,25 @@ describe('the Feature published with devcontainer features publish', () => {
     expect(up.exitCode, up.tail).not.toBe(0);
     expect(up.tail, up.tail).toMatch(/No basic auth credentials to send for registry service 'localhost:\d+'/);
     expect(up.steps[0], up.tail).toBe(`Resolving Feature dependencies for '${report.featureRefs.private}'...`);
-    expect(up.steps[1], up.tail).toMatch(/^Could not resolve Feature manifest for .* provide registry credentials with 'docker login <registry>'/);
+    expect(up.steps[1], up.tail).toMatch(
+      /^Could not resolve Feature manifest for .* provide registry credentials with 'docker login <registry>'/,
+    );
     expect(up.steps.join('\n'), up.tail).not.toMatch(/Running the postCreateCommand/);
   });
 
   it('is fetched from the password-protected registry after initializeCommand logged the host in', () => {
-    expect(report.featureRefs.private).toMatch(new RegExp(`^localhost:\\d+/acme/registry-login/registry-login:${version.replaceAll('.', '\\.')}$`));
+    expect(report.featureRefs.private).toMatch(
+      new RegExp(`^localhost:\\d+/acme/registry-login/registry-login:${version.replaceAll('.', '\\.')}$`),
+    );
     expectLoggedInInside(report.privateWithLogin);
     // The CLI 0.89 runs initializeCommand first, then fetches the Features (with the login it just made).
     const { steps, tail } = report.privateWithLogin.up;
     const first = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step));
-    const order = [/^Running the initializeCommand/, /^Resolving Feature dependencies/, /^Running the postCreateCommand from Feature/].map(first);
+    const order = [
+      /^Running the initializeCommand/,
+      /^Resolving Feature dependencies/,
+      /^Running the postCreateCommand from Feature/,
+    ].map(first);
     expect(order, `${JSON.stringify(steps, null, 2)}\n${tail}`).toEqual([...order].sort((a, b) => a - b));
     expect(order, JSON.stringify(steps, null, 2)).not.toContain(-1);
   });

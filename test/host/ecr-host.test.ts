@@ -22,7 +22,10 @@ afterAll(async () => {
 afterEach(() => tmp.cleanup());
 
 it('stores AWS:<token> for the host and asks AWS again only when the cached token is past half-life (or --force)', async () => {
-  const h = await makeAgentHome(await tmp.make('rl-host-ecr-'), { AWS_ENDPOINT_URL_ECR: standIn.url, ...triple('TEAM', REGISTRY, KEY.accessKeyId, KEY.secretAccessKey) });
+  const h = await makeAgentHome(await tmp.make('rl-host-ecr-'), {
+    AWS_ENDPOINT_URL_ECR: standIn.url,
+    ...triple('TEAM', REGISTRY, KEY.accessKeyId, KEY.secretAccessKey),
+  });
   const before = standIn.calls.length;
   const first = await runAgent(['refresh', '--host', '--json'], h.env);
   expect(first.stderr).toBe('');
@@ -30,7 +33,10 @@ it('stores AWS:<token> for the host and asks AWS again only when the cached toke
   const calls = standIn.calls.slice(before);
   expect(calls.map((c) => [c.keyId, c.region, c.verified])).toEqual([[KEY.accessKeyId, 'us-west-2', true]]);
   const token = calls[0]!.password!;
-  const config = JSON.parse(await readFile(h.configPath, 'utf8')) as { auths: Record<string, { auth: string }>; credHelpers?: unknown };
+  const config = JSON.parse(await readFile(h.configPath, 'utf8')) as {
+    auths: Record<string, { auth: string }>;
+    credHelpers?: unknown;
+  };
   expect(Buffer.from(config.auths[REGISTRY]!.auth, 'base64').toString()).toBe(`AWS:${token}`);
   expect(config.credHelpers).toBeUndefined();
   const login = JSON.parse(first.stdout).logins[0];
@@ -49,7 +55,15 @@ it('stores AWS:<token> for the host and asks AWS again only when the cached toke
   const [cacheFile] = (await readdir(cacheDir)).filter((name) => name.startsWith('ecr-'));
   const cached = JSON.parse(await readFile(path.join(cacheDir, cacheFile!), 'utf8')) as Record<string, string>;
   const hour = 3_600_000;
-  await writeFile(path.join(cacheDir, cacheFile!), JSON.stringify({ ...cached, issuedAt: new Date(Date.now() - 7 * hour).toISOString(), expiresAt: new Date(Date.now() + 5 * hour).toISOString() }), { mode: 0o600 });
+  await writeFile(
+    path.join(cacheDir, cacheFile!),
+    JSON.stringify({
+      ...cached,
+      issuedAt: new Date(Date.now() - 7 * hour).toISOString(),
+      expiresAt: new Date(Date.now() + 5 * hour).toISOString(),
+    }),
+    { mode: 0o600 },
+  );
   const stale = await runAgent(['refresh', '--host', '--json'], h.env);
   expect(stale.exitCode).toBe(0);
   expect(standIn.calls.length).toBe(before + 2);
@@ -63,6 +77,7 @@ it('stores AWS:<token> for the host and asks AWS again only when the cached toke
   const after = JSON.parse(await readFile(h.configPath, 'utf8')) as { auths: Record<string, { auth: string }> };
   expect(Buffer.from(after.auths[REGISTRY]!.auth, 'base64').toString()).toBe(`AWS:${renewed}`);
   for (const output of [first, again, stale, forced]) {
-    for (const secret of [KEY.secretAccessKey, token, renewed, standIn.calls.at(-2)!.password!]) expect(output.stdout + output.stderr).not.toContain(secret);
+    for (const secret of [KEY.secretAccessKey, token, renewed, standIn.calls.at(-2)!.password!])
+      expect(output.stdout + output.stderr).not.toContain(secret);
   }
 });

@@ -13,7 +13,10 @@ const tmp = new TempDirs();
 afterEach(() => tmp.cleanup());
 
 /** A home whose config holds text (when given) and whose PATH has a directory of fake helpers first. */
-async function world(config: string | undefined, helpers: Record<string, string> = {}): Promise<{ h: AgentHome; env: Record<string, string>; dir: string }> {
+async function world(
+  config: string | undefined,
+  helpers: Record<string, string> = {},
+): Promise<{ h: AgentHome; env: Record<string, string>; dir: string }> {
   const dir = await tmp.make('rl-host-err-');
   const h = await makeAgentHome(dir);
   const bin = path.join(dir, 'helpers');
@@ -31,7 +34,8 @@ async function world(config: string | undefined, helpers: Record<string, string>
 }
 
 function expectNoSecret(output: { stdout: string; stderr: string }): void {
-  for (const form of [PASSWORD, Buffer.from(`robot:${PASSWORD}`).toString('base64')]) expect(output.stdout + output.stderr).not.toContain(form);
+  for (const form of [PASSWORD, Buffer.from(`robot:${PASSWORD}`).toString('base64')])
+    expect(output.stdout + output.stderr).not.toContain(form);
 }
 
 describe('a store that cannot answer', () => {
@@ -51,7 +55,10 @@ describe('a store that cannot answer', () => {
   });
 
   it('reports a failing helper without echoing what it printed of the secret', async () => {
-    const { env } = await world('{"credsStore": "broken"}', { broken: '#!/bin/sh\ncase "$1" in get) echo "credentials not found in native keychain"; exit 1;; esac\necho "refused: $(cat)"; exit 1\n' });
+    const { env } = await world('{"credsStore": "broken"}', {
+      broken:
+        '#!/bin/sh\ncase "$1" in get) echo "credentials not found in native keychain"; exit 1;; esac\necho "refused: $(cat)"; exit 1\n',
+    });
     const run = await runAgent(['refresh', '--host'], env);
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain('docker-credential-broken (credsStore "broken"');
@@ -61,7 +68,10 @@ describe('a store that cannot answer', () => {
 
   it('stops a hanging helper (and what it started) in bounded time', async () => {
     const { env, dir } = await world('{"credsStore": "stuck"}');
-    await writeFile(path.join(dir, 'helpers', 'docker-credential-stuck'), `#!/bin/sh\nsleep 600 &\necho $! > '${path.join(dir, 'pid')}'\nwait\n`);
+    await writeFile(
+      path.join(dir, 'helpers', 'docker-credential-stuck'),
+      `#!/bin/sh\nsleep 600 &\necho $! > '${path.join(dir, 'pid')}'\nwait\n`,
+    );
     await chmod(path.join(dir, 'helpers', 'docker-credential-stuck'), 0o755);
     const started = Date.now();
     const run = await runAgent(['refresh', '--host'], env, { timeoutMs: 60_000 });
@@ -71,7 +81,10 @@ describe('a store that cannot answer', () => {
     expect(run.stderr).toContain('did not answer `get`');
     const pid = Number(await readFile(path.join(dir, 'pid'), 'utf8'));
     // Gone, or a zombie waiting for a reaper that is not ours to be: either way no longer running.
-    const state = await readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => /\) (\S)/.exec(stat)?.[1], () => 'gone');
+    const state = await readFile(`/proc/${pid}/stat`, 'utf8').then(
+      (stat) => /\) (\S)/.exec(stat)?.[1],
+      () => 'gone',
+    );
     expect(['gone', 'Z']).toContain(state);
   }, 70_000);
 });
@@ -99,7 +112,9 @@ describe('logins left alone', () => {
     const forced = await runAgent(['refresh', '--host', '--force'], env);
     expect(forced.exitCode).toBe(0);
     const written = await readFile(h.configPath, 'utf8');
-    expect(JSON.parse(written)).toEqual({ auths: { [KEY]: { auth: Buffer.from(`robot:${PASSWORD}`).toString('base64') } } });
+    expect(JSON.parse(written)).toEqual({
+      auths: { [KEY]: { auth: Buffer.from(`robot:${PASSWORD}`).toString('base64') } },
+    });
     expect(written).not.toContain('credHelpers');
   });
 
@@ -127,7 +142,11 @@ describe('bad input', () => {
   it('never overwrites a config that is not JSON', async () => {
     const config = `{"auths": {"other.example": {"auth": "c2VjcmV0"}},,}`;
     const { h, env } = await world(config);
-    for (const args of [['refresh', '--host'], ['logout', '--host'], ['status', '--host']]) {
+    for (const args of [
+      ['refresh', '--host'],
+      ['logout', '--host'],
+      ['status', '--host'],
+    ]) {
       const run = await runAgent(args, env);
       expect(run.exitCode, args.join(' ')).toBe(2);
       expect(run.stderr).toContain(h.configPath);

@@ -15,7 +15,15 @@ const manifest = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf
 
 /** Only Node.js and the basic system tools: no repository bin/, no node_modules. */
 function hostEnv(home: string): Record<string, string> {
-  return { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, LANG: 'C.UTF-8', npm_config_cache: path.join(dir, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  return {
+    PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    HOME: home,
+    LANG: 'C.UTF-8',
+    npm_config_cache: path.join(dir, 'npm-cache'),
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  };
 }
 
 beforeAll(async () => {
@@ -34,15 +42,34 @@ it('is the scoped, public package that builds itself on prepack and needs no dep
   expect(manifest.dependencies ?? {}).toEqual({});
   expect((manifest.scripts as Record<string, string>).prepack).toBe('npm run build');
   expect(manifest.engines).toEqual({ node: '>=20' });
-  expect(manifest.bin).toEqual({ 'registry-login': 'bin/registry-login', 'docker-credential-registry-login': 'bin/docker-credential-registry-login' });
+  expect(manifest.bin).toEqual({
+    'registry-login': 'bin/registry-login',
+    'docker-credential-registry-login': 'bin/docker-credential-registry-login',
+  });
   expect(files.filter((f) => !/^(bin\/|dist\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
-  expect(files).toEqual(expect.arrayContaining(['bin/registry-login', 'bin/docker-credential-registry-login', 'bin/package.json', 'dist/registry-login.cjs', 'dist/agent-function.js', 'dist/ecr-swap.cjs', 'dist/native-store.cjs']));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'bin/registry-login',
+      'bin/docker-credential-registry-login',
+      'bin/package.json',
+      'dist/registry-login.cjs',
+      'dist/agent-function.js',
+      'dist/ecr-swap.cjs',
+      'dist/native-store.cjs',
+    ]),
+  );
 });
 
 it('installs offline with npm install -g --prefix and runs --version and refresh --host from that prefix', async () => {
   const prefix = path.join(dir, 'prefix');
   const home = await tmp.make('rl-npm-home-');
-  const install = await execa('npm', ['install', '-g', '--offline', '--prefix', prefix, tarball], { cwd: dir, env: hostEnv(home), extendEnv: false, reject: false, all: true });
+  const install = await execa('npm', ['install', '-g', '--offline', '--prefix', prefix, tarball], {
+    cwd: dir,
+    env: hostEnv(home),
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
   expect(install.exitCode, install.all).toBe(0);
   const bin = path.join(prefix, 'bin', 'registry-login');
   const version = await execa(bin, ['--version'], { cwd: home, env: hostEnv(home), extendEnv: false });
@@ -53,12 +80,20 @@ it('installs offline with npm install -g --prefix and runs --version and refresh
   expect(refresh.stderr).toBe('');
   expect(refresh.exitCode).toBe(0);
   const config = JSON.parse(await readFile(path.join(home, '.docker', 'config.json'), 'utf8')) as unknown;
-  expect(config).toEqual({ auths: { 'registry.example.com': { auth: Buffer.from('robot:npm-package-secret').toString('base64') } } });
+  expect(config).toEqual({
+    auths: { 'registry.example.com': { auth: Buffer.from('robot:npm-package-secret').toString('base64') } },
+  });
 }, 120_000);
 
 it('runs with npx --package=<tarball>', async () => {
   const home = await tmp.make('rl-npx-home-');
-  const run = await execa('npx', ['--yes', '--offline', `--package=${tarball}`, 'registry-login', '--version'], { cwd: home, env: hostEnv(home), extendEnv: false, reject: false, all: true });
+  const run = await execa('npx', ['--yes', '--offline', `--package=${tarball}`, 'registry-login', '--version'], {
+    cwd: home,
+    env: hostEnv(home),
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
   expect(run.exitCode, run.all).toBe(0);
   expect(run.stdout).toBe(`registry-login ${String(manifest.version)}`);
 }, 120_000);

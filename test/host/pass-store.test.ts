@@ -22,7 +22,11 @@ const tmp = new TempDirs();
 const stores: PassHome[] = [];
 
 beforeAll(async () => {
-  [registry, engine, helpers] = await Promise.all([startRegistry({ auth: { kind: 'htpasswd', users: [{ user: USER, password: PASSWORD }, OTHER] } }), startFakeEngine(), credentialHelpersDir()]);
+  [registry, engine, helpers] = await Promise.all([
+    startRegistry({ auth: { kind: 'htpasswd', users: [{ user: USER, password: PASSWORD }, OTHER] } }),
+    startFakeEngine(),
+    credentialHelpersDir(),
+  ]);
 }, 120_000);
 afterAll(async () => {
   await registry?.stop();
@@ -62,7 +66,12 @@ async function passWorld(config: string | undefined): Promise<PassWorld> {
     env: { ...h.env, ...triple('ACME', registry.host, USER, PASSWORD) },
     calls: async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean),
     pass: async (action, input) => {
-      const r = await execa(path.join(helpers, 'docker-credential-pass'), [action], { input, env: h.env, extendEnv: false, reject: false });
+      const r = await execa(path.join(helpers, 'docker-credential-pass'), [action], {
+        input,
+        env: h.env,
+        extendEnv: false,
+        reject: false,
+      });
       return { exitCode: r.exitCode ?? -1, stdout: r.stdout };
     },
   };
@@ -91,7 +100,11 @@ describe('credsStore "pass"', () => {
     expect(text).not.toContain('registry-login');
 
     // The docker CLI, without registry-login on PATH, sends the login it finds in the store.
-    const pull = await dockerPull(`${registry.host}/team/app:v1`, { dockerConfigDir: w.h.dockerConfigDir, engine, env: { ...w.h.env, PATH: w.h.env.PATH!.replace(`${BIN}:`, '') } });
+    const pull = await dockerPull(`${registry.host}/team/app:v1`, {
+      dockerConfigDir: w.h.dockerConfigDir,
+      engine,
+      env: { ...w.h.env, PATH: w.h.env.PATH!.replace(`${BIN}:`, '') },
+    });
     expect(pull.auth).toMatchObject({ username: USER, password: PASSWORD });
   });
 
@@ -103,11 +116,15 @@ describe('credsStore "pass"', () => {
 
     const again = await runAgent(['refresh', '--host', '--json'], w.env);
     expect(again.exitCode).toBe(0);
-    expect(JSON.parse(again.stdout).logins).toEqual([{ prefix: 'ACME', key: registry.host, kind: 'static', status: 'ok', store: 'pass', changed: false }]);
+    expect(JSON.parse(again.stdout).logins).toEqual([
+      { prefix: 'ACME', key: registry.host, kind: 'static', status: 'ok', store: 'pass', changed: false },
+    ]);
     expect(await w.calls()).toEqual(first);
 
     const status = await runAgent(['status', '--host', '--json'], w.env);
-    expect(JSON.parse(status.stdout).logins).toEqual([{ prefix: 'ACME', key: registry.host, kind: 'static', store: 'pass', effective: true }]);
+    expect(JSON.parse(status.stdout).logins).toEqual([
+      { prefix: 'ACME', key: registry.host, kind: 'static', store: 'pass', effective: true },
+    ]);
 
     const logout = await runAgent(['logout', '--host'], w.env);
     expect(logout.stderr).toBe('');
@@ -118,14 +135,20 @@ describe('credsStore "pass"', () => {
 
   it("leaves a user's own login in the store alone unless --force is given", async () => {
     const w = await passWorld('{"credsStore": "pass"}');
-    const login = await dockerLogin(registry.host, OTHER.user, OTHER.password, { dockerConfigDir: w.h.dockerConfigDir, env: w.h.env });
+    const login = await dockerLogin(registry.host, OTHER.user, OTHER.password, {
+      dockerConfigDir: w.h.dockerConfigDir,
+      env: w.h.env,
+    });
     expect(login.stderr + login.stdout).toContain('Login Succeeded');
 
     const kept = await runAgent(['refresh', '--host', '--json'], w.env);
     expect(kept.exitCode).toBe(0);
     expect(JSON.parse(kept.stdout).logins[0]).toMatchObject({ status: 'kept', store: 'pass' });
     expect(kept.stderr).toContain('did not store');
-    expect(JSON.parse((await w.pass('get', registry.host)).stdout)).toMatchObject({ Username: OTHER.user, Secret: OTHER.password });
+    expect(JSON.parse((await w.pass('get', registry.host)).stdout)).toMatchObject({
+      Username: OTHER.user,
+      Secret: OTHER.password,
+    });
     for (const form of [...secretForms(), OTHER.password]) expect(kept.stdout + kept.stderr).not.toContain(form);
 
     // logout --host never touches what it did not store.
@@ -149,7 +172,10 @@ describe("docker's default store (no store named, pass on PATH)", () => {
 
     // The oracle: docker login in the same situation (a fresh config, the same PATH).
     const oracle = await passWorld(undefined);
-    const login = await dockerLogin(registry.host, USER, PASSWORD, { dockerConfigDir: oracle.h.dockerConfigDir, env: oracle.h.env });
+    const login = await dockerLogin(registry.host, USER, PASSWORD, {
+      dockerConfigDir: oracle.h.dockerConfigDir,
+      env: oracle.h.env,
+    });
     expect(login.stderr + login.stdout).toContain('Login Succeeded');
     expect(JSON.parse(await readFile(oracle.h.configPath, 'utf8'))).toEqual(ours);
     expect(ours).toEqual({ auths: { [registry.host]: {} }, credsStore: 'pass' });

@@ -83,7 +83,11 @@ interface Model {
 }
 
 const agentEntry = (k: number, password: string) => ({ auth: Buffer.from(`user${k}:${password}`).toString('base64') });
-const envOf = (m: Model) => Object.assign({}, ...BOTH.map((k) => (m.passwords[k] === undefined ? {} : triple(`R${k}`, KEYS[k], `user${k}`, m.passwords[k])))) as Record<string, string>;
+const envOf = (m: Model) =>
+  Object.assign(
+    {},
+    ...BOTH.map((k) => (m.passwords[k] === undefined ? {} : triple(`R${k}`, KEYS[k], `user${k}`, m.passwords[k]))),
+  ) as Record<string, string>;
 const present = (m: Model, k: number) => m.passwords[k] !== undefined;
 
 /** A login is the user's when the foreign writer saved it since and the ledger remembers the key. */
@@ -134,10 +138,14 @@ describe('convergence', () => {
         /** Checks a successful refresh against the model and moves the model on; false when the trial cannot go on. */
         const refreshed = async (run: AgentResult): Promise<boolean> => {
           refreshesChecked++;
-          if (!check(run.exitCode === 0, () => `refresh exited ${run.exitCode}: ${run.stderr.trim().slice(0, 300)}`)) return false;
+          if (!check(run.exitCode === 0, () => `refresh exited ${run.exitCode}: ${run.stderr.trim().slice(0, 300)}`))
+            return false;
           const text = await readFile(h.configPath, 'utf8');
           const config = JSON.parse(text) as { auths?: Record<string, unknown>; credHelpers?: Record<string, unknown> };
-          const report = JSON.parse(run.stdout) as { logins: { key: string; status: string; reason?: string }[]; removed: string[] };
+          const report = JSON.parse(run.stdout) as {
+            logins: { key: string; status: string; reason?: string }[];
+            removed: string[];
+          };
           let ok = check(foreignIntact(text) === undefined, () => `${foreignIntact(text)}`);
           for (const k of BOTH) {
             const server = KEYS[k];
@@ -148,10 +156,24 @@ describe('convergence', () => {
             if (kept) keptChecked++;
             if (present(m, k)) {
               const want = wanted(m, k);
-              ok = check(isDeepStrictEqual(got, want), () => `auths["${server}"] holds ${JSON.stringify(got)}, expected ${kept ? "the foreign writer's" : 'the current password'} ${JSON.stringify(want)}`) && ok;
-              ok = check(status?.status === (kept ? 'kept' : 'ok') && (!kept || /changed outside registry-login/.test(status.reason ?? '')), () => `${server} reported ${JSON.stringify(status)}, expected ${kept ? 'kept with a reason' : 'ok'}`) && ok;
+              ok =
+                check(
+                  isDeepStrictEqual(got, want),
+                  () =>
+                    `auths["${server}"] holds ${JSON.stringify(got)}, expected ${kept ? "the foreign writer's" : 'the current password'} ${JSON.stringify(want)}`,
+                ) && ok;
+              ok =
+                check(
+                  status?.status === (kept ? 'kept' : 'ok') &&
+                    (!kept || /changed outside registry-login/.test(status.reason ?? '')),
+                  () => `${server} reported ${JSON.stringify(status)}, expected ${kept ? 'kept with a reason' : 'ok'}`,
+                ) && ok;
               // (A login the user owns keeps its credHelpers line as it is: none if registry-login never wrote one.)
-              ok = check(kept || helper === 'registry-login', () => `credHelpers["${server}"] is ${JSON.stringify(helper)}`) && ok;
+              ok =
+                check(
+                  kept || helper === 'registry-login',
+                  () => `credHelpers["${server}"] is ${JSON.stringify(helper)}`,
+                ) && ok;
               if (!kept) {
                 m.foreignSince[k] = false;
                 m.helpers[k] = true;
@@ -162,18 +184,33 @@ describe('convergence', () => {
               // Secrets gone: the user's entry stays; registry-login's own goes, and no password it wrote comes back.
               const removed = report.removed.includes(server);
               if (kept) {
-                ok = check(isDeepStrictEqual(got, m.config[k]) && !removed, () => `auths["${server}"] (the user's) holds ${JSON.stringify(got)}, expected ${JSON.stringify(m.config[k])} kept`) && ok;
+                ok =
+                  check(
+                    isDeepStrictEqual(got, m.config[k]) && !removed,
+                    () =>
+                      `auths["${server}"] (the user's) holds ${JSON.stringify(got)}, expected ${JSON.stringify(m.config[k])} kept`,
+                  ) && ok;
               } else {
                 removalsChecked++;
                 const resurrected = m.history[k]!.find((p) => isDeepStrictEqual(got, agentEntry(k, p)));
-                ok = check(removed && resurrected === undefined && helper !== 'registry-login', () => `after its secrets went, auths["${server}"] holds ${resurrected === undefined ? JSON.stringify(got) : `the password "${resurrected}" registry-login once wrote`}, credHelpers ${JSON.stringify(helper)}, reported removed: ${removed}`) && ok;
+                ok =
+                  check(
+                    removed && resurrected === undefined && helper !== 'registry-login',
+                    () =>
+                      `after its secrets went, auths["${server}"] holds ${resurrected === undefined ? JSON.stringify(got) : `the password "${resurrected}" registry-login once wrote`}, credHelpers ${JSON.stringify(helper)}, reported removed: ${removed}`,
+                  ) && ok;
                 m.config[k] = got;
                 m.helpers[k] = false;
               }
               m.foreignSince[k] = false;
               m.ledgerKnows[k] = false;
             } else {
-              ok = check(isDeepStrictEqual(got, m.config[k]), () => `auths["${server}"], which registry-login no longer remembers, changed to ${JSON.stringify(got)}`) && ok;
+              ok =
+                check(
+                  isDeepStrictEqual(got, m.config[k]),
+                  () =>
+                    `auths["${server}"], which registry-login no longer remembers, changed to ${JSON.stringify(got)}`,
+                ) && ok;
             }
           }
           return ok;
@@ -218,24 +255,50 @@ describe('convergence', () => {
             case 'refresh': {
               // A lifecycle hook sees every secret; without --hook, a shell that sees none keeps the logins.
               const hook = BOTH.every((k) => !present(m, k));
-              if (!(await refreshed(await runAgent(['refresh', '--json', ...(hook ? ['--hook'] : [])], { ...h.env, ...envOf(m) })))) return;
+              if (
+                !(await refreshed(
+                  await runAgent(['refresh', '--json', ...(hook ? ['--hook'] : [])], { ...h.env, ...envOf(m) }),
+                ))
+              )
+                return;
               break;
             }
             case 'refresh, config write fails': {
               const before = await readFile(h.configPath);
               const hook = BOTH.every((k) => !present(m, k));
-              const run = await runAgentWithConfigPinned(['refresh', '--json', ...(hook ? ['--hook', '--strict'] : [])], { ...h.env, ...envOf(m) }, h.configPath);
+              const run = await runAgentWithConfigPinned(
+                ['refresh', '--json', ...(hook ? ['--hook', '--strict'] : [])],
+                { ...h.env, ...envOf(m) },
+                h.configPath,
+              );
               // With every login set, the model knows whether anything had to be written; removals it leaves open.
-              const needsWrite = BOTH.some((k) => present(m, k) && !usersOwn(m, k) && (!m.helpers[k] || !isDeepStrictEqual(m.config[k], wanted(m, k))));
+              const needsWrite = BOTH.some(
+                (k) =>
+                  present(m, k) && !usersOwn(m, k) && (!m.helpers[k] || !isDeepStrictEqual(m.config[k], wanted(m, k))),
+              );
               const removing = BOTH.some((k) => !present(m, k) && m.ledgerKnows[k]);
-              check(needsWrite ? run.exitCode === 2 : removing ? run.exitCode === 0 || run.exitCode === 2 : run.exitCode === 0, () => `refresh with a failing config write exited ${run.exitCode} (a write was ${needsWrite ? '' : 'not '}needed): ${run.stderr.trim().slice(0, 300)}`);
-              check(before.equals(await readFile(h.configPath)), () => 'a refresh whose config write failed changed the config');
+              check(
+                needsWrite
+                  ? run.exitCode === 2
+                  : removing
+                    ? run.exitCode === 0 || run.exitCode === 2
+                    : run.exitCode === 0,
+                () =>
+                  `refresh with a failing config write exited ${run.exitCode} (a write was ${needsWrite ? '' : 'not '}needed): ${run.stderr.trim().slice(0, 300)}`,
+              );
+              check(
+                before.equals(await readFile(h.configPath)),
+                () => 'a refresh whose config write failed changed the config',
+              );
               // Nothing to write in the config: the refresh succeeded, ledger included.
               if (run.exitCode === 0) {
                 if (!(await refreshed(run))) return;
                 break;
               }
-              check(/cannot write .*config\.json/.test(run.stderr), () => `the failed write was not reported: ${run.stderr.trim().slice(0, 300)}`);
+              check(
+                /cannot write .*config\.json/.test(run.stderr),
+                () => `the failed write was not reported: ${run.stderr.trim().slice(0, 300)}`,
+              );
               // Its ledger was saved before the write: a key it did not know is now claimed (never the user's).
               for (const k of BOTH) {
                 if (!present(m, k)) continue;
@@ -252,7 +315,8 @@ describe('convergence', () => {
 
     recordFigure({
       id: '9-convergence',
-      property: 'Convergence: any interleaving of refresh, changing and removed passwords, failed config writes, lost or damaged ledgers and a foreign writer (docker login/logout) ends with the current secrets, or the foreign entry reported kept',
+      property:
+        'Convergence: any interleaving of refresh, changing and removed passwords, failed config writes, lost or damaged ledgers and a foreign writer (docker login/logout) ends with the current secrets, or the foreign entry reported kept',
       trials,
       failures: failures.count,
       examples: failures.examples(),
@@ -260,10 +324,11 @@ describe('convergence', () => {
         'fast-check seed (RL_SEED)': seed,
         'steps per trial': `1 to ${MAX_STEPS * 2}, then a refresh whose writes succeed`,
         'refreshes checked against the model': refreshesChecked,
-        'logins checked as kept (the foreign writer\'s entry)': keptChecked,
+        "logins checked as kept (the foreign writer's entry)": keptChecked,
         'removals checked (secrets gone)': removalsChecked,
         ...Object.fromEntries(Object.entries(counts).map(([t, n]) => [`steps: ${t}`, n])),
-        'failed config writes made by': 'config.json bind-mounted onto itself in a private mount namespace (rename fails with EBUSY)',
+        'failed config writes made by':
+          'config.json bind-mounted onto itself in a private mount namespace (rename fails with EBUSY)',
       },
     });
     expect(failures.list).toEqual([]);

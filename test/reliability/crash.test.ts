@@ -30,7 +30,8 @@ describe('crash safety', () => {
     expect(newA).not.toBe(newB);
     // How long a writing refresh takes here, to spread the kills over its whole life.
     const durations: number[] = [];
-    for (let i = 0; i < 6; i++) durations.push((await runTimed(['refresh'], { ...twin.env, ...(i % 2 ? ENV_A : ENV_B) })).ms);
+    for (let i = 0; i < 6; i++)
+      durations.push((await runTimed(['refresh'], { ...twin.env, ...(i % 2 ? ENV_A : ENV_B) })).ms);
     const lifetime = percentile(durations, 50);
 
     const h = await foreignHome(await tmp.make('rl-crash-'), {});
@@ -53,37 +54,77 @@ describe('crash safety', () => {
       const killed = await runTimed(['refresh'], env, { killAfterMs: at });
       if (killed.killed) outcome.killedBeforeExit++;
       const after = await readFile(h.configPath, 'utf8');
-      failures.check(after === old || after === expected, () => `${label}: killed at ${at.toFixed(0)} ms left a config that is neither the old nor the new file`);
+      failures.check(
+        after === old || after === expected,
+        () => `${label}: killed at ${at.toFixed(0)} ms left a config that is neither the old nor the new file`,
+      );
       if (after === old) outcome.leftOld++;
       else if (after === expected) outcome.leftNew++;
       const left = { config: leftovers(h.dockerConfigDir), state: leftovers(stateDirOf(h.home)) };
       if (left.config.locks.length + left.state.locks.length > 0) outcome.lockLeft++;
       if (left.config.temps.length + left.state.temps.length > 0) outcome.tempLeft++;
 
-      // The ledger stays readable, and the next refresh gets the lock (at worst once it is stale) and completes the file.
+      // The ledger stays readable, and the next refresh gets the lock (at worst once it is stale) and completes the
+      // file.
       const status = await runTimed(['status', '--json'], env);
-      failures.check(status.exitCode === 0, () => `${label}: status after the kill exited ${status.exitCode}: ${status.stderr.trim()}`);
+      failures.check(
+        status.exitCode === 0,
+        () => `${label}: status after the kill exited ${status.exitCode}: ${status.stderr.trim()}`,
+      );
       const next = await runTimed(['refresh'], env, { timeoutMs: 30_000 });
       recoveryMs.push(next.ms);
       if (left.config.locks.length > 0) recoveryAfterLockMs.push(next.ms);
-      failures.check(next.exitCode === 0, () => `${label}: the refresh after the kill exited ${next.exitCode}: ${next.stderr.trim()}`);
-      failures.check(next.ms < STALE_MS + lifetime + SLACK_MS, () => `${label}: the refresh after the kill took ${next.ms.toFixed(0)} ms, more than the lock's staleness allows`);
-      failures.check((await readFile(h.configPath, 'utf8')) === expected, () => `${label}: the refresh after the kill did not produce the complete new file`);
+      failures.check(
+        next.exitCode === 0,
+        () => `${label}: the refresh after the kill exited ${next.exitCode}: ${next.stderr.trim()}`,
+      );
+      failures.check(
+        next.ms < STALE_MS + lifetime + SLACK_MS,
+        () =>
+          `${label}: the refresh after the kill took ${next.ms.toFixed(0)} ms, more than the lock's staleness allows`,
+      );
+      failures.check(
+        (await readFile(h.configPath, 'utf8')) === expected,
+        () => `${label}: the refresh after the kill did not produce the complete new file`,
+      );
       const clean = { config: leftovers(h.dockerConfigDir), state: leftovers(stateDirOf(h.home)) };
-      failures.check(clean.config.temps.length + clean.state.temps.length === 0, () => `${label}: temp files left after the next run: ${[...clean.config.temps, ...clean.state.temps].join(', ')}`);
-      // A refresh with nothing to change does not wait for a fresh lock; the next writer (logout, below) takes it over once stale.
+      failures.check(
+        clean.config.temps.length + clean.state.temps.length === 0,
+        () =>
+          `${label}: temp files left after the next run: ${[...clean.config.temps, ...clean.state.temps].join(', ')}`,
+      );
+      // A refresh with nothing to change does not wait for a fresh lock; the next writer (logout, below) takes it over
+      // once stale.
       if (clean.config.locks.length + clean.state.locks.length > 0) outcome.lockAfterNoopRefresh++;
 
       // The ledger still knows every entry: logout restores the displaced login and leaves the user's config as it was.
       const logout = await runTimed(['logout'], env, { timeoutMs: 30_000 });
-      failures.check(logout.exitCode === 0, () => `${label}: logout exited ${logout.exitCode}: ${logout.stderr.trim()}`);
-      failures.check(logout.ms < STALE_MS + lifetime + SLACK_MS, () => `${label}: logout after the kill took ${logout.ms.toFixed(0)} ms, more than the lock's staleness allows`);
-      const afterLogout = [leftovers(h.dockerConfigDir), leftovers(stateDirOf(h.home))].flatMap((l) => [...l.temps, ...l.locks]);
-      failures.check(afterLogout.length === 0, () => `${label}: left behind after the next writing run: ${afterLogout.join(', ')}`);
+      failures.check(
+        logout.exitCode === 0,
+        () => `${label}: logout exited ${logout.exitCode}: ${logout.stderr.trim()}`,
+      );
+      failures.check(
+        logout.ms < STALE_MS + lifetime + SLACK_MS,
+        () => `${label}: logout after the kill took ${logout.ms.toFixed(0)} ms, more than the lock's staleness allows`,
+      );
+      const afterLogout = [leftovers(h.dockerConfigDir), leftovers(stateDirOf(h.home))].flatMap((l) => [
+        ...l.temps,
+        ...l.locks,
+      ]);
+      failures.check(
+        afterLogout.length === 0,
+        () => `${label}: left behind after the next writing run: ${afterLogout.join(', ')}`,
+      );
       const restored = await readFile(h.configPath, 'utf8');
-      failures.check(JSON.stringify(JSON.parse(restored)) === JSON.stringify(JSON.parse(FOREIGN)), () => `${label}: logout after the crash did not give back the original config`);
+      failures.check(
+        JSON.stringify(JSON.parse(restored)) === JSON.stringify(JSON.parse(FOREIGN)),
+        () => `${label}: logout after the crash did not give back the original config`,
+      );
       const ledger = JSON.parse(ledgerText(h.home) ?? '{"entries":{}}') as { entries: object };
-      failures.check(Object.keys(ledger.entries).length === 0, () => `${label}: the ledger still lists ${Object.keys(ledger.entries).join(', ')} after logout`);
+      failures.check(
+        Object.keys(ledger.entries).length === 0,
+        () => `${label}: the ledger still lists ${Object.keys(ledger.entries).join(', ')} after logout`,
+      );
     }
 
     recordFigure({
@@ -100,9 +141,12 @@ describe('crash safety', () => {
         'left any other file': TRIALS - outcome.leftOld - outcome.leftNew,
         'left a lock directory behind': outcome.lockLeft,
         'left a temp file behind (until the next run)': outcome.tempLeft,
-        'lock still there after a next refresh that had nothing to write (taken over by the next writer)': outcome.lockAfterNoopRefresh,
+        'lock still there after a next refresh that had nothing to write (taken over by the next writer)':
+          outcome.lockAfterNoopRefresh,
         'next refresh, wall time p50 / max (ms)': `${Math.round(percentile(recoveryMs, 50))} / ${Math.round(Math.max(...recoveryMs))}`,
-        'next refresh after a dead lock holder, p50 / max (ms)': recoveryAfterLockMs.length ? `${Math.round(percentile(recoveryAfterLockMs, 50))} / ${Math.round(Math.max(...recoveryAfterLockMs))}` : 'none',
+        'next refresh after a dead lock holder, p50 / max (ms)': recoveryAfterLockMs.length
+          ? `${Math.round(percentile(recoveryAfterLockMs, 50))} / ${Math.round(Math.max(...recoveryAfterLockMs))}`
+          : 'none',
         'lock staleness (ms)': STALE_MS,
       },
     });

@@ -33,21 +33,89 @@ interface Fault {
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const FAULTS: Fault[] = [
-  { name: '5xx once, then a token', reply: (n) => (n === 1 ? { kind: 'error', status: 500, type: 'ServerException', message: 'internal' } : { kind: 'token' }), expect: { ok: true, minCalls: 2 } },
-  { name: '503 always', reply: () => ({ kind: 'error', status: 503, type: 'ServiceUnavailableException', message: 'unavailable' }), expect: { ok: false, says: /ServiceUnavailableException/, minCalls: 2 } },
-  { name: 'throttled twice, then a token', reply: (n) => (n <= 2 ? { kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' } : { kind: 'token' }), expect: { ok: true, minCalls: 3 } },
-  { name: 'throttled always', reply: () => ({ kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' }), expect: { ok: false, says: /ThrottlingException/, minCalls: 2 } },
-  { name: 'connection reset once, then a token', reply: (n) => (n === 1 ? { kind: 'reset' } : { kind: 'token' }), expect: { ok: true, minCalls: 2 } },
-  { name: 'connection reset always', reply: () => ({ kind: 'reset' }), expect: { ok: false, says: /ECONNRESET|reset|closed/i, minCalls: 2 } },
-  { name: 'malformed JSON body', reply: () => ({ kind: 'raw', status: 200, body: '{"authorizationData": [' }), expect: { ok: false, says: /ECR|AWS|answer|response|token/i } },
-  { name: 'empty authorizationData', reply: () => ({ kind: 'raw', status: 200, body: '{"authorizationData": []}' }), expect: { ok: false, says: /token|authorizationData|answer/i } },
-  { name: 'no authorizationData', reply: () => ({ kind: 'raw', status: 200, body: '{}' }), expect: { ok: false, says: /token|authorizationData|answer/i } },
-  { name: 'token not base64', reply: () => ({ kind: 'authorizationToken', value: '%%% not base64 %%%' }), expect: { ok: false, says: /token|base64|answer/i } },
-  { name: 'token without AWS:', reply: () => ({ kind: 'authorizationToken', value: b64('someone:pw-Tk9') }), expect: { ok: false, says: /token|AWS|answer/i } },
-  { name: 'token with an empty password', reply: () => ({ kind: 'authorizationToken', value: b64('AWS:') }), expect: { ok: false, says: /token|empty|answer/i } },
-  { name: 'token not a string', reply: () => ({ kind: 'authorizationToken', value: 12345 }), expect: { ok: false, says: /token|answer/i } },
-  { name: 'unknown error type (4xx)', reply: () => ({ kind: 'error', status: 400, type: 'WeirdNewException', message: 'new' }), expect: { ok: false, says: /WeirdNewException/ } },
-  ...(FULL ? [{ name: 'no answer at all (timeout)', reply: () => ({ kind: 'hang' }) as Reply, expect: { ok: false as const, says: /time|answer/i } }] : []),
+  {
+    name: '5xx once, then a token',
+    reply: (n) =>
+      n === 1 ? { kind: 'error', status: 500, type: 'ServerException', message: 'internal' } : { kind: 'token' },
+    expect: { ok: true, minCalls: 2 },
+  },
+  {
+    name: '503 always',
+    reply: () => ({ kind: 'error', status: 503, type: 'ServiceUnavailableException', message: 'unavailable' }),
+    expect: { ok: false, says: /ServiceUnavailableException/, minCalls: 2 },
+  },
+  {
+    name: 'throttled twice, then a token',
+    reply: (n) =>
+      n <= 2
+        ? { kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' }
+        : { kind: 'token' },
+    expect: { ok: true, minCalls: 3 },
+  },
+  {
+    name: 'throttled always',
+    reply: () => ({ kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' }),
+    expect: { ok: false, says: /ThrottlingException/, minCalls: 2 },
+  },
+  {
+    name: 'connection reset once, then a token',
+    reply: (n) => (n === 1 ? { kind: 'reset' } : { kind: 'token' }),
+    expect: { ok: true, minCalls: 2 },
+  },
+  {
+    name: 'connection reset always',
+    reply: () => ({ kind: 'reset' }),
+    expect: { ok: false, says: /ECONNRESET|reset|closed/i, minCalls: 2 },
+  },
+  {
+    name: 'malformed JSON body',
+    reply: () => ({ kind: 'raw', status: 200, body: '{"authorizationData": [' }),
+    expect: { ok: false, says: /ECR|AWS|answer|response|token/i },
+  },
+  {
+    name: 'empty authorizationData',
+    reply: () => ({ kind: 'raw', status: 200, body: '{"authorizationData": []}' }),
+    expect: { ok: false, says: /token|authorizationData|answer/i },
+  },
+  {
+    name: 'no authorizationData',
+    reply: () => ({ kind: 'raw', status: 200, body: '{}' }),
+    expect: { ok: false, says: /token|authorizationData|answer/i },
+  },
+  {
+    name: 'token not base64',
+    reply: () => ({ kind: 'authorizationToken', value: '%%% not base64 %%%' }),
+    expect: { ok: false, says: /token|base64|answer/i },
+  },
+  {
+    name: 'token without AWS:',
+    reply: () => ({ kind: 'authorizationToken', value: b64('someone:pw-Tk9') }),
+    expect: { ok: false, says: /token|AWS|answer/i },
+  },
+  {
+    name: 'token with an empty password',
+    reply: () => ({ kind: 'authorizationToken', value: b64('AWS:') }),
+    expect: { ok: false, says: /token|empty|answer/i },
+  },
+  {
+    name: 'token not a string',
+    reply: () => ({ kind: 'authorizationToken', value: 12345 }),
+    expect: { ok: false, says: /token|answer/i },
+  },
+  {
+    name: 'unknown error type (4xx)',
+    reply: () => ({ kind: 'error', status: 400, type: 'WeirdNewException', message: 'new' }),
+    expect: { ok: false, says: /WeirdNewException/ },
+  },
+  ...(FULL
+    ? [
+        {
+          name: 'no answer at all (timeout)',
+          reply: () => ({ kind: 'hang' }) as Reply,
+          expect: { ok: false as const, says: /time|answer/i },
+        },
+      ]
+    : []),
 ];
 
 describe('ECR faults', () => {
@@ -70,23 +138,40 @@ describe('ECR faults', () => {
         const r = await runTimed(['refresh', '--force'], h.env, { timeoutMs: 120_000 });
         const calls = standIn.calls.length - callsAtStart;
         const label = `${fault.name} #${round}`;
-        const config = JSON.parse(await readFile(h.configPath, 'utf8').catch(() => '{}')) as { auths?: Record<string, { auth: string }> };
-        failures.check(config.auths?.['registry.example.com']?.auth === b64(`u:${STATIC_PASSWORD}`), () => `${label}: the other login was not written`);
+        const config = JSON.parse(await readFile(h.configPath, 'utf8').catch(() => '{}')) as {
+          auths?: Record<string, { auth: string }>;
+        };
+        failures.check(
+          config.auths?.['registry.example.com']?.auth === b64(`u:${STATIC_PASSWORD}`),
+          () => `${label}: the other login was not written`,
+        );
         const out = r.stdout + r.stderr;
         const issued = standIn.calls.slice(callsAtStart).flatMap((c) => (c.password ? [c.password] : []));
-        for (const secret of [KEY.secretAccessKey, STATIC_PASSWORD, ...issued]) for (const form of [secret, b64(secret).replace(/=+$/, ''), b64(`AWS:${secret}`).replace(/=+$/, '')]) failures.check(!out.includes(form), () => `${label}: a secret was printed`);
+        for (const secret of [KEY.secretAccessKey, STATIC_PASSWORD, ...issued])
+          for (const form of [secret, b64(secret).replace(/=+$/, ''), b64(`AWS:${secret}`).replace(/=+$/, '')])
+            failures.check(!out.includes(form), () => `${label}: a secret was printed`);
         if (fault.expect.ok) {
           failures.check(r.exitCode === 0, () => `${label}: exit ${r.exitCode}: ${r.stderr.trim().slice(0, 300)}`);
           failures.check(calls >= fault.expect.minCalls, () => `${label}: ${calls} calls, no retry`);
           const password = issued[issued.length - 1];
-          failures.check(password !== undefined && config.auths?.[ECR]?.auth === b64(`AWS:${password}`), () => `${label}: the token was not written whole`);
+          failures.check(
+            password !== undefined && config.auths?.[ECR]?.auth === b64(`AWS:${password}`),
+            () => `${label}: the token was not written whole`,
+          );
         } else {
           const line = r.stderr.split('\n').find((l) => l.includes('AWSKEYS')) ?? '';
           said[fault.name] = line.slice(0, 260);
           failures.check(r.exitCode === 1, () => `${label}: exit ${r.exitCode}, not 1`);
-          failures.check(line.includes(ECR) && fault.expect.says.test(line), () => `${label}: the error does not name the registry and the cause: ${JSON.stringify(line)}`);
-          failures.check(config.auths?.[ECR] === undefined, () => `${label}: an entry was written for the failed login`);
-          if (fault.expect.minCalls) failures.check(calls >= fault.expect.minCalls, () => `${label}: ${calls} call(s): not retried`);
+          failures.check(
+            line.includes(ECR) && fault.expect.says.test(line),
+            () => `${label}: the error does not name the registry and the cause: ${JSON.stringify(line)}`,
+          );
+          failures.check(
+            config.auths?.[ECR] === undefined,
+            () => `${label}: an entry was written for the failed login`,
+          );
+          if (fault.expect.minCalls)
+            failures.check(calls >= fault.expect.minCalls, () => `${label}: ${calls} call(s): not retried`);
           const hook = await runTimed(['refresh', '--hook', '--force'], h.env, { timeoutMs: 120_000 });
           failures.check(hook.exitCode === 0, () => `${label}: refresh --hook exited ${hook.exitCode}`);
         }

@@ -1,4 +1,5 @@
-// Sizes of the reliability suite (full with RL_RELIABILITY=full, reduced inside the normal test run) and the figures it records.
+// Sizes of the reliability suite (full with RL_RELIABILITY=full, reduced inside the normal test run) and the figures it
+// records.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO } from '../support/agent.js';
@@ -30,7 +31,10 @@ export interface Figure {
 /** Writes a property's figures (build/reliability/<id>.json). */
 export function recordFigure(figure: Figure): void {
   mkdirSync(FIGURES_DIR, { recursive: true });
-  writeFileSync(path.join(FIGURES_DIR, `${figure.id}.json`), `${JSON.stringify({ ...figure, size: FULL ? 'full' : 'reduced', recordedAt: new Date().toISOString() }, null, 2)}\n`);
+  writeFileSync(
+    path.join(FIGURES_DIR, `${figure.id}.json`),
+    `${JSON.stringify({ ...figure, size: FULL ? 'full' : 'reduced', recordedAt: new Date().toISOString() }, null, 2)}\n`,
+  );
 }
 
 /** Collects failures of many trials so that a run reports how many failed, not only the first. */

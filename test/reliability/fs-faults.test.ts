@@ -18,9 +18,17 @@ const REPEATS = size(10, 1);
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** Runs a bash script in a private mount namespace with env; the script's last line runs the CLI. */
-async function inPrivateMounts(script: string, env: Record<string, string>): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+async function inPrivateMounts(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const unshare = await requireCommand('unshare', 'util-linux');
-  const r = await execa(unshare, ['-m', '--propagation', 'private', 'bash', '-euo', 'pipefail', '-c', script], { env, extendEnv: false, reject: false, timeout: 60_000 });
+  const r = await execa(unshare, ['-m', '--propagation', 'private', 'bash', '-euo', 'pipefail', '-c', script], {
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
   // (bash may complain about the machine's bashrc; that is not registry-login's output)
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr.replace(/^\/etc\/bash\.bashrc:.*\n?/gm, '') };
 }
@@ -49,14 +57,16 @@ const CASES: Case[] = [
   {
     name: 'read-only config directory (ro bind mount)',
     setup: async () => undefined,
-    script: (h) => `mount --bind ${h.dockerConfigDir} ${h.dockerConfigDir}; mount -o remount,bind,ro ${h.dockerConfigDir}; ${run(h)}`,
+    script: (h) =>
+      `mount --bind ${h.dockerConfigDir} ${h.dockerConfigDir}; mount -o remount,bind,ro ${h.dockerConfigDir}; ${run(h)}`,
     expectExit: 2,
     says: [/read-only/, /changed nothing/, /writable/],
   },
   {
     name: 'read-only state directory (ledger cannot be written)',
     setup: async (h) => mkdir(stateDirOf(h.home), { recursive: true, mode: 0o700 }).then(() => undefined),
-    script: (h) => `mount --bind ${stateDirOf(h.home)} ${stateDirOf(h.home)}; mount -o remount,bind,ro ${stateDirOf(h.home)}; ${run(h)}`,
+    script: (h) =>
+      `mount --bind ${stateDirOf(h.home)} ${stateDirOf(h.home)}; mount -o remount,bind,ro ${stateDirOf(h.home)}; ${run(h)}`,
     expectExit: 2,
     says: [/read-only/, /writable/, /registry-login refresh/],
   },
@@ -82,7 +92,8 @@ const CASES: Case[] = [
   {
     name: 'full disk under the state directory (tmpfs, filled)',
     setup: async (h) => mkdir(stateDirOf(h.home), { recursive: true, mode: 0o700 }).then(() => undefined),
-    script: (h) => `mount -t tmpfs -o size=16k,mode=700 tmpfs ${stateDirOf(h.home)}; ${fill(stateDirOf(h.home))}; ${run(h)}`,
+    script: (h) =>
+      `mount -t tmpfs -o size=16k,mode=700 tmpfs ${stateDirOf(h.home)}; ${fill(stateDirOf(h.home))}; ${run(h)}`,
     expectExit: 2,
     says: [/no space left/, /Free some space/],
   },
@@ -141,22 +152,45 @@ describe('filesystem faults', () => {
         const r = await inPrivateMounts(c.script(h), h.env);
         timings[c.name] = Math.max(timings[c.name] ?? 0, performance.now() - started);
         const label = `${c.name} #${i}`;
-        failures.check(timings[c.name]! < BOUND_MS, () => `${label}: took ${Math.round(timings[c.name]!)} ms to report the fault`);
+        failures.check(
+          timings[c.name]! < BOUND_MS,
+          () => `${label}: took ${Math.round(timings[c.name]!)} ms to report the fault`,
+        );
         const exit = /exit=(\d+)/.exec(r.stdout)?.[1];
-        failures.check(exit === String(c.expectExit), () => `${label}: exit ${exit ?? `? (script exit ${r.exitCode}: ${r.stderr.slice(0, 300)})`}, not ${c.expectExit}`);
-        for (const word of c.says) failures.check(word.test(r.stderr), () => `${label}: the error does not say ${word}: ${JSON.stringify(r.stderr.slice(0, 400))}`);
+        failures.check(
+          exit === String(c.expectExit),
+          () =>
+            `${label}: exit ${exit ?? `? (script exit ${r.exitCode}: ${r.stderr.slice(0, 300)})`}, not ${c.expectExit}`,
+        );
+        for (const word of c.says)
+          failures.check(
+            word.test(r.stderr),
+            () => `${label}: the error does not say ${word}: ${JSON.stringify(r.stderr.slice(0, 400))}`,
+          );
         const shaInside = /sha=(\S+)/.exec(r.stdout)?.[1];
-        const files = (/files=(.*)/.exec(r.stdout)?.[1] ?? '').trim().split(/\s+/).filter((f) => f !== '' && f !== '.filler');
+        const files = (/files=(.*)/.exec(r.stdout)?.[1] ?? '')
+          .trim()
+          .split(/\s+/)
+          .filter((f) => f !== '' && f !== '.filler');
         if (c.name.includes('directory') && c.name.startsWith('config.json')) {
-          failures.check((await readFile(path.join(h.configPath, 'keep'), 'utf8')) === 'x', () => `${label}: the directory changed`);
+          failures.check(
+            (await readFile(path.join(h.configPath, 'keep'), 'utf8')) === 'x',
+            () => `${label}: the directory changed`,
+          );
         } else if (c.name.startsWith('read-only home')) {
           failures.check(shaInside === 'none', () => `${label}: a config appeared`);
         } else if (c.name.includes('loop')) {
           failures.check((await readlink(h.configPath)) === 'loop-b.json', () => `${label}: the symlink changed`);
         } else {
           failures.check(shaInside === sha(config), () => `${label}: the config changed (inside the namespace)`);
-          failures.check((await readFile(h.configPath, 'utf8')) === config || c.name.startsWith('full disk under the config'), () => `${label}: the config changed`);
-          failures.check(files.every((f) => f === 'config.json'), () => `${label}: left beside the config: ${files.join(' ')}`);
+          failures.check(
+            (await readFile(h.configPath, 'utf8')) === config || c.name.startsWith('full disk under the config'),
+            () => `${label}: the config changed`,
+          );
+          failures.check(
+            files.every((f) => f === 'config.json'),
+            () => `${label}: left beside the config: ${files.join(' ')}`,
+          );
         }
         perCase[c.name] = r.stderr.trim().split('\n')[0]!.replaceAll(root, '<tmp>').slice(0, 220);
       }
@@ -172,18 +206,31 @@ describe('filesystem faults', () => {
       await symlink('../../dotfiles/docker.json', h.configPath);
       const r = await inPrivateMounts(run(h), h.env);
       failures.check(/exit=0/.test(r.stdout), () => `dangling symlink: ${r.stdout} ${r.stderr.slice(0, 300)}`);
-      failures.check((await readlink(h.configPath)) === '../../dotfiles/docker.json', () => 'dangling symlink: the link was replaced');
-      const target = JSON.parse(await readFile(path.join(root, 'dotfiles', 'docker.json'), 'utf8')) as { auths: object };
-      failures.check(Object.keys(target.auths).length === 2, () => 'dangling symlink: the target does not hold the logins');
+      failures.check(
+        (await readlink(h.configPath)) === '../../dotfiles/docker.json',
+        () => 'dangling symlink: the link was replaced',
+      );
+      const target = JSON.parse(await readFile(path.join(root, 'dotfiles', 'docker.json'), 'utf8')) as {
+        auths: object;
+      };
+      failures.check(
+        Object.keys(target.auths).length === 2,
+        () => 'dangling symlink: the target does not hold the logins',
+      );
     }
 
     recordFigure({
       id: '6-fs-faults',
-      property: 'Filesystem faults (private mount namespaces): read-only directories, full disks, config is a directory, symlink loop, path through a file, dangling symlink',
+      property:
+        'Filesystem faults (private mount namespaces): read-only directories, full disks, config is a directory, symlink loop, path through a file, dangling symlink',
       trials,
       failures: failures.count,
       examples: failures.examples(),
-      facts: { 'repeats per fault': REPEATS, ...Object.fromEntries(Object.entries(perCase).map(([k, v]) => [`${k}: says`, v])), ...Object.fromEntries(Object.entries(timings).map(([k, v]) => [`${k}: slowest run (ms)`, Math.round(v)])) },
+      facts: {
+        'repeats per fault': REPEATS,
+        ...Object.fromEntries(Object.entries(perCase).map(([k, v]) => [`${k}: says`, v])),
+        ...Object.fromEntries(Object.entries(timings).map(([k, v]) => [`${k}: slowest run (ms)`, Math.round(v)])),
+      },
     });
     expect(failures.list).toEqual([]);
   }, 600_000);

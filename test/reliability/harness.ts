@@ -5,7 +5,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BIN, makeAgentHome, triple, type AgentHome } from '../support/agent.js';
 
-/** A config as VS Code / DevPod and a user leave it: foreign logins (one on a key we will manage), a credsStore, unknown keys. */
+/**
+ * A config as VS Code / DevPod and a user leave it: foreign logins (one on a key we will manage), a credsStore, unknown
+ * keys.
+ */
 export const FOREIGN =
   `{\n\t"auths": {\n\t\t"foreign.example": {"auth": "Zm9yZWlnbjp4"},\n\t\t"registry0.example.com:5000": {"auth": "ZGlzcGxhY2VkOnVzZXI="},\n\t\t"ünïcode.example": {"auth": "dTpw", "email": "x@y"}\n\t},\n` +
   `\t"credsStore": "devpod",\n\t"credHelpers": {\n\t\t"gcr.io": "gcloud"\n\t},\n\t"x-unknown": [1, {"a": null}, "\\u00e9"],\n\t"proxies": {"default": {"httpProxy": "http://p:3128"}}\n}\n`;
@@ -19,16 +22,24 @@ export function foreignIntact(text: string): string | undefined {
     return `config is not JSON: ${(error as Error).message}`;
   }
   const want = JSON.parse(FOREIGN) as typeof config;
-  if (JSON.stringify(config.auths?.['foreign.example']) !== JSON.stringify(want.auths!['foreign.example'])) return 'auths["foreign.example"] lost or changed';
-  if (JSON.stringify(config.auths?.['ünïcode.example']) !== JSON.stringify(want.auths!['ünïcode.example'])) return 'auths["ünïcode.example"] lost or changed';
+  if (JSON.stringify(config.auths?.['foreign.example']) !== JSON.stringify(want.auths!['foreign.example']))
+    return 'auths["foreign.example"] lost or changed';
+  if (JSON.stringify(config.auths?.['ünïcode.example']) !== JSON.stringify(want.auths!['ünïcode.example']))
+    return 'auths["ünïcode.example"] lost or changed';
   if (config.credHelpers?.['gcr.io'] !== 'gcloud') return 'credHelpers["gcr.io"] lost';
-  for (const key of ['credsStore', 'x-unknown', 'proxies']) if (JSON.stringify(config[key]) !== JSON.stringify(want[key])) return `${key} lost or changed`;
+  for (const key of ['credsStore', 'x-unknown', 'proxies'])
+    if (JSON.stringify(config[key]) !== JSON.stringify(want[key])) return `${key} lost or changed`;
   return undefined;
 }
 
 /** n static logins R0..R(n-1); `variant` changes every password, so two variants write different files. */
 export function logins(n: number, variant = 'a'): Record<string, string> {
-  return Object.assign({}, ...Array.from({ length: n }, (_, i) => triple(`R${i}`, `registry${i}.example.com:5000`, `user${i}`, `pw-${variant}-${i}-Xq7`)));
+  return Object.assign(
+    {},
+    ...Array.from({ length: n }, (_, i) =>
+      triple(`R${i}`, `registry${i}.example.com:5000`, `user${i}`, `pw-${variant}-${i}-Xq7`),
+    ),
+  );
 }
 
 /** A home whose docker config starts as FOREIGN. */
@@ -52,7 +63,13 @@ export interface TimedRun {
 export function runTimed(
   args: string[],
   env: Record<string, string>,
-  options: { name?: string; input?: string; killAfterMs?: number; timeoutMs?: number; /** A program that runs the launcher (e.g. strace with its arguments). */ wrapper?: string[] } = {},
+  options: {
+    name?: string;
+    input?: string;
+    killAfterMs?: number;
+    timeoutMs?: number;
+    /** A program that runs the launcher (e.g. strace with its arguments). */ wrapper?: string[];
+  } = {},
 ): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -78,7 +95,14 @@ export function runTimed(
     child.once('close', (exitCode, signal) => {
       if (killer) clearTimeout(killer);
       clearTimeout(guard);
-      resolve({ exitCode, signal, stdout, stderr, ms: Number(process.hrtime.bigint() - started) / 1e6, killed: killed && signal === 'SIGKILL' });
+      resolve({
+        exitCode,
+        signal,
+        stdout,
+        stderr,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        killed: killed && signal === 'SIGKILL',
+      });
     });
   });
 }

@@ -20,7 +20,10 @@ describe('load', () => {
     const env = logins(LOGINS, 'load');
     const rotated = logins(LOGINS, 'rotated');
     const complete: Record<string, string> = {};
-    for (const [name, secrets] of [['load', env], ['rotated', rotated]] as const) {
+    for (const [name, secrets] of [
+      ['load', env],
+      ['rotated', rotated],
+    ] as const) {
       const twin = await foreignHome(await tmp.make('rl-load-twin-'), secrets);
       expect((await runTimed(['refresh'], twin.env)).exitCode).toBe(0);
       complete[name] = await readFile(twin.configPath, 'utf8');
@@ -41,14 +44,21 @@ describe('load', () => {
           const n = i % LOGINS;
           return i % 2 === 0
             ? runTimed(['refresh'], envOf(i), { timeoutMs: 120_000 }).then((r) => ['refresh', n, r])
-            : runTimed(['get'], envOf(i), { name: 'docker-credential-registry-login', input: `registry${n}.example.com:5000`, timeoutMs: 120_000 }).then((r) => ['get', n, r]);
+            : runTimed(['get'], envOf(i), {
+                name: 'docker-credential-registry-login',
+                input: `registry${n}.example.com:5000`,
+                timeoutMs: 120_000,
+              }).then((r) => ['get', n, r]);
         }),
       );
       wall.push(performance.now() - started);
       for (const [kind, n, r] of runs) {
         each.push(r.ms);
         const label = `round ${round} ${kind} #${n}`;
-        failures.check(r.signal === null, () => `${label}: ended by ${r.signal} after ${r.ms.toFixed(0)} ms (deadlock?)`);
+        failures.check(
+          r.signal === null,
+          () => `${label}: ended by ${r.signal} after ${r.ms.toFixed(0)} ms (deadlock?)`,
+        );
         if (kind === 'refresh') {
           failures.check(r.exitCode === 0, () => `${label}: exited ${r.exitCode}: ${r.stderr.trim()}`);
         } else if (r.exitCode === 0) {
@@ -59,21 +69,38 @@ describe('load', () => {
           } catch {
             // counted below
           }
-          failures.check(answer.Username === `user${n}` && (answer.Secret === `pw-load-${n}-Xq7` || (competing && answer.Secret === `pw-rotated-${n}-Xq7`)), () => `${label}: answered with other credentials than the secret's`);
+          failures.check(
+            answer.Username === `user${n}` &&
+              (answer.Secret === `pw-load-${n}-Xq7` || (competing && answer.Secret === `pw-rotated-${n}-Xq7`)),
+            () => `${label}: answered with other credentials than the secret's`,
+          );
         } else {
           // Before the first refresh has written, a get rightly finds nothing; anything else is a failure.
           getsNotFoundYet++;
-          failures.check(r.exitCode === 1 && r.stdout.trim() === NOT_FOUND && r.stderr === '', () => `${label}: exited ${r.exitCode} with ${JSON.stringify((r.stdout + r.stderr).slice(0, 200))}`);
+          failures.check(
+            r.exitCode === 1 && r.stdout.trim() === NOT_FOUND && r.stderr === '',
+            () => `${label}: exited ${r.exitCode} with ${JSON.stringify((r.stdout + r.stderr).slice(0, 200))}`,
+          );
         }
       }
       const text = await readFile(h.configPath, 'utf8');
-      failures.check(text === complete.load || (competing && text === complete.rotated), () => `round ${round}: the config differs from the one a single refresh writes`);
+      failures.check(
+        text === complete.load || (competing && text === complete.rotated),
+        () => `round ${round}: the config differs from the one a single refresh writes`,
+      );
       const lost = foreignIntact(text);
       failures.check(lost === undefined, () => `round ${round}: ${lost}`);
       const status = await runTimed(['status', '--json'], h.env);
       const managed = (JSON.parse(status.stdout || '{"logins":[]}') as { logins: { effective: boolean }[] }).logins;
-      failures.check(managed.length === LOGINS && managed.every((l) => l.effective), () => `round ${round}: status lists ${managed.length} logins, ${managed.filter((l) => l.effective).length} effective`);
-      const left = [leftovers(h.dockerConfigDir), leftovers(stateDirOf(h.home))].flatMap((l) => [...l.temps, ...l.locks]);
+      failures.check(
+        managed.length === LOGINS && managed.every((l) => l.effective),
+        () =>
+          `round ${round}: status lists ${managed.length} logins, ${managed.filter((l) => l.effective).length} effective`,
+      );
+      const left = [leftovers(h.dockerConfigDir), leftovers(stateDirOf(h.home))].flatMap((l) => [
+        ...l.temps,
+        ...l.locks,
+      ]);
       failures.check(left.length === 0, () => `round ${round}: left behind ${left.join(', ')}`);
     }
     recordFigure({

@@ -42,7 +42,15 @@ afterAll(async () => {
 
 function forms(secret: string): string[] {
   const b = (s: string) => Buffer.from(s).toString('base64').replace(/=+$/, '');
-  return [secret, b(secret), Buffer.from(secret).toString('base64url'), b(`alice:${secret}`), b(`u:${secret}`), b(`AWS:${secret}`), b(`someone:${secret}`)];
+  return [
+    secret,
+    b(secret),
+    Buffer.from(secret).toString('base64url'),
+    b(`alice:${secret}`),
+    b(`u:${secret}`),
+    b(`AWS:${secret}`),
+    b(`someone:${secret}`),
+  ];
 }
 
 function* files(dir: string): Generator<string> {
@@ -74,30 +82,106 @@ describe('secrets', () => {
     };
     const h = await makeAgentHome(root, env);
     await mkdir(h.dockerConfigDir, { recursive: true, mode: 0o700 });
-    await writeFile(h.configPath, `{\n\t"auths": {\n\t\t"victim.example": {"auth": "${Buffer.from(`someone:${S.foreign}`).toString('base64')}"}\n\t}\n}\n`, { mode: 0o600 });
+    await writeFile(
+      h.configPath,
+      `{\n\t"auths": {\n\t\t"victim.example": {"auth": "${Buffer.from(`someone:${S.foreign}`).toString('base64')}"}\n\t}\n}\n`,
+      { mode: 0o600 },
+    );
     const { rm } = await import('node:fs/promises');
     await rm(h.dockerConfigDir, { recursive: true }); // created by registry-login under umask 000 instead
 
     const runs: [string, TimedRun, ('stdout' | 'stderr')[]][] = [];
-    const cli = async (label: string, args: string[], extra: Record<string, string> = {}) => runs.push([label, await runTimed([path.join(BIN, 'registry-login'), ...args], { ...h.env, ...extra }, { name: path.relative(BIN, wrapper), timeoutMs: 60_000 }), ['stdout', 'stderr']]);
+    const cli = async (label: string, args: string[], extra: Record<string, string> = {}) =>
+      runs.push([
+        label,
+        await runTimed(
+          [path.join(BIN, 'registry-login'), ...args],
+          { ...h.env, ...extra },
+          { name: path.relative(BIN, wrapper), timeoutMs: 60_000 },
+        ),
+        ['stdout', 'stderr'],
+      ]);
     const helper = async (label: string, action: string, input: string, extra: Record<string, string> = {}) =>
-      runs.push([label, await runTimed([path.join(BIN, 'docker-credential-registry-login'), action], { ...h.env, ...extra }, { name: path.relative(BIN, wrapper), input, timeoutMs: 60_000 }), action === 'get' ? ['stderr'] : ['stdout', 'stderr']]);
+      runs.push([
+        label,
+        await runTimed(
+          [path.join(BIN, 'docker-credential-registry-login'), action],
+          { ...h.env, ...extra },
+          { name: path.relative(BIN, wrapper), input, timeoutMs: 60_000 },
+        ),
+        action === 'get' ? ['stderr'] : ['stdout', 'stderr'],
+      ]);
 
-    const DEBUG = { NODE_DEBUG: 'http,https,net,tls,fs,stream,child_process,module,esm,timer,http2,dns,worker', DEBUG: '*', AWS_SDK_LOGGER: 'debug' };
+    const DEBUG = {
+      NODE_DEBUG: 'http,https,net,tls,fs,stream,child_process,module,esm,timer,http2,dns,worker',
+      DEBUG: '*',
+      AWS_SDK_LOGGER: 'debug',
+    };
     const rounds = size(3, 1);
     for (let round = 0; round < rounds; round++) {
       const suffix = round === 0 ? '' : ` (round ${round})`;
       await cli(`refresh${suffix}`, ['refresh']);
-      if (round === 0) await writeFile(h.configPath, (await import('node:fs')).readFileSync(h.configPath, 'utf8').replace(/"auths": \{/, `"auths": {\n\t\t"victim.example": {"auth": "${Buffer.from(`someone:${S.foreign}`).toString('base64')}"},`));
-      for (const args of [['refresh', '--json'], ['refresh', '--hook'], ['refresh', '--force'], ['refresh', '--force', '--json'], ['status'], ['status', '--json'], ['check'], ['check', '--json'], ['check', registry.host], ['check', 'nowhere.example'], ['--help'], ['--version'], ['refresh', '--bogus'], ['nonsense'], ['logout', 'nowhere.example']]) {
+      if (round === 0)
+        await writeFile(
+          h.configPath,
+          (await import('node:fs'))
+            .readFileSync(h.configPath, 'utf8')
+            .replace(
+              /"auths": \{/,
+              `"auths": {\n\t\t"victim.example": {"auth": "${Buffer.from(`someone:${S.foreign}`).toString('base64')}"},`,
+            ),
+        );
+      for (const args of [
+        ['refresh', '--json'],
+        ['refresh', '--hook'],
+        ['refresh', '--force'],
+        ['refresh', '--force', '--json'],
+        ['status'],
+        ['status', '--json'],
+        ['check'],
+        ['check', '--json'],
+        ['check', registry.host],
+        ['check', 'nowhere.example'],
+        ['--help'],
+        ['--version'],
+        ['refresh', '--bogus'],
+        ['nonsense'],
+        ['logout', 'nowhere.example'],
+      ]) {
         await cli(`${args.join(' ')}${suffix}`, args);
       }
-      for (const args of [['refresh', '--force', '--json'], ['refresh', '--hook'], ['check', '--json'], ['status']]) await cli(`${args.join(' ')} with debug output${suffix}`, args, DEBUG);
-      for (const args of [['status'], ['refresh', '--force']]) await cli(`${args.join(' ')} with harmless debug output${suffix}`, args, { NODE_DEBUG: 'module,ESM,timer' });
-      for (const section of ['http', 'https', 'tls', 'net', 'child_process', '*', 'fs,HTTP', 'htt*', '*TP', 'n*t', 'module,*', ' module']) await cli(`refresh --force with NODE_DEBUG=${section}${suffix}`, ['refresh', '--force'], { NODE_DEBUG: section });
-      await helper(`helper store${suffix}`, 'store', JSON.stringify({ ServerURL: 'typed.example.com', Username: 'me', Secret: S.stored }));
+      for (const args of [['refresh', '--force', '--json'], ['refresh', '--hook'], ['check', '--json'], ['status']])
+        await cli(`${args.join(' ')} with debug output${suffix}`, args, DEBUG);
+      for (const args of [['status'], ['refresh', '--force']])
+        await cli(`${args.join(' ')} with harmless debug output${suffix}`, args, { NODE_DEBUG: 'module,ESM,timer' });
+      for (const section of [
+        'http',
+        'https',
+        'tls',
+        'net',
+        'child_process',
+        '*',
+        'fs,HTTP',
+        'htt*',
+        '*TP',
+        'n*t',
+        'module,*',
+        ' module',
+      ])
+        await cli(`refresh --force with NODE_DEBUG=${section}${suffix}`, ['refresh', '--force'], {
+          NODE_DEBUG: section,
+        });
+      await helper(
+        `helper store${suffix}`,
+        'store',
+        JSON.stringify({ ServerURL: 'typed.example.com', Username: 'me', Secret: S.stored }),
+      );
       await helper(`helper store (garbage)${suffix}`, 'store', `not json ${S.stored}`);
-      await helper(`helper store (wrong types)${suffix}`, 'store', JSON.stringify({ ServerURL: 5, Username: 'me', Secret: S.stored }));
+      await helper(
+        `helper store (wrong types)${suffix}`,
+        'store',
+        JSON.stringify({ ServerURL: 5, Username: 'me', Secret: S.stored }),
+      );
       await helper(`helper list${suffix}`, 'list', '');
       await helper(`helper get${suffix}`, 'get', registry.host);
       await helper(`helper get (stored)${suffix}`, 'get', 'typed.example.com');
@@ -107,13 +191,23 @@ describe('secrets', () => {
       await helper(`helper version${suffix}`, 'version', '');
       await helper(`helper bogus${suffix}`, 'bogus', '');
       await helper(`helper erase${suffix}`, 'erase', 'typed.example.com');
-      await helper(`helper store again${suffix}`, 'store', JSON.stringify({ ServerURL: 'typed.example.com', Username: 'me', Secret: S.stored }));
+      await helper(
+        `helper store again${suffix}`,
+        'store',
+        JSON.stringify({ ServerURL: 'typed.example.com', Username: 'me', Secret: S.stored }),
+      );
     }
     // Failure paths: an ECR endpoint that resets, then a config that cannot be read.
-    await cli('refresh --force (ECR endpoint closed)', ['refresh', '--force'], { AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:9' });
+    await cli('refresh --force (ECR endpoint closed)', ['refresh', '--force'], {
+      AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:9',
+    });
     const saved = readFileSync(h.configPath, 'utf8');
-    await writeFile(h.configPath, `{"auths": {"victim.example": {"auth": "${Buffer.from(`someone:${S.foreign}`).toString('base64')}" "x"}`);
-    for (const args of [['refresh'], ['refresh', '--json'], ['refresh', '--hook'], ['status'], ['check'], ['logout']]) await cli(`${args.join(' ')} (broken config)`, args);
+    await writeFile(
+      h.configPath,
+      `{"auths": {"victim.example": {"auth": "${Buffer.from(`someone:${S.foreign}`).toString('base64')}" "x"}`,
+    );
+    for (const args of [['refresh'], ['refresh', '--json'], ['refresh', '--hook'], ['status'], ['check'], ['logout']])
+      await cli(`${args.join(' ')} (broken config)`, args);
     await helper('helper get (broken config)', 'get', 'victim.example');
     await helper('helper list (broken config)', 'list', '');
     await writeFile(h.configPath, `${S.foreign}`);
@@ -126,45 +220,92 @@ describe('secrets', () => {
     const issued = standIn.calls.flatMap((c) => (c.password ? [c.password] : []));
     const everySecret = { ...S, ...Object.fromEntries(issued.map((t, i) => [`ecr-token-${i}`, t])) };
     for (const [label, result, streams] of runs) {
-      for (const stream of streams) for (const [name, secret] of Object.entries(everySecret)) for (const form of forms(secret)) failures.check(!result[stream].includes(form), () => `${label}: ${stream} holds ${name}`);
+      for (const stream of streams)
+        for (const [name, secret] of Object.entries(everySecret))
+          for (const form of forms(secret))
+            failures.check(!result[stream].includes(form), () => `${label}: ${stream} holds ${name}`);
     }
     // The runs did say something useful (a leak check over silent commands proves nothing).
     const said = (label: string) => runs.find(([l]) => l === label)![1];
-    failures.check(said('refresh').exitCode === 1 && /USERINFO: USERINFO_CONTAINER_REGISTRY_SERVER contains user information/.test(said('refresh').stderr), () => 'refresh did not report the userinfo problem');
-    failures.check(/unauthorized/.test(said('check').stdout) && /unreachable/.test(said('check').stdout), () => `check did not report unauthorized and unreachable: ${said('check').stdout}`);
+    failures.check(
+      said('refresh').exitCode === 1 &&
+        /USERINFO: USERINFO_CONTAINER_REGISTRY_SERVER contains user information/.test(said('refresh').stderr),
+      () => 'refresh did not report the userinfo problem',
+    );
+    failures.check(
+      /unauthorized/.test(said('check').stdout) && /unreachable/.test(said('check').stdout),
+      () => `check did not report unauthorized and unreachable: ${said('check').stdout}`,
+    );
     failures.check(said('helper get').stdout.includes(S.good), () => 'helper get did not answer with the secret');
-    failures.check(issued.some((token) => said('helper get (ecr)').stdout.includes(token)), () => 'helper get did not answer with an ECR token');
+    failures.check(
+      issued.some((token) => said('helper get (ecr)').stdout.includes(token)),
+      () => 'helper get did not answer with an ECR token',
+    );
     failures.check(said('refresh (broken config)').exitCode === 2, () => 'refresh on a broken config did not exit 2');
     // With Node's network debug output on, a run stops and says why; with harmless sections it runs as usual.
-    failures.check(said('refresh --force --json with debug output').exitCode === 2 && /unset NODE_DEBUG/.test(said('refresh --force --json with debug output').stderr), () => 'NODE_DEBUG=http did not stop refresh');
-    failures.check(said('status with harmless debug output').exitCode === 0, () => 'NODE_DEBUG=module,ESM,timer stopped status');
-    for (const section of ['htt*', '*TP', 'n*t', 'module,*']) failures.check(said(`refresh --force with NODE_DEBUG=${section}`).exitCode === 2, () => `NODE_DEBUG=${section} did not stop refresh`);
+    failures.check(
+      said('refresh --force --json with debug output').exitCode === 2 &&
+        /unset NODE_DEBUG/.test(said('refresh --force --json with debug output').stderr),
+      () => 'NODE_DEBUG=http did not stop refresh',
+    );
+    failures.check(
+      said('status with harmless debug output').exitCode === 0,
+      () => 'NODE_DEBUG=module,ESM,timer stopped status',
+    );
+    for (const section of ['htt*', '*TP', 'n*t', 'module,*'])
+      failures.check(
+        said(`refresh --force with NODE_DEBUG=${section}`).exitCode === 2,
+        () => `NODE_DEBUG=${section} did not stop refresh`,
+      );
 
     // Files: which hold a secret, and how they are protected.
-    const allowed: Record<string, RegExp> = { config: /\/\.docker\/config\.json$|\/fresh-docker\/config\.json$/, stored: /\/registry-login\/docker-logins\.json$/, token: /\/\.cache\/registry-login\// };
+    const allowed: Record<string, RegExp> = {
+      config: /\/\.docker\/config\.json$|\/fresh-docker\/config\.json$/,
+      stored: /\/registry-login\/docker-logins\.json$/,
+      token: /\/\.cache\/registry-login\//,
+    };
     const holders: string[] = [];
     for (const file of files(root)) {
       if (file === wrapper) continue;
       const text = readFileSync(file, 'latin1');
-      const held = Object.entries(everySecret).filter(([, secret]) => forms(secret).some((f) => text.includes(f))).map(([n]) => n);
+      const held = Object.entries(everySecret)
+        .filter(([, secret]) => forms(secret).some((f) => text.includes(f)))
+        .map(([n]) => n);
       if (held.length === 0) continue;
       holders.push(path.relative(root, file));
       const ok = Object.values(allowed).some((re) => re.test(file));
       failures.check(ok, () => `${path.relative(root, file)} holds ${held.join(', ')}`);
       const mode = statSync(file).mode & 0o777;
-      failures.check(mode === 0o600, () => `${path.relative(root, file)} (holds secrets) is ${mode.toString(8)}, not 600`);
+      failures.check(
+        mode === 0o600,
+        () => `${path.relative(root, file)} (holds secrets) is ${mode.toString(8)}, not 600`,
+      );
       const dirMode = statSync(path.dirname(file)).mode & 0o777;
-      failures.check(dirMode === 0o700, () => `${path.dirname(path.relative(root, file))} (holds a secret file) is ${dirMode.toString(8)}, not 700`);
+      failures.check(
+        dirMode === 0o700,
+        () => `${path.dirname(path.relative(root, file))} (holds a secret file) is ${dirMode.toString(8)}, not 700`,
+      );
     }
-    failures.check(holders.some((f) => f.endsWith('.docker/config.json')) && holders.some((f) => f.endsWith('docker-logins.json')) && holders.some((f) => f.includes('.cache/registry-login')), () => `expected the config, the docker-login store and the token cache to hold secrets; found ${holders.join(', ')}`);
+    failures.check(
+      holders.some((f) => f.endsWith('.docker/config.json')) &&
+        holders.some((f) => f.endsWith('docker-logins.json')) &&
+        holders.some((f) => f.includes('.cache/registry-login')),
+      () =>
+        `expected the config, the docker-login store and the token cache to hold secrets; found ${holders.join(', ')}`,
+    );
 
     recordFigure({
       id: '8-secrets',
-      property: 'Secrets: sentinel secrets (passwords, AWS secret key, session token, ECR tokens, a docker-login secret, a foreign credential in the config) over every command, mode, failure path and NODE_DEBUG/DEBUG output, under umask 000',
+      property:
+        'Secrets: sentinel secrets (passwords, AWS secret key, session token, ECR tokens, a docker-login secret, a foreign credential in the config) over every command, mode, failure path and NODE_DEBUG/DEBUG output, under umask 000',
       trials: runs.length,
       failures: failures.count,
       examples: failures.examples(),
-      facts: { 'command runs checked': runs.length, 'secret values, each in 7 raw/base64 forms': Object.keys(everySecret).length, 'files holding a secret (all 0600 in 0700 directories)': holders.join(', ') },
+      facts: {
+        'command runs checked': runs.length,
+        'secret values, each in 7 raw/base64 forms': Object.keys(everySecret).length,
+        'files holding a secret (all 0600 in 0700 directories)': holders.join(', '),
+      },
     });
     expect(failures.list).toEqual([]);
   }, 600_000);

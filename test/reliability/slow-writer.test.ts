@@ -1,5 +1,6 @@
 // A refresh that stalls inside its locked read-plan-write cycle (a hung disk, a stopped process) for longer than the
-// lock's staleness: a write made meanwhile by another program (docker login saves config.json without our lock) is kept.
+// lock's staleness: a write made meanwhile by another program (docker login saves config.json without our lock) is
+// kept.
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 function stalledAtFirstRename(stallMs: number): string[] {
   const calls = 'rename,renameat,renameat2';
-  return ['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${calls}`, '-e', `inject=${calls}:delay_enter=${stallMs * 1000}:when=1`];
+  return [
+    'strace',
+    '-f',
+    '-qq',
+    '-o',
+    '/dev/null',
+    '-e',
+    `trace=${calls}`,
+    '-e',
+    `inject=${calls}:delay_enter=${stallMs * 1000}:when=1`,
+  ];
 }
 
 describe('slow writer', () => {
@@ -41,17 +52,32 @@ describe('slow writer', () => {
       await writeFile(`${h.configPath}.docker-tmp`, JSON.stringify(during, null, '\t'));
       await rename(`${h.configPath}.docker-tmp`, h.configPath);
       const result = await run;
-      failures.check(result.ms >= STALL_MS, () => `trial ${trial}: the refresh was not held (${result.ms} ms): strace did not delay its rename`);
+      failures.check(
+        result.ms >= STALL_MS,
+        () => `trial ${trial}: the refresh was not held (${result.ms} ms): strace did not delay its rename`,
+      );
 
       const label = `trial ${trial}`;
-      failures.check(result.exitCode === 0, () => `${label}: refresh exited ${result.exitCode}: ${result.stderr.trim()}`);
+      failures.check(
+        result.exitCode === 0,
+        () => `${label}: refresh exited ${result.exitCode}: ${result.stderr.trim()}`,
+      );
       const text = await readFile(h.configPath, 'utf8');
       const config = JSON.parse(text) as { auths: Record<string, { auth: string }> };
-      failures.check(config.auths['typed-by-hand.example']?.auth === 'aGFuZDp0eXBlZA==', () => `${label}: the login docker saved during the stalled refresh was lost`);
-      failures.check(config.auths['registry1.example.com:5000']?.auth === Buffer.from('user1:pw-b-1-Xq7').toString('base64'), () => `${label}: the refresh's own update is missing`);
+      failures.check(
+        config.auths['typed-by-hand.example']?.auth === 'aGFuZDp0eXBlZA==',
+        () => `${label}: the login docker saved during the stalled refresh was lost`,
+      );
+      failures.check(
+        config.auths['registry1.example.com:5000']?.auth === Buffer.from('user1:pw-b-1-Xq7').toString('base64'),
+        () => `${label}: the refresh's own update is missing`,
+      );
       const lost = foreignIntact(text);
       failures.check(lost === undefined, () => `${label}: ${lost}`);
-      const left = [leftovers(h.dockerConfigDir), leftovers(stateDirOf(h.home))].flatMap((l) => [...l.temps, ...l.locks]);
+      const left = [leftovers(h.dockerConfigDir), leftovers(stateDirOf(h.home))].flatMap((l) => [
+        ...l.temps,
+        ...l.locks,
+      ]);
       failures.check(left.length === 0, () => `${label}: left behind ${left.join(', ')}`);
     }
     recordFigure({

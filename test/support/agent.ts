@@ -5,7 +5,10 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: the nearest folder above this file (or its bundled copy in build/) with the project's package.json. */
+/**
+ * The repository root: the nearest folder above this file (or its bundled copy in build/) with the project's
+ * package.json.
+ */
 export const REPO = findRepo(path.dirname(fileURLToPath(import.meta.url)));
 export const BIN = path.join(REPO, 'bin');
 
@@ -17,9 +20,12 @@ export interface AgentHome {
   env: Record<string, string>;
 }
 
-/** Makes a home under dir with PATH holding bin/ (so docker finds the helper) and no ambient registry or AWS settings. */
+/**
+ * Makes a home under dir with PATH holding bin/ (so docker finds the helper) and no ambient registry or AWS settings.
+ */
 export async function makeAgentHome(dir: string, extra: Record<string, string> = {}): Promise<AgentHome> {
-  if (!existsSync(path.join(REPO, 'dist', 'registry-login.cjs'))) throw new Error('dist/registry-login.cjs is missing: run `npm run build` before the end-to-end tests');
+  if (!existsSync(path.join(REPO, 'dist', 'registry-login.cjs')))
+    throw new Error('dist/registry-login.cjs is missing: run `npm run build` before the end-to-end tests');
   const home = path.join(dir, 'home');
   const dockerConfigDir = path.join(home, '.docker');
   await mkdir(home, { recursive: true, mode: 0o700 });
@@ -36,7 +42,11 @@ export async function makeAgentHome(dir: string, extra: Record<string, string> =
 
 /** The three variables of a login, as Codespaces secrets would set them. */
 export function triple(prefix: string, server: string, user: string, password: string): Record<string, string> {
-  return { [`${prefix}_CONTAINER_REGISTRY_SERVER`]: server, [`${prefix}_CONTAINER_REGISTRY_USER`]: user, [`${prefix}_CONTAINER_REGISTRY_PASSWORD`]: password };
+  return {
+    [`${prefix}_CONTAINER_REGISTRY_SERVER`]: server,
+    [`${prefix}_CONTAINER_REGISTRY_USER`]: user,
+    [`${prefix}_CONTAINER_REGISTRY_PASSWORD`]: password,
+  };
 }
 
 export interface AgentResult {
@@ -46,7 +56,11 @@ export interface AgentResult {
 }
 
 /** Runs `registry-login ARGS` with exactly the given environment. */
-export async function runAgent(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number } = {}): Promise<AgentResult> {
+export async function runAgent(
+  args: string[],
+  env: Record<string, string>,
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<AgentResult> {
   return run(path.join(BIN, 'registry-login'), args, env, options);
 }
 
@@ -58,12 +72,21 @@ export async function runHelper(action: string, input: string, env: Record<strin
 function findRepo(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@registry-login/registry-login') return dir;
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@registry-login/registry-login'
+    )
+      return dir;
     if (path.dirname(dir) === dir) throw new Error(`no registry-login package.json above ${from}`);
   }
 }
 
-async function run(file: string, args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number }): Promise<AgentResult> {
+async function run(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { input?: string; timeoutMs?: number },
+): Promise<AgentResult> {
   const result = await execa(file, args, {
     env,
     extendEnv: false,

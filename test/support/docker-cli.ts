@@ -28,7 +28,13 @@ export const DOCKER_CLI_ENV = 'RL_TEST_DOCKER_CLI';
 let cached: Promise<DockerCliInfo> | undefined;
 
 async function probe(path: string): Promise<DockerCliInfo | undefined> {
-  const r = await execa(path, ['--version'], { reject: false, timeout: 10_000, stdin: 'ignore', env: { DOCKER_CONFIG: '/nonexistent' }, extendEnv: false });
+  const r = await execa(path, ['--version'], {
+    reject: false,
+    timeout: 10_000,
+    stdin: 'ignore',
+    env: { DOCKER_CONFIG: '/nonexistent' },
+    extendEnv: false,
+  });
   const m = /Docker version (\d+)\.(\d+)\.(\d+)\S*/.exec(r.stdout);
   if (r.exitCode !== 0 || !m?.[1]) return undefined;
   return { path, version: m[0].replace('Docker version ', '').replace(/,$/, ''), major: Number(m[1]) };
@@ -40,7 +46,9 @@ async function probe(path: string): Promise<DockerCliInfo | undefined> {
 export async function dockerCli(): Promise<DockerCliInfo> {
   cached ??= (async () => {
     const explicit = process.env[DOCKER_CLI_ENV];
-    const candidates = explicit ? [explicit] : [...new Set([...(await findOnPath('docker')), ...(await findOnPath('docker', '/usr/local/bin:/usr/bin'))])];
+    const candidates = explicit
+      ? [explicit]
+      : [...new Set([...(await findOnPath('docker')), ...(await findOnPath('docker', '/usr/local/bin:/usr/bin'))])];
     const found = (await Promise.all(candidates.map(probe))).filter((x): x is DockerCliInfo => x !== undefined);
     found.sort((a, b) => compareVersions(b.version, a.version));
     const best = found[0];
@@ -48,8 +56,8 @@ export async function dockerCli(): Promise<DockerCliInfo> {
       throw new MissingToolError(
         explicit
           ? `${DOCKER_CLI_ENV}=${explicit} is not a working docker CLI`
-          : 'The end-to-end tests need the docker CLI (client only). Install Docker\'s docker-ce-cli ' +
-              '(or, older, Debian\'s docker.io: apt-get update && apt-get install -y docker.io)',
+          : "The end-to-end tests need the docker CLI (client only). Install Docker's docker-ce-cli " +
+              "(or, older, Debian's docker.io: apt-get update && apt-get install -y docker.io)",
       );
     }
     return best;
@@ -84,7 +92,10 @@ export function dockerEnv(options: DockerRunOptions): Record<string, string> {
 }
 
 /** Runs the real docker CLI with the given DOCKER_CONFIG; input goes to stdin so secrets stay out of argv. */
-export async function runDocker(args: readonly string[], options: DockerRunOptions & { input?: string }): Promise<DockerResult> {
+export async function runDocker(
+  args: readonly string[],
+  options: DockerRunOptions & { input?: string },
+): Promise<DockerResult> {
   const cli = await dockerCli();
   const result = await execa(cli.path, args, {
     env: dockerEnv(options),
@@ -98,7 +109,12 @@ export async function runDocker(args: readonly string[], options: DockerRunOptio
 }
 
 /** Runs `docker login HOST -u USER --password-stdin` (the password never appears in argv). */
-export async function dockerLogin(host: string, user: string, password: string, options: DockerRunOptions): Promise<DockerResult> {
+export async function dockerLogin(
+  host: string,
+  user: string,
+  password: string,
+  options: DockerRunOptions,
+): Promise<DockerResult> {
   return await runDocker(['login', host, '--username', user, '--password-stdin'], { ...options, input: password });
 }
 

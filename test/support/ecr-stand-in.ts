@@ -68,12 +68,17 @@ export interface EcrStandIn {
 
 /** A registry password of the length real ECR tokens have. */
 export function longPassword(length = 2000): string {
-  return randomBytes(Math.ceil((length * 3) / 4)).toString('base64url').slice(0, length);
+  return randomBytes(Math.ceil((length * 3) / 4))
+    .toString('base64url')
+    .slice(0, length);
 }
 
 /** Replies: a throttling error for the first n calls, then a token. */
 export function throttleThenToken(n: number): (call: RecordedCall) => Reply {
-  return (call) => (call.n <= n ? { kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' } : { kind: 'token' });
+  return (call) =>
+    call.n <= n
+      ? { kind: 'error', status: 400, type: 'ThrottlingException', message: 'Rate exceeded' }
+      : { kind: 'token' };
 }
 
 /** Starts the stand-in on 127.0.0.1 and a free port. */
@@ -101,31 +106,71 @@ export async function startEcrStandIn(options: StandInOptions): Promise<EcrStand
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
-    const call: RecordedCall = { n: calls.length + 1, target, keyId: '', region: '', service: '', verified: false, receivedAt: Date.now(), userAgent: String(req.headers['user-agent'] ?? '') };
+    const call: RecordedCall = {
+      n: calls.length + 1,
+      target,
+      keyId: '',
+      region: '',
+      service: '',
+      verified: false,
+      receivedAt: Date.now(),
+      userAgent: String(req.headers['user-agent'] ?? ''),
+    };
     calls.push(call);
     const verdict = await verify(req, body, keys);
     Object.assign(call, verdict);
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     const send = (status: number, value: unknown) => {
       const text = typeof value === 'string' ? value : JSON.stringify(value);
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomBytes(8).toString('hex') }).end(text);
+      res
+        .writeHead(status, {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-requestid': randomBytes(8).toString('hex'),
+        })
+        .end(text);
     };
-    if (req.method !== 'POST' || (target !== ECR_TARGET && target !== ECR_PUBLIC_TARGET)) return send(400, { __type: 'UnknownOperationException', message: `unknown target ${target}` });
+    if (req.method !== 'POST' || (target !== ECR_TARGET && target !== ECR_PUBLIC_TARGET))
+      return send(400, { __type: 'UnknownOperationException', message: `unknown target ${target}` });
     if (!call.verified) {
-      const type = call.rejection === 'unknown key' || call.rejection === 'session token' ? 'UnrecognizedClientException' : 'InvalidSignatureException';
-      return send(400, { __type: type, message: type === 'UnrecognizedClientException' ? 'The security token included in the request is invalid.' : 'The request signature we calculated does not match the signature you provided.' });
+      const type =
+        call.rejection === 'unknown key' || call.rejection === 'session token'
+          ? 'UnrecognizedClientException'
+          : 'InvalidSignatureException';
+      return send(400, {
+        __type: type,
+        message:
+          type === 'UnrecognizedClientException'
+            ? 'The security token included in the request is invalid.'
+            : 'The request signature we calculated does not match the signature you provided.',
+      });
     }
     const answer = reply(call);
     const isPublic = target === ECR_PUBLIC_TARGET;
-    const wrap = (data: Record<string, unknown>) => ({ authorizationData: isPublic ? data : [{ ...data, proxyEndpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com' }] });
+    const wrap = (data: Record<string, unknown>) => ({
+      authorizationData: isPublic
+        ? data
+        : [{ ...data, proxyEndpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com' }],
+    });
     switch (answer.kind) {
       case 'token': {
         call.password = answer.password ?? longPassword();
         call.expiresAt = answer.expiresAt ?? new Date(Date.now() + 12 * 3600_000);
-        return send(200, wrap({ authorizationToken: Buffer.from(`AWS:${call.password}`).toString('base64'), expiresAt: call.expiresAt.getTime() / 1000 }));
+        return send(
+          200,
+          wrap({
+            authorizationToken: Buffer.from(`AWS:${call.password}`).toString('base64'),
+            expiresAt: call.expiresAt.getTime() / 1000,
+          }),
+        );
       }
       case 'authorizationToken':
-        return send(200, wrap({ authorizationToken: answer.value, expiresAt: (answer.expiresAt ?? new Date(Date.now() + 12 * 3600_000)).getTime() / 1000 }));
+        return send(
+          200,
+          wrap({
+            authorizationToken: answer.value,
+            expiresAt: (answer.expiresAt ?? new Date(Date.now() + 12 * 3600_000)).getTime() / 1000,
+          }),
+        );
       case 'error':
         return send(answer.status, { __type: answer.type, message: answer.message ?? answer.type });
       case 'raw':
@@ -165,17 +210,23 @@ export async function startEcrStandIn(options: StandInOptions): Promise<EcrStand
 // Rebuilds the canonical request from the signed headers and the body and signs it with the known secret.
 async function verify(req: IncomingMessage, body: Buffer, keys: Map<string, KnownKey>): Promise<Partial<RecordedCall>> {
   const auth = String(req.headers.authorization ?? '');
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
   if (!m) return { verified: false, rejection: 'no SigV4 Authorization header' };
   const [, keyId, day, region, service, signedHeaderList, signature] = m as unknown as string[];
   const sessionToken = req.headers['x-amz-security-token'] as string | undefined;
   const seen = { keyId: keyId!, region: region!, service: service!, ...(sessionToken ? { sessionToken } : {}) };
   const known = keys.get(keyId!);
   if (!known) return { ...seen, verified: false, rejection: 'unknown key' };
-  if ((known.sessionToken ?? undefined) !== sessionToken) return { ...seen, verified: false, rejection: 'session token' };
+  if ((known.sessionToken ?? undefined) !== sessionToken)
+    return { ...seen, verified: false, rejection: 'session token' };
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   if (!amzDate.startsWith(day!)) return { ...seen, verified: false, rejection: 'date' };
-  const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const signingDate = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
   const signed = signedHeaderList!.split(';');
   const headers: Record<string, string> = {};
   for (const name of signed) {
@@ -186,9 +237,27 @@ async function verify(req: IncomingMessage, body: Buffer, keys: Map<string, Know
   const url = new URL(req.url ?? '/', 'http://stand-in');
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = v;
-  const signer = new SignatureV4({ credentials: { accessKeyId: known.accessKeyId, secretAccessKey: known.secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }, region: region!, service: service!, sha256: Sha256, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: {
+      accessKeyId: known.accessKeyId,
+      secretAccessKey: known.secretAccessKey,
+      ...(sessionToken ? { sessionToken } : {}),
+    },
+    region: region!,
+    service: service!,
+    sha256: Sha256,
+    applyChecksum: false,
+  });
   const rebuilt = await signer.sign(
-    { method: req.method ?? 'POST', protocol: 'http:', hostname: String(req.headers.host ?? '').replace(/:\d+$/, ''), path: url.pathname, query, headers, body: body.toString('utf8') },
+    {
+      method: req.method ?? 'POST',
+      protocol: 'http:',
+      hostname: String(req.headers.host ?? '').replace(/:\d+$/, ''),
+      path: url.pathname,
+      query,
+      headers,
+      body: body.toString('utf8'),
+    },
     { signingDate, signableHeaders: new Set(signed) },
   );
   const expected = /Signature=([0-9a-f]{64})$/.exec(String(rebuilt.headers.authorization ?? ''))?.[1];

@@ -63,7 +63,12 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     const route = versioned?.[2] ?? url.pathname;
     requests.push(`${req.method ?? '?'} ${url.pathname}`);
     req.resume();
-    const common = { 'api-version': apiVersion, 'ostype': 'linux', 'docker-experimental': 'false', 'cache-control': 'no-cache, no-store, must-revalidate' };
+    const common = {
+      'api-version': apiVersion,
+      ostype: 'linux',
+      'docker-experimental': 'false',
+      'cache-control': 'no-cache, no-store, must-revalidate',
+    };
 
     if (route === '/_ping' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { ...common, 'content-type': 'text/plain; charset=utf-8' });
@@ -72,10 +77,20 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     }
     if (route === '/version' && req.method === 'GET') {
       res.writeHead(200, { ...common, 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        Version: '20.10.24-fake', ApiVersion: apiVersion, MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64',
-        KernelVersion: 'fake', GoVersion: 'go-fake', GitCommit: 'fake', BuildTime: '', Components: [],
-      }));
+      res.end(
+        JSON.stringify({
+          Version: '20.10.24-fake',
+          ApiVersion: apiVersion,
+          MinAPIVersion: '1.12',
+          Os: 'linux',
+          Arch: 'amd64',
+          KernelVersion: 'fake',
+          GoVersion: 'go-fake',
+          GitCommit: 'fake',
+          BuildTime: '',
+          Components: [],
+        }),
+      );
       return;
     }
     if (route === '/images/create' && req.method === 'POST') {
@@ -91,12 +106,21 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
       }
       const fromImage = url.searchParams.get('fromImage');
       const tag = url.searchParams.get('tag');
-      pulls.push({ path: url.pathname, apiVersion: versioned?.[1], fromImage, tag, headerPresent: raw !== undefined, auth });
+      pulls.push({
+        path: url.pathname,
+        apiVersion: versioned?.[1],
+        fromImage,
+        tag,
+        headerPresent: raw !== undefined,
+        auth,
+      });
       res.writeHead(200, { ...common, 'content-type': 'application/json' });
       // Just enough of the progress stream for the CLI to report success.
       res.write(`${JSON.stringify({ status: `Pulling from ${fromImage ?? '?'}`, id: tag ?? 'latest' })}\n`);
       res.write(`${JSON.stringify({ status: `Digest: sha256:${'0'.repeat(64)}` })}\n`);
-      res.end(`${JSON.stringify({ status: `Status: Downloaded newer image for ${fromImage ?? '?'}:${tag ?? 'latest'}` })}\n`);
+      res.end(
+        `${JSON.stringify({ status: `Status: Downloaded newer image for ${fromImage ?? '?'}:${tag ?? 'latest'}` })}\n`,
+      );
       return;
     }
     res.writeHead(404, { ...common, 'content-type': 'application/json' });
@@ -140,7 +164,10 @@ export async function dockerPull(
   });
   // One pull at a time per engine: the record is whatever arrived during this run.
   const records = options.engine.pulls.slice(before);
-  if (records.length > 1) throw new Error(`dockerPull: ${String(records.length)} image-create calls during one pull; run pulls on one engine sequentially`);
+  if (records.length > 1)
+    throw new Error(
+      `dockerPull: ${String(records.length)} image-create calls during one pull; run pulls on one engine sequentially`,
+    );
   const record = records[0];
   return { ...result, reachedEngine: record !== undefined, auth: record?.auth ?? null, ...(record ? { record } : {}) };
 }

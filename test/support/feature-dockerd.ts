@@ -40,10 +40,14 @@ export async function startDockerd(): Promise<Dockerd> {
   const child = spawn(
     'dockerd',
     [
-      '--data-root', dataRoot,
-      '--exec-root', execRoot,
-      '-H', `unix://${socket}`,
-      '--pidfile', path.join(dir, 'docker.pid'),
+      '--data-root',
+      dataRoot,
+      '--exec-root',
+      execRoot,
+      '-H',
+      `unix://${socket}`,
+      '--pidfile',
+      path.join(dir, 'docker.pid'),
       '--bridge=none',
       '--iptables=false',
       '--ip-masq=false',

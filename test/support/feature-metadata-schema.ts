@@ -5,13 +5,16 @@
 
 type Json = unknown;
 
-const isObject = (value: Json): value is Record<string, Json> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: Json): value is Record<string, Json> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isStringArray = (value: Json): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 /** Lifecycle commands: a shell string, an argv array, or an object of named string/argv commands run in parallel. */
 function isLifecycleCommand(value: Json): boolean {
   if (typeof value === 'string' || isStringArray(value)) return true;
-  return isObject(value) && Object.values(value).every((command) => typeof command === 'string' || isStringArray(command));
+  return (
+    isObject(value) && Object.values(value).every((command) => typeof command === 'string' || isStringArray(command))
+  );
 }
 
 const propertyChecks: Record<string, [string, (value: Json) => boolean]> = {
@@ -47,8 +50,13 @@ function optionProblems(name: string, option: Json): string[] {
   const onlyKeys = (allowed: string[]) => keys.every((key) => allowed.includes(key));
   const descriptionOk = option.description === undefined || typeof option.description === 'string';
   const shapes = {
-    boolean: option.type === 'boolean' && typeof option.default === 'boolean' && onlyKeys(['type', 'default', 'description']),
-    enum: option.type === 'string' && typeof option.default === 'string' && isStringArray(option.enum) && onlyKeys(['type', 'default', 'description', 'enum']),
+    boolean:
+      option.type === 'boolean' && typeof option.default === 'boolean' && onlyKeys(['type', 'default', 'description']),
+    enum:
+      option.type === 'string' &&
+      typeof option.default === 'string' &&
+      isStringArray(option.enum) &&
+      onlyKeys(['type', 'default', 'description', 'enum']),
     proposals:
       option.type === 'string' &&
       typeof option.default === 'string' &&
@@ -72,10 +80,13 @@ function optionProblems(name: string, option: Json): string[] {
 function mountProblems(index: number, mount: Json): string[] {
   if (!isObject(mount)) return [`mounts[${index}] must be an object`];
   const problems: string[] = [];
-  for (const key of Object.keys(mount)) if (!['type', 'source', 'target'].includes(key)) problems.push(`mounts[${index}] has unknown property ${key}`);
-  if (mount.type !== 'bind' && mount.type !== 'volume') problems.push(`mounts[${index}].type must be "bind" or "volume"`);
+  for (const key of Object.keys(mount))
+    if (!['type', 'source', 'target'].includes(key)) problems.push(`mounts[${index}] has unknown property ${key}`);
+  if (mount.type !== 'bind' && mount.type !== 'volume')
+    problems.push(`mounts[${index}].type must be "bind" or "volume"`);
   if (typeof mount.target !== 'string') problems.push(`mounts[${index}].target must be a string`);
-  if (mount.source !== undefined && typeof mount.source !== 'string') problems.push(`mounts[${index}].source must be a string`);
+  if (mount.source !== undefined && typeof mount.source !== 'string')
+    problems.push(`mounts[${index}].source must be a string`);
   return problems;
 }
 
@@ -92,10 +103,12 @@ export function featureMetadataProblems(doc: Json): string[] {
     }
     if (!check[1](value)) problems.push(`${key} must be ${check[0]}`);
   }
-  if (isObject(doc.options)) for (const [name, option] of Object.entries(doc.options)) problems.push(...optionProblems(name, option));
+  if (isObject(doc.options))
+    for (const [name, option] of Object.entries(doc.options)) problems.push(...optionProblems(name, option));
   if (Array.isArray(doc.mounts)) doc.mounts.forEach((mount, index) => problems.push(...mountProblems(index, mount)));
   return problems;
 }
 
 /** Semantic Versioning 2.0.0, as the schema asks of `version`. */
-export const semver = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+export const semver =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;

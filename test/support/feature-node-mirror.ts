@@ -29,7 +29,12 @@ async function sha256File(file: string): Promise<string> {
  * Packs `nodeBinary` as the official `node-v<version>-linux-x64.tar.<compression>` (top folder
  * `node-v<version>-linux-x64/` holding `bin/node` and `LICENSE`) into `dir`.
  */
-export async function packNodeArchive(dir: string, version: string, nodeBinary: string, compression: 'xz' | 'gz' = 'xz'): Promise<NodeArchive> {
+export async function packNodeArchive(
+  dir: string,
+  version: string,
+  nodeBinary: string,
+  compression: 'xz' | 'gz' = 'xz',
+): Promise<NodeArchive> {
   const top = `node-v${version}-linux-x64`;
   const work = await mkdtemp(path.join(os.tmpdir(), 'registry-login-node-archive-'));
   try {
@@ -40,7 +45,9 @@ export async function packNodeArchive(dir: string, version: string, nodeBinary: 
     const file = path.join(dir, name);
     // Fast compression levels: the test needs the format, not the size.
     const compressor = compression === 'xz' ? 'xz -0 -T2' : 'gzip -1';
-    await execa('sh', ['-c', `tar -C "$WORK" -c --owner=0 --group=0 "$TOP" | ${compressor} > "$OUT"`], { env: { WORK: work, TOP: top, OUT: file } });
+    await execa('sh', ['-c', `tar -C "$WORK" -c --owner=0 --group=0 "$TOP" | ${compressor} > "$OUT"`], {
+      env: { WORK: work, TOP: top, OUT: file },
+    });
     return { version, name, file, sha256: await sha256File(file) };
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -48,7 +55,11 @@ export async function packNodeArchive(dir: string, version: string, nodeBinary: 
 }
 
 /** Writes `root/v<version>/` with the archives and a SHASUMS256.txt listing `sums` (default: their real hashes). */
-export async function publishNodeRelease(root: string, archives: NodeArchive[], sums?: Record<string, string>): Promise<void> {
+export async function publishNodeRelease(
+  root: string,
+  archives: NodeArchive[],
+  sums?: Record<string, string>,
+): Promise<void> {
   const version = archives[0]?.version;
   if (!version) throw new Error('publishNodeRelease needs at least one archive');
   const dir = path.join(root, `v${version}`);

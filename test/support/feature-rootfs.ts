@@ -19,9 +19,11 @@ export const rootfsUser = 'vscode';
 
 /** Says why the root-only tiers cannot run here, or undefined when they can. */
 export function whyRootTierCannotRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'the Feature tier must run as root (it uses debootstrap, chroot, overlay mounts and dockerd)';
+  if (process.getuid?.() !== 0)
+    return 'the Feature tier must run as root (it uses debootstrap, chroot, overlay mounts and dockerd)';
   for (const tool of ['/usr/sbin/debootstrap', '/usr/sbin/chroot', '/usr/bin/unshare']) {
-    if (!existsSync(tool)) return `${tool} is missing; install it with: apt-get install -y debootstrap util-linux coreutils`;
+    if (!existsSync(tool))
+      return `${tool} is missing; install it with: apt-get install -y debootstrap util-linux coreutils`;
   }
   return undefined;
 }
@@ -92,12 +94,24 @@ async function buildOrReuseRootfs(): Promise<string> {
     await rm(building, { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
     const mirror = await aptMirror();
-    await execa('debootstrap', ['--variant=minbase', `--include=${extraPackages.join(',')}`, 'bookworm', building, mirror], { all: true }).catch(
-      (error: { all?: string }) => {
-        throw new Error(`debootstrap of bookworm from ${mirror} failed:\n${(error.all ?? '').slice(-3000)}`);
-      },
-    );
-    await execa('chroot', [building, 'useradd', '--create-home', '--uid', '1000', '--user-group', '--shell', '/bin/bash', rootfsUser]);
+    await execa(
+      'debootstrap',
+      ['--variant=minbase', `--include=${extraPackages.join(',')}`, 'bookworm', building, mirror],
+      { all: true },
+    ).catch((error: { all?: string }) => {
+      throw new Error(`debootstrap of bookworm from ${mirror} failed:\n${(error.all ?? '').slice(-3000)}`);
+    });
+    await execa('chroot', [
+      building,
+      'useradd',
+      '--create-home',
+      '--uid',
+      '1000',
+      '--user-group',
+      '--shell',
+      '/bin/bash',
+      rootfsUser,
+    ]);
     await execa('chroot', [building, 'apt-get', 'clean']);
     await rm(path.join(building, 'var/lib/apt/lists'), { recursive: true, force: true });
     await mkdir(path.join(building, 'var/lib/apt/lists/partial'), { recursive: true });
@@ -116,7 +130,10 @@ export interface ScratchRootfs {
   /** Copies a host directory into the rootfs at an absolute path inside it. */
   addDir(source: string, target: string): Promise<void>;
   /** Runs a shell script inside the rootfs (chroot, private mount namespace, /proc mounted). */
-  run(script: string, options?: { user?: string; env?: Record<string, string> }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  run(
+    script: string,
+    options?: { user?: string; env?: Record<string, string> },
+  ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** Removes the upper layer. */
   cleanup(): Promise<void>;
 }
@@ -137,7 +154,10 @@ export async function scratchRootfs(): Promise<ScratchRootfs> {
       current = path.join(current, part);
       if (existsSync(inUpper(current))) continue;
       await mkdir(inUpper(current));
-      const lowerMode = await stat(path.join(lower, current)).then((info) => info.mode & 0o7777, () => 0o755);
+      const lowerMode = await stat(path.join(lower, current)).then(
+        (info) => info.mode & 0o7777,
+        () => 0o755,
+      );
       await chmod(inUpper(current), lowerMode);
     }
   };
@@ -164,9 +184,18 @@ export async function scratchRootfs(): Promise<ScratchRootfs> {
           : 'exec chroot "$MERGED" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin $RUN_ENV /bin/sh -c "$SCRIPT"',
       ].join('\n');
       const runEnv = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
-      if (runEnv.some((entry) => /\s/.test(entry))) throw new Error('scratch rootfs env values must not contain whitespace');
+      if (runEnv.some((entry) => /\s/.test(entry)))
+        throw new Error('scratch rootfs env values must not contain whitespace');
       const result = await execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', setup], {
-        env: { LOWER: lower, UPPER: upper, WORK: work, MERGED: merged, SCRIPT: script, RUN_AS: options.user ?? '', RUN_ENV: runEnv.join(' ') },
+        env: {
+          LOWER: lower,
+          UPPER: upper,
+          WORK: work,
+          MERGED: merged,
+          SCRIPT: script,
+          RUN_AS: options.user ?? '',
+          RUN_ENV: runEnv.join(' '),
+        },
         extendEnv: true,
         reject: false,
       });
@@ -183,7 +212,11 @@ export async function scratchRootfs(): Promise<ScratchRootfs> {
  * Only the files themselves are added (their directories already exist in Debian): docker import
  * refuses an archive that names a path twice.
  */
-export async function importRootfsImage(dockerHost: string, tag: string, extraFiles: { source: string; target: string }[]): Promise<void> {
+export async function importRootfsImage(
+  dockerHost: string,
+  tag: string,
+  extraFiles: { source: string; target: string }[],
+): Promise<void> {
   const lower = await cachedRootfs();
   const extra = await mkdtemp(path.join(os.tmpdir(), 'registry-login-image-'));
   try {
@@ -196,9 +229,20 @@ export async function importRootfsImage(dockerHost: string, tag: string, extraFi
     const files = extraFiles.map(({ target }) => `.${target}`);
     // tar refuses a trailing -C with no file after it: the extra part only when there are files.
     const extraPart = files.length > 0 ? ' -C "$EXTRA" --no-recursion "$@"' : '';
-    await execa('bash', ['-o', 'pipefail', '-c', `tar -C "$LOWER" -c --exclude=./.complete .${extraPart} | docker -H "$DOCKER" import - "$TAG"`, 'import', ...files], {
-      env: { LOWER: lower, EXTRA: extra, DOCKER: dockerHost, TAG: tag },
-    });
+    await execa(
+      'bash',
+      [
+        '-o',
+        'pipefail',
+        '-c',
+        `tar -C "$LOWER" -c --exclude=./.complete .${extraPart} | docker -H "$DOCKER" import - "$TAG"`,
+        'import',
+        ...files,
+      ],
+      {
+        env: { LOWER: lower, EXTRA: extra, DOCKER: dockerHost, TAG: tag },
+      },
+    );
   } finally {
     await rm(extra, { recursive: true, force: true });
   }

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = ((): string => {
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'devcontainer-feature.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no devcontainer-feature.json above ${fileURLToPath(import.meta.url)}`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`no devcontainer-feature.json above ${fileURLToPath(import.meta.url)}`);
   }
 })();
 
@@ -27,7 +28,11 @@ export async function stageFeature(): Promise<string> {
     throw new Error(`dist/${agentEntry} is missing: run \`npm run build\` before the Feature tests`);
   }
   const stage = path.join(await mkdtemp(path.join(os.tmpdir(), 'registry-login-feature-')), 'registry-login');
-  await execa('node', [path.join(repoRoot, 'scripts', 'package-feature.mjs'), '--skip-build', '--stage-only', '--stage', stage], { cwd: repoRoot });
+  await execa(
+    'node',
+    [path.join(repoRoot, 'scripts', 'package-feature.mjs'), '--skip-build', '--stage-only', '--stage', stage],
+    { cwd: repoRoot },
+  );
   return stage;
 }
 

@@ -144,17 +144,21 @@ export async function pushTestImage(
         // The image is built right here; the machine's signature policy has nothing to say about it.
         '--insecure-policy',
         'copy',
-        '--retry-times', '0',
+        '--retry-times',
+        '0',
         ...skopeoTlsArgs('dest-', options.tlsVerify, options.certDir),
         ...authArgs,
-        '--digestfile', digestFile,
+        '--digestfile',
+        digestFile,
         `oci:${layout.dir}:${tag}`,
         `docker://${registryHost}/${repo}:${tag}`,
       ],
       { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 60_000 },
     );
     if (result.exitCode !== 0) {
-      throw new Error(`skopeo copy to ${registryHost}/${repo}:${tag} failed (exit ${String(result.exitCode)}):\n${result.stderr}`);
+      throw new Error(
+        `skopeo copy to ${registryHost}/${repo}:${tag} failed (exit ${String(result.exitCode)}):\n${result.stderr}`,
+      );
     }
     const pushed = (await readFile(digestFile, 'utf8')).trim();
     if (pushed !== layout.manifestDigest) {

@@ -18,7 +18,8 @@ export async function credentialHelpersDir(): Promise<string> {
   await mkdir(path.dirname(dir), { recursive: true });
   const scratch = await mkdtemp(`${dir}.`);
   try {
-    const fetchDeb = () => execa('apt-get', ['download', 'golang-docker-credential-helpers'], { cwd: scratch, reject: false, all: true });
+    const fetchDeb = () =>
+      execa('apt-get', ['download', 'golang-docker-credential-helpers'], { cwd: scratch, reject: false, all: true });
     let download = await fetchDeb();
     // A machine whose package lists were never fetched (or were cleaned) knows no such package yet.
     if (download.exitCode !== 0 && process.getuid?.() === 0) {
@@ -27,7 +28,9 @@ export async function credentialHelpersDir(): Promise<string> {
     }
     const deb = (await readdir(scratch)).find((name) => name.endsWith('.deb'));
     if (download.exitCode !== 0 || deb === undefined) {
-      throw new Error(`apt-get download golang-docker-credential-helpers failed; check the apt sources (as root: apt-get update), then run the tests again:\n${download.all ?? ''}`);
+      throw new Error(
+        `apt-get download golang-docker-credential-helpers failed; check the apt sources (as root: apt-get update), then run the tests again:\n${download.all ?? ''}`,
+      );
     }
     await execa('dpkg-deb', ['-x', path.join(scratch, deb), path.join(scratch, 'root')]);
     // Another test file may have unpacked it meanwhile: the first rename wins, the same files either way.
@@ -56,7 +59,20 @@ export async function initPassStore(home: string, pathValue: string): Promise<Pa
   await mkdir(gnupg, { recursive: true, mode: 0o700 });
   await chmod(gnupg, 0o700);
   const env = { HOME: home, GNUPGHOME: gnupg, PASSWORD_STORE_DIR: path.join(home, '.password-store'), PATH: pathValue };
-  await execa('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'registry-login test <test@test.invalid>', 'default', 'default', 'never'], { env, extendEnv: false });
+  await execa(
+    'gpg',
+    [
+      '--batch',
+      '--passphrase',
+      '',
+      '--quick-gen-key',
+      'registry-login test <test@test.invalid>',
+      'default',
+      'default',
+      'never',
+    ],
+    { env, extendEnv: false },
+  );
   const listed = await execa('gpg', ['--batch', '--with-colons', '--list-secret-keys'], { env, extendEnv: false });
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(listed.stdout)?.[1];
   if (!fingerprint) throw new Error(`no fingerprint in gpg's key list:\n${listed.stdout}`);
@@ -69,7 +85,10 @@ export async function initPassStore(home: string, pathValue: string): Promise<Pa
   };
 }
 
-/** Writes an executable wrapper for docker-credential-<name> into dir that logs each action to log, then runs the real one. */
+/**
+ * Writes an executable wrapper for docker-credential-<name> into dir that logs each action to log, then runs the real
+ * one.
+ */
 export async function countingWrapper(dir: string, name: string, real: string, log: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `docker-credential-${name}`);

@@ -9,9 +9,14 @@ import { requireCommand } from './process.js';
 
 /** Says why a private network namespace cannot be made here, or undefined when it can. */
 export async function whyPrivateNetworkCannotRun(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'a private network namespace (unshare --net, a bind mount over /etc/hosts) needs root';
+  if (process.getuid?.() !== 0)
+    return 'a private network namespace (unshare --net, a bind mount over /etc/hosts) needs root';
   try {
-    await Promise.all([requireCommand('unshare', 'util-linux'), requireCommand('ip', 'iproute2'), requireCommand('mount', 'mount')]);
+    await Promise.all([
+      requireCommand('unshare', 'util-linux'),
+      requireCommand('ip', 'iproute2'),
+      requireCommand('mount', 'mount'),
+    ]);
   } catch (error) {
     return (error as Error).message;
   }
@@ -32,17 +37,26 @@ export interface PrivateNetworkRun {
 }
 
 /** Runs the command inside a fresh private namespace and returns how it ended (never throws on a non-zero exit). */
-export async function runInPrivateNetwork(run: PrivateNetworkRun): Promise<{ exitCode: number | undefined; stdout: string; all: string }> {
+export async function runInPrivateNetwork(
+  run: PrivateNetworkRun,
+): Promise<{ exitCode: number | undefined; stdout: string; all: string }> {
   const hosts = path.join(run.dir, 'hosts');
-  await writeFile(hosts, ['127.0.0.1 localhost', '::1 localhost', ...run.names.map((name) => `127.0.0.1 ${name}`), ''].join('\n'));
+  await writeFile(
+    hosts,
+    ['127.0.0.1 localhost', '::1 localhost', ...run.names.map((name) => `127.0.0.1 ${name}`), ''].join('\n'),
+  );
   const setup = 'set -e; ip link set lo up; mount --bind "$1" /etc/hosts; shift; exec "$@"';
-  const result = await execa('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', setup, 'sh', hosts, run.command, ...run.args], {
-    cwd: run.cwd,
-    env: run.env,
-    extendEnv: false,
-    reject: false,
-    all: true,
-    timeout: run.timeoutMs,
-  });
+  const result = await execa(
+    'unshare',
+    ['--mount', '--net', '--propagation', 'private', 'sh', '-c', setup, 'sh', hosts, run.command, ...run.args],
+    {
+      cwd: run.cwd,
+      env: run.env,
+      extendEnv: false,
+      reject: false,
+      all: true,
+      timeout: run.timeoutMs,
+    },
+  );
   return { exitCode: result.exitCode, stdout: result.stdout, all: result.all };
 }

@@ -129,7 +129,10 @@ export async function stopTracked(tracked: TrackedChild, graceMs = 3000): Promis
     return;
   }
   const winner = await Promise.race([
-    tracked.exited.then(() => 'exited' as const, () => 'exited' as const),
+    tracked.exited.then(
+      () => 'exited' as const,
+      () => 'exited' as const,
+    ),
     sleep(graceMs).then(() => 'timeout' as const),
   ]);
   if (winner === 'timeout' && alive(tracked.pid)) {

@@ -68,7 +68,8 @@ const BCRYPT_MAX_BYTES = 72;
 export function htpasswdContent(users: readonly RegistryUser[]): string {
   return users
     .map(({ user, password }) => {
-      if (user === '' || /[:\r\n]/.test(user)) throw new Error(`htpasswd user name not allowed: ${JSON.stringify(user)}`);
+      if (user === '' || /[:\r\n]/.test(user))
+        throw new Error(`htpasswd user name not allowed: ${JSON.stringify(user)}`);
       if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
         // A test using such a password would pass even if the tool truncated it; refuse instead.
         throw new Error(
@@ -98,7 +99,12 @@ function probe(url: string, ca: string | undefined): Promise<number | undefined>
   });
 }
 
-async function waitReady(child: TrackedChild, url: string, ca: string | undefined, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+async function waitReady(
+  child: TrackedChild,
+  url: string,
+  ca: string | undefined,
+  timeoutMs: number,
+): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.hasExited()) return 'exited';
@@ -121,7 +127,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await mkdir(path.join(dir, 'storage'), { recursive: true, mode: 0o700 });
     const addr = options.addr ?? '127.0.0.1';
 
-    const cert = options.tls ? await makeSelfSignedCert(path.join(dir, 'tls'), { sans: options.tlsSans ?? [] }) : undefined;
+    const cert = options.tls
+      ? await makeSelfSignedCert(path.join(dir, 'tls'), { sans: options.tlsSans ?? [] })
+      : undefined;
     const certDir = cert ? await makeCaDir(path.join(dir, 'certs.d'), cert.certPem) : undefined;
 
     let authConfig: Record<string, unknown> | undefined;

@@ -1,4 +1,5 @@
-// A stalled peer for tests of bounded waits: a proxy that never answers CONNECT, a registry or AWS endpoint that never speaks.
+// A stalled peer for tests of bounded waits: a proxy that never answers CONNECT, a registry or AWS endpoint that never
+// speaks.
 import net from 'node:net';
 
 /** A listener on 127.0.0.1 that accepts every connection, reads, and never writes a byte. */

@@ -56,16 +56,25 @@ export async function hermeticSkopeoEnv(
 }
 
 /** Returns the skopeo TLS flags for one side ("" for inspect, "dest-"/"src-" for copy). */
-export function skopeoTlsArgs(prefix: '' | 'dest-' | 'src-', tlsVerify: boolean | undefined, certDir: string | undefined): string[] {
+export function skopeoTlsArgs(
+  prefix: '' | 'dest-' | 'src-',
+  tlsVerify: boolean | undefined,
+  certDir: string | undefined,
+): string[] {
   const verify = tlsVerify ?? certDir !== undefined;
-  return [`--${prefix}tls-verify=${String(verify)}`, ...(certDir !== undefined ? [`--${prefix}cert-dir`, certDir] : [])];
+  return [
+    `--${prefix}tls-verify=${String(verify)}`,
+    ...(certDir !== undefined ? [`--${prefix}cert-dir`, certDir] : []),
+  ];
 }
 
 function dockerRef(ref: string): string {
   return ref.startsWith('docker://') ? ref : `docker://${ref}`;
 }
 
-/** Runs `skopeo inspect docker://REF` reading credentials only from the given docker config, as a user's skopeo would. */
+/**
+ * Runs `skopeo inspect docker://REF` reading credentials only from the given docker config, as a user's skopeo would.
+ */
 export async function skopeoInspect(ref: string, options: SkopeoInspectOptions): Promise<SkopeoInspectResult> {
   const skopeo = await requireCommand('skopeo', 'skopeo');
   return await withTempDir(async (scratch) => {

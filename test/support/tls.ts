@@ -22,7 +22,9 @@ export interface SelfSignedCertOptions {
 
 const DNS_NAME = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
-/** Creates a self-signed RSA-2048 certificate for 127.0.0.1 and localhost (plus extra DNS names) with the openssl CLI. */
+/**
+ * Creates a self-signed RSA-2048 certificate for 127.0.0.1 and localhost (plus extra DNS names) with the openssl CLI.
+ */
 export async function makeSelfSignedCert(dir: string, options: SelfSignedCertOptions = {}): Promise<SelfSignedCert> {
   const openssl = await requireCommand('openssl', 'openssl');
   const cn = options.cn ?? 'localhost';
@@ -42,12 +44,22 @@ export async function makeSelfSignedCert(dir: string, options: SelfSignedCertOpt
   const result = await execa(
     openssl,
     [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256',
-      '-days', String(options.days ?? 7),
-      '-subj', `/CN=${cn}`,
-      '-addext', `subjectAltName=${sans.join(',')}`,
-      '-keyout', keyPath,
-      '-out', certPath,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      String(options.days ?? 7),
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      `subjectAltName=${sans.join(',')}`,
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
     ],
     { reject: false, timeout: 30_000, stdin: 'ignore' },
   );

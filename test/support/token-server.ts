@@ -69,7 +69,10 @@ export function parseScope(scope: string): TokenAccess | undefined {
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first <= 0 || last === first) return undefined;
-  const actions = scope.slice(last + 1).split(',').filter((a) => a !== '');
+  const actions = scope
+    .slice(last + 1)
+    .split(',')
+    .filter((a) => a !== '');
   return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions };
 }
 
@@ -96,11 +99,7 @@ function parseBasic(header: string | undefined): { user: string; password: strin
 }
 
 /** Signs a distribution-compatible RS256 JWT whose header carries the signing cert as x5c. */
-export function signRegistryToken(
-  key: KeyObject,
-  certDerBase64: string,
-  claims: Record<string, unknown>,
-): string {
+export function signRegistryToken(key: KeyObject, certDerBase64: string, claims: Record<string, unknown>): string {
   const header = { typ: 'JWT', alg: 'RS256', x5c: [certDerBase64] };
   const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   const signature = sign('sha256', Buffer.from(signingInput), key);
@@ -124,13 +123,19 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const service = options.service ?? 'registry-login-test';
   const issuer = options.issuer ?? 'registry-login-test-issuer';
   const expiresIn = options.expiresInSeconds ?? 300;
-  const cert = options.signingCert ?? (await makeSelfSignedCert(options.dir, { name: 'token-signing', cn: 'token-issuer' }));
+  const cert =
+    options.signingCert ?? (await makeSelfSignedCert(options.dir, { name: 'token-signing', cn: 'token-issuer' }));
   const key = createPrivateKey(cert.keyPem);
   const certDer = new X509Certificate(cert.certPem).raw.toString('base64');
   let users: TokenUser[] = [...(options.users ?? [])];
   const requests: TokenRequestRecord[] = [];
 
-  const respond = (res: http.ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void => {
+  const respond = (
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): void => {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...extraHeaders });
     res.end(JSON.stringify(body));
   };
@@ -146,7 +151,10 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     let requestedService: string | undefined;
     if (req.method === 'GET') {
       creds = parseBasic(req.headers.authorization);
-      scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');
+      scopes = url.searchParams
+        .getAll('scope')
+        .flatMap((s) => s.split(' '))
+        .filter((s) => s !== '');
       requestedService = url.searchParams.get('service') ?? undefined;
     } else if (req.method === 'POST') {
       // containerd/buildx try the OAuth2 password grant first when they hold credentials.
@@ -154,7 +162,16 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       const grant = form.get('grant_type');
       if (grant !== 'password') {
         respond(res, 400, { error: 'unsupported_grant_type' });
-        requests.push({ method: 'POST', user: undefined, service: form.get('service') ?? undefined, scopes: [], credsMatched: false, passwordLength: undefined, status: 400, granted: [] });
+        requests.push({
+          method: 'POST',
+          user: undefined,
+          service: form.get('service') ?? undefined,
+          scopes: [],
+          credsMatched: false,
+          passwordLength: undefined,
+          status: 400,
+          granted: [],
+        });
         return;
       }
       const user = form.get('username');
@@ -222,7 +239,12 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       jti: randomUUID(),
       access: granted,
     });
-    respond(res, 200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date(now * 1000).toISOString() });
+    respond(res, 200, {
+      token,
+      access_token: token,
+      expires_in: expiresIn,
+      issued_at: new Date(now * 1000).toISOString(),
+    });
   };
 
   const server = http.createServer((req, res) => {
@@ -258,4 +280,3 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     },
   };
 }
-

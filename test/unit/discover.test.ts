@@ -35,8 +35,18 @@ describe('discoverTriples', () => {
   it.each([
     [{ X_CONTAINER_REGISTRY_SERVER: 'h', X_CONTAINER_REGISTRY_USER: 'u' }, ['X_CONTAINER_REGISTRY_PASSWORD']],
     [{ X_CONTAINER_REGISTRY_PASSWORD: 'secret-value' }, ['X_CONTAINER_REGISTRY_SERVER', 'X_CONTAINER_REGISTRY_USER']],
-    [{ X_CONTAINER_REGISTRY_SERVER: 'h', X_CONTAINER_REGISTRY_USER: ' ', X_CONTAINER_REGISTRY_PASSWORD: 'secret-value' }, ['X_CONTAINER_REGISTRY_USER']],
-    [{ X_CONTAINER_REGISTRY_SESSION_TOKEN: 'secret-value' }, ['X_CONTAINER_REGISTRY_SERVER', 'X_CONTAINER_REGISTRY_USER', 'X_CONTAINER_REGISTRY_PASSWORD']],
+    [
+      {
+        X_CONTAINER_REGISTRY_SERVER: 'h',
+        X_CONTAINER_REGISTRY_USER: ' ',
+        X_CONTAINER_REGISTRY_PASSWORD: 'secret-value',
+      },
+      ['X_CONTAINER_REGISTRY_USER'],
+    ],
+    [
+      { X_CONTAINER_REGISTRY_SESSION_TOKEN: 'secret-value' },
+      ['X_CONTAINER_REGISTRY_SERVER', 'X_CONTAINER_REGISTRY_USER', 'X_CONTAINER_REGISTRY_PASSWORD'],
+    ],
   ])('reports an incomplete group by the names it lacks, never the values (%#)', (env, missing) => {
     const { triples, problems } = discoverTriples(env);
     expect(triples).toEqual([]);
@@ -79,7 +89,12 @@ describe('discoverTriples', () => {
 
   it('returns triples in byte order of prefix', () => {
     const env: Record<string, string> = {};
-    for (const p of ['b', 'A', 'a_b', 'Z']) Object.assign(env, { [`${p}_CONTAINER_REGISTRY_SERVER`]: 'h', [`${p}_CONTAINER_REGISTRY_USER`]: 'u', [`${p}_CONTAINER_REGISTRY_PASSWORD`]: 'p' });
+    for (const p of ['b', 'A', 'a_b', 'Z'])
+      Object.assign(env, {
+        [`${p}_CONTAINER_REGISTRY_SERVER`]: 'h',
+        [`${p}_CONTAINER_REGISTRY_USER`]: 'u',
+        [`${p}_CONTAINER_REGISTRY_PASSWORD`]: 'p',
+      });
     expect(discoverTriples(env).triples.map((t) => t.prefix)).toEqual(['A', 'A_B', 'B', 'Z']);
   });
 });

@@ -46,27 +46,35 @@ describe('parseDockerConfig', () => {
     ['{"auths": {"a": {}, "a": {}}}', 'the key "a" in "auths" twice'],
     ['{"credHelpers": {"a": "x", "b": "y", "a": "z"}}', 'the key "a" in "credHelpers" twice'],
     ['{"x": 1, "x": 2}', 'the key "x" twice'],
-  ])('refuses to edit %j, whose duplicate key makes an edit ambiguous (reading takes the last, as docker does)', async (text, problem) => {
-    await expect(parseDockerConfig(text, '/c.json')).resolves.toBeTypeOf('object');
-    expect(() => assertEditable(text, '/c.json')).toThrowError(new RegExp(`/c\\.json has ${problem}`));
-    expect(assertEditable('{"x": {"a": 1}, "y": {"a": 2}}', '/c.json')).toBeUndefined();
-  });
+  ])(
+    'refuses to edit %j, whose duplicate key makes an edit ambiguous (reading takes the last, as docker does)',
+    async (text, problem) => {
+      await expect(parseDockerConfig(text, '/c.json')).resolves.toBeTypeOf('object');
+      expect(() => assertEditable(text, '/c.json')).toThrowError(new RegExp(`/c\\.json has ${problem}`));
+      expect(assertEditable('{"x": {"a": 1}, "y": {"a": 2}}', '/c.json')).toBeUndefined();
+    },
+  );
 
   it.each([
     '{"auths": {"x": {"auth": c2VjcmV0OnNlY3JldA}}}',
     'S3cretPassw0rdPastedRaw',
     '{"auths": {"x": {"auth": "c2VjcmV0OnNlY3JldA==" "y"}}}',
     '{"auths": {"x": {"auth": "c2VjcmV0OnNlY3JldA==',
-  ])('says where %j is broken without quoting it (a config holds credentials the redactor does not know)', async (text) => {
-    let message = '';
-    try {
-      await parseDockerConfig(text, '/c.json');
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    expect(message).toMatch(/not valid JSON \((.+ at line \d+, column \d+|unexpected character|it ends before the JSON is complete, as if cut off)\)/);
-    for (const secret of ['c2VjcmV0', 'S3cret', 'Passw0rd']) expect(message).not.toContain(secret);
-  });
+  ])(
+    'says where %j is broken without quoting it (a config holds credentials the redactor does not know)',
+    async (text) => {
+      let message = '';
+      try {
+        await parseDockerConfig(text, '/c.json');
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(
+        /not valid JSON \((.+ at line \d+, column \d+|unexpected character|it ends before the JSON is complete, as if cut off)\)/,
+      );
+      for (const secret of ['c2VjcmV0', 'S3cret', 'Passw0rd']) expect(message).not.toContain(secret);
+    },
+  );
 
   it('refuses a file on disk that starts with a byte-order mark (the decoder must not drop it, or the BOM is silently removed)', async () => {
     const dir = await tmp();
@@ -83,16 +91,35 @@ describe('parseDockerConfig', () => {
 
 describe('applyConfigEdits', () => {
   it('changes only the edited entries and keeps every other byte, order and indentation', async () => {
-    const text = '{\n    "psFormat": "table {{.ID}}",\n    "auths": {\n        "other.io": {"auth": "eDp5"}\n    },\n    "10": true,\n    "z": [1, 2]\n}\n';
-    const out = await applyConfigEdits(text, [{ path: ['auths', 'ghcr.io'], value: { auth: 'YTpi' } }, { path: ['credHelpers', 'ghcr.io'], value: 'registry-login' }]);
-    expect(out.startsWith('{\n    "psFormat": "table {{.ID}}",\n    "auths": {\n        "other.io": {"auth": "eDp5"},\n        "ghcr.io": {\n            "auth": "YTpi"\n        }\n    },\n    "10": true,\n    "z": [1, 2]')).toBe(true);
-    expect(JSON.parse(out)).toEqual({ psFormat: 'table {{.ID}}', auths: { 'other.io': { auth: 'eDp5' }, 'ghcr.io': { auth: 'YTpi' } }, 10: true, z: [1, 2], credHelpers: { 'ghcr.io': 'registry-login' } });
-    const back = await applyConfigEdits(out, [{ path: ['auths', 'ghcr.io'], value: undefined }, { path: ['credHelpers'], value: undefined }]);
+    const text =
+      '{\n    "psFormat": "table {{.ID}}",\n    "auths": {\n        "other.io": {"auth": "eDp5"}\n    },\n    "10": true,\n    "z": [1, 2]\n}\n';
+    const out = await applyConfigEdits(text, [
+      { path: ['auths', 'ghcr.io'], value: { auth: 'YTpi' } },
+      { path: ['credHelpers', 'ghcr.io'], value: 'registry-login' },
+    ]);
+    expect(
+      out.startsWith(
+        '{\n    "psFormat": "table {{.ID}}",\n    "auths": {\n        "other.io": {"auth": "eDp5"},\n        "ghcr.io": {\n            "auth": "YTpi"\n        }\n    },\n    "10": true,\n    "z": [1, 2]',
+      ),
+    ).toBe(true);
+    expect(JSON.parse(out)).toEqual({
+      psFormat: 'table {{.ID}}',
+      auths: { 'other.io': { auth: 'eDp5' }, 'ghcr.io': { auth: 'YTpi' } },
+      10: true,
+      z: [1, 2],
+      credHelpers: { 'ghcr.io': 'registry-login' },
+    });
+    const back = await applyConfigEdits(out, [
+      { path: ['auths', 'ghcr.io'], value: undefined },
+      { path: ['credHelpers'], value: undefined },
+    ]);
     expect(back).toBe(text);
   });
 
-  it('writes a new file with docker\'s tab indentation', async () => {
-    expect(await applyConfigEdits(undefined, [{ path: ['auths', 'a.io'], value: { auth: 'x' } }])).toBe('{\n\t"auths": {\n\t\t"a.io": {\n\t\t\t"auth": "x"\n\t\t}\n\t}\n}\n');
+  it("writes a new file with docker's tab indentation", async () => {
+    expect(await applyConfigEdits(undefined, [{ path: ['auths', 'a.io'], value: { auth: 'x' } }])).toBe(
+      '{\n\t"auths": {\n\t\t"a.io": {\n\t\t\t"auth": "x"\n\t\t}\n\t}\n}\n',
+    );
   });
 
   it('keeps large numbers and unusual strings exactly as written', async () => {
@@ -116,13 +143,17 @@ describe('followSymlinks', () => {
     await mkdir(join(dir, 'dotfiles', 'docker'), { recursive: true });
     await symlink('dotfiles/docker', join(dir, '.docker'));
     await symlink('../shared/config.json', join(dir, 'dotfiles', 'docker', 'config.json'));
-    expect(followSymlinks(join(dir, '.docker', 'config.json'))).toBe(join(realpathSync(dir), 'dotfiles', 'shared', 'config.json'));
+    expect(followSymlinks(join(dir, '.docker', 'config.json'))).toBe(
+      join(realpathSync(dir), 'dotfiles', 'shared', 'config.json'),
+    );
   });
 
   it('refuses a directory link that leads nowhere, where docker cannot save either', async () => {
     const dir = await tmp();
     await symlink('missing', join(dir, '.docker'));
-    expect(() => followSymlinks(join(dir, '.docker', 'config.json'))).toThrow(/\.docker, on the way to .*symbolic link to a directory that does not exist/);
+    expect(() => followSymlinks(join(dir, '.docker', 'config.json'))).toThrow(
+      /\.docker, on the way to .*symbolic link to a directory that does not exist/,
+    );
   });
 
   it('refuses a loop of links', async () => {
@@ -157,7 +188,9 @@ describe('writeFileAtomic', () => {
   it('fails with a clear error when a part of the path is not a directory', async () => {
     const dir = await tmp();
     await writeFile(join(dir, 'sub'), 'x');
-    expect(() => writeFileAtomic(join(dir, 'sub', 'config.json'), '{}')).toThrow(/cannot write .*sub\/config\.json: .*the file was left as it was/);
+    expect(() => writeFileAtomic(join(dir, 'sub', 'config.json'), '{}')).toThrow(
+      /cannot write .*sub\/config\.json: .*the file was left as it was/,
+    );
     expect(await readFile(join(dir, 'sub'), 'utf8')).toBe('x');
   });
 });

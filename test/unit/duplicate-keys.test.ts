@@ -16,22 +16,34 @@ function byTree(text: string): string | undefined {
     }
     return undefined;
   };
-  const member = (name: string): JsonNode | undefined => root?.children?.find((p) => p.children?.[0]?.value === name)?.children?.[1];
+  const member = (name: string): JsonNode | undefined =>
+    root?.children?.find((p) => p.children?.[0]?.value === name)?.children?.[1];
   return check(root, '') ?? check(member('auths'), ' in "auths"') ?? check(member('credHelpers'), ' in "credHelpers"');
 }
 
 // JSON text with possible duplicate keys: objects written member by member from generated pairs.
-const key = fc.oneof(fc.constantFrom('auths', 'credHelpers', 'a', 'b', 'x"y', 'back\\slash', ''), fc.string({ maxLength: 4 }));
-const leaf = fc.oneof(fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)), fc.integer().map(String), fc.constantFrom('null', 'true', '[]', '{}', '"\\"quoted\\":"', '"{\\"a\\":1}"'));
+const key = fc.oneof(
+  fc.constantFrom('auths', 'credHelpers', 'a', 'b', 'x"y', 'back\\slash', ''),
+  fc.string({ maxLength: 4 }),
+);
+const leaf = fc.oneof(
+  fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)),
+  fc.integer().map(String),
+  fc.constantFrom('null', 'true', '[]', '{}', '"\\"quoted\\":"', '"{\\"a\\":1}"'),
+);
 const value: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     leaf,
-    fc.array(fc.tuple(key, tie('value')), { maxLength: 4 }).map((members) => `{${members.map(([k, v]) => `${JSON.stringify(k)} : ${v}`).join(', ')}}`),
+    fc
+      .array(fc.tuple(key, tie('value')), { maxLength: 4 })
+      .map((members) => `{${members.map(([k, v]) => `${JSON.stringify(k)} : ${v}`).join(', ')}}`),
     fc.array(tie('value'), { maxLength: 3 }).map((items) => `[ ${items.join(',')} ]`),
   ),
 })).value;
-const document = fc.array(fc.tuple(key, value), { maxLength: 6 }).map((members) => `{\n${members.map(([k, v]) => `  ${JSON.stringify(k)}: ${v}`).join(',\n')}\n}`);
+const document = fc
+  .array(fc.tuple(key, value), { maxLength: 6 })
+  .map((members) => `{\n${members.map(([k, v]) => `  ${JSON.stringify(k)}: ${v}`).join(',\n')}\n}`);
 
 describe('findDuplicateKey', () => {
   it('agrees with a full parse tree on any JSON object text', () => {

@@ -98,7 +98,11 @@ describe('parseEcrHost', () => {
   });
 
   it('accepts what a user pastes as SERVER, once it is a docker key', () => {
-    for (const server of ['https://123456789012.dkr.ecr.us-west-2.amazonaws.com/', 'HTTPS://123456789012.DKR.ECR.US-WEST-2.AMAZONAWS.COM/repo/image', ' 123456789012.dkr.ecr.us-west-2.amazonaws.com ']) {
+    for (const server of [
+      'https://123456789012.dkr.ecr.us-west-2.amazonaws.com/',
+      'HTTPS://123456789012.DKR.ECR.US-WEST-2.AMAZONAWS.COM/repo/image',
+      ' 123456789012.dkr.ecr.us-west-2.amazonaws.com ',
+    ]) {
       const keyed = normalizeRegistryKey(server);
       expect(keyed.ok && parseEcrHost(keyed.key)?.region).toBe('us-west-2');
     }
@@ -110,7 +114,10 @@ describe('parseEcrHost', () => {
 // Its inputs are server URLs, so each passes through the SERVER → key rule first, as a user's SERVER would.
 type Upstream = { accountId?: string; region: string; fips?: boolean; public?: true };
 const UPSTREAM_ACCEPTED: [string, Upstream][] = [
-  ['https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/blah/blah', { accountId: '123456789012', region: 'us-east-1' }],
+  [
+    'https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/blah/blah',
+    { accountId: '123456789012', region: 'us-east-1' },
+  ],
   ['123456789012.dkr.ecr.us-west-2.amazonaws.com', { accountId: '123456789012', region: 'us-west-2' }],
   ['123456789012.dkr-ecr.us-west-2.on.aws', { accountId: '123456789012', region: 'us-west-2' }],
   ['123456789012.dkr-ecr-fips.us-west-2.on.aws', { accountId: '123456789012', region: 'us-west-2', fips: true }],
@@ -121,8 +128,14 @@ const UPSTREAM_ACCEPTED: [string, Upstream][] = [
   ['123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk', { accountId: '123456789012', region: 'eu-isoe-west-1' }],
   ['123456789012.dkr.ecr.us-isof-east-1.csp.hci.ic.gov', { accountId: '123456789012', region: 'us-isof-east-1' }],
   ['123456789012.dkr-ecr.us-gov-east-1.on.aws', { accountId: '123456789012', region: 'us-gov-east-1' }],
-  ['123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com', { accountId: '123456789012', region: 'us-gov-west-1', fips: true }],
-  ['123456789012.dkr-ecr-fips.us-gov-east-1.on.aws', { accountId: '123456789012', region: 'us-gov-east-1', fips: true }],
+  [
+    '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com',
+    { accountId: '123456789012', region: 'us-gov-west-1', fips: true },
+  ],
+  [
+    '123456789012.dkr-ecr-fips.us-gov-east-1.on.aws',
+    { accountId: '123456789012', region: 'us-gov-east-1', fips: true },
+  ],
   ['123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu', { accountId: '123456789012', region: 'eusc-de-east-1' }],
   ['https://public.ecr.aws', { region: 'us-east-1', public: true }],
   ['https://ecr-public.aws.com', { region: 'us-east-1', public: true }],
@@ -152,7 +165,11 @@ function ecrOfServer(server: string) {
 describe('amazon-ecr-credential-helper host table', () => {
   it.each(UPSTREAM_ACCEPTED)('accepts %s', (server, expected) => {
     const location = ecrOfServer(server);
-    expect(location).toMatchObject({ region: expected.region, fips: expected.fips ?? false, public: expected.public ?? false });
+    expect(location).toMatchObject({
+      region: expected.region,
+      fips: expected.fips ?? false,
+      public: expected.public ?? false,
+    });
     expect(location?.accountId).toBe(expected.accountId);
   });
 

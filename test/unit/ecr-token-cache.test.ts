@@ -3,10 +3,27 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileTokenCache, NullTokenCache, isFresh, openTokenCache, tokenCacheKey, type SwapIdentity } from '../../src/ecr/token-cache.js';
+import {
+  FileTokenCache,
+  NullTokenCache,
+  isFresh,
+  openTokenCache,
+  tokenCacheKey,
+  type SwapIdentity,
+} from '../../src/ecr/token-cache.js';
 
-const identity: SwapIdentity = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLESESSION', region: 'us-west-2', flavour: 'ecr' };
-const token = { password: 'eyJwYXlsb2FkIjoi-registry-password', issuedAt: new Date('2026-01-01T00:00:00Z'), expiresAt: new Date('2026-01-01T12:00:00Z') };
+const identity: SwapIdentity = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'FwoGZXIvYXdzEXAMPLESESSION',
+  region: 'us-west-2',
+  flavour: 'ecr',
+};
+const token = {
+  password: 'eyJwYXlsb2FkIjoi-registry-password',
+  issuedAt: new Date('2026-01-01T00:00:00Z'),
+  expiresAt: new Date('2026-01-01T12:00:00Z'),
+};
 
 let dir: string;
 beforeEach(async () => {
@@ -20,9 +37,12 @@ describe('tokenCacheKey', () => {
   it('is a fingerprint that holds none of the identity in clear and is derived from no secret', () => {
     const key = tokenCacheKey(identity);
     expect(key).toMatch(/^[0-9a-f]{16}$/);
-    for (const part of [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken!]) expect(key).not.toContain(part);
+    for (const part of [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken!])
+      expect(key).not.toContain(part);
     // The secret key and the session token are not part of it: AWS binds them to the access key ID.
-    expect(tokenCacheKey({ ...identity, secretAccessKey: 'another secret', sessionToken: 'another session' })).toBe(key);
+    expect(tokenCacheKey({ ...identity, secretAccessKey: 'another secret', sessionToken: 'another session' })).toBe(
+      key,
+    );
   });
 
   it.each([
@@ -47,7 +67,9 @@ describe('isFresh', () => {
   });
 
   it('is false for a token whose expiry is not after its issue', () => {
-    expect(isFresh({ issuedAt: token.expiresAt, expiresAt: token.issuedAt }, new Date('2025-01-01T00:00:00Z'))).toBe(false);
+    expect(isFresh({ issuedAt: token.expiresAt, expiresAt: token.issuedAt }, new Date('2025-01-01T00:00:00Z'))).toBe(
+      false,
+    );
   });
 });
 
@@ -63,7 +85,8 @@ describe('FileTokenCache', () => {
     expect((await stat(join(dir, 'nested'))).mode & 0o777).toBe(0o700);
     expect((await stat(join(cache.dir, files[0]!))).mode & 0o777).toBe(0o600);
     const text = await readFile(join(cache.dir, files[0]!), 'utf8');
-    for (const secret of [identity.secretAccessKey, identity.sessionToken!, identity.accessKeyId]) expect(text).not.toContain(secret);
+    for (const secret of [identity.secretAccessKey, identity.sessionToken!, identity.accessKeyId])
+      expect(text).not.toContain(secret);
   });
 
   it('tightens a cache directory that was left group- or world-readable', async () => {

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { chooseStore, defaultStore, holdsNoAuth, type StoreChoice } from '../../src/host/store-choice.js';
 
 const KEY = 'registry.example.com';
-const onPath = (...programs: string[]) => (name: string) => programs.includes(name);
+const onPath =
+  (...programs: string[]) =>
+  (name: string) =>
+    programs.includes(name);
 
 describe('defaultStore', () => {
   it.each([
@@ -39,10 +42,22 @@ describe('holdsNoAuth (docker: no auths entry, not even {}, no credHelpers entry
 describe('chooseStore', () => {
   const linuxWithPass = { platform: 'linux' as const, onPath: onPath('pass', 'docker-credential-pass') };
   it.each<[string, Record<string, unknown>, StoreChoice]>([
-    ['credHelpers for the key wins', { credHelpers: { [KEY]: 'desktop' }, credsStore: 'pass' }, { kind: 'helper', name: 'desktop', setBy: 'credHelpers' }],
-    ['a credHelpers entry for another key does not apply', { credHelpers: { 'other.example': 'desktop' } }, { kind: 'file' }],
+    [
+      'credHelpers for the key wins',
+      { credHelpers: { [KEY]: 'desktop' }, credsStore: 'pass' },
+      { kind: 'helper', name: 'desktop', setBy: 'credHelpers' },
+    ],
+    [
+      'a credHelpers entry for another key does not apply',
+      { credHelpers: { 'other.example': 'desktop' } },
+      { kind: 'file' },
+    ],
     ['then credsStore', { credsStore: 'osxkeychain' }, { kind: 'helper', name: 'osxkeychain', setBy: 'credsStore' }],
-    ['WSL: Docker Desktop for Windows', { credsStore: 'desktop.exe' }, { kind: 'helper', name: 'desktop.exe', setBy: 'credsStore' }],
+    [
+      'WSL: Docker Desktop for Windows',
+      { credsStore: 'desktop.exe' },
+      { kind: 'helper', name: 'desktop.exe', setBy: 'credsStore' },
+    ],
     ['ecr-login cannot store', { credHelpers: { [KEY]: 'ecr-login' } }, { kind: 'cannot-store', name: 'ecr-login' }],
     ['gcloud cannot store', { credsStore: 'gcloud' }, { kind: 'cannot-store', name: 'gcloud' }],
     ['no auth at all: the platform default', {}, { kind: 'helper', name: 'pass', setBy: 'default' }],
@@ -54,7 +69,11 @@ describe('chooseStore', () => {
   });
 
   it('macOS with no auth: osxkeychain when its helper exists, else the file', () => {
-    expect(chooseStore({}, KEY, { platform: 'darwin', onPath: onPath('docker-credential-osxkeychain') })).toEqual({ kind: 'helper', name: 'osxkeychain', setBy: 'default' });
+    expect(chooseStore({}, KEY, { platform: 'darwin', onPath: onPath('docker-credential-osxkeychain') })).toEqual({
+      kind: 'helper',
+      name: 'osxkeychain',
+      setBy: 'default',
+    });
     expect(chooseStore({}, KEY, { platform: 'darwin', onPath: onPath() })).toEqual({ kind: 'file' });
   });
 });

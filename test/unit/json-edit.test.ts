@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { editJson, editJsonMany } from '../../src/docker-config/json-edit.js';
 
-const object = fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })).map((o) => JSON.parse(JSON.stringify(o)) as Record<string, unknown>);
+const object = fc
+  .dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }))
+  .map((o) => JSON.parse(JSON.stringify(o)) as Record<string, unknown>);
 const layout = fc.constantFrom<(v: unknown) => string>(
   (v) => JSON.stringify(v),
   (v) => JSON.stringify(v, null, 2),
@@ -14,12 +16,20 @@ const member = fc.string().filter((k) => k !== '__proto__');
 describe('editJson', () => {
   it('sets a nested member so that the parsed result is exactly the intended object', () => {
     fc.assert(
-      fc.property(object, object, layout, member, member, fc.jsonValue({ maxDepth: 2 }), (root, inner, format, outer, key, value) => {
-        const doc = { ...root, [outer]: inner };
-        const normalised = JSON.parse(JSON.stringify(value)) as unknown;
-        const out = editJson(format(doc), [outer, key], normalised);
-        expect(JSON.parse(out)).toEqual({ ...doc, [outer]: { ...inner, [key]: normalised } });
-      }),
+      fc.property(
+        object,
+        object,
+        layout,
+        member,
+        member,
+        fc.jsonValue({ maxDepth: 2 }),
+        (root, inner, format, outer, key, value) => {
+          const doc = { ...root, [outer]: inner };
+          const normalised = JSON.parse(JSON.stringify(value)) as unknown;
+          const out = editJson(format(doc), [outer, key], normalised);
+          expect(JSON.parse(out)).toEqual({ ...doc, [outer]: { ...inner, [key]: normalised } });
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -46,17 +56,29 @@ describe('editJson', () => {
 describe('editJsonMany', () => {
   const edits = fc.array(
     fc.record({
-      path: fc.oneof(fc.tuple(fc.constantFrom('auths', 'credHelpers', 'x'), fc.constantFrom('a', 'b', 'c', 'd')), fc.tuple(fc.constantFrom('auths', 'credHelpers', 'y'))),
+      path: fc.oneof(
+        fc.tuple(fc.constantFrom('auths', 'credHelpers', 'x'), fc.constantFrom('a', 'b', 'c', 'd')),
+        fc.tuple(fc.constantFrom('auths', 'credHelpers', 'y')),
+      ),
       value: fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined }),
     }),
     { maxLength: 12 },
   );
-  const start = fc.constantFrom('{}', '{\n}', '{\n\t"auths": {}\n}', '{"auths": {"a": {"auth": "x"}}, "credHelpers": {}}', '{\n  "auths": {\n    "z": {}\n  },\n  "psFormat": "x"\n}');
+  const start = fc.constantFrom(
+    '{}',
+    '{\n}',
+    '{\n\t"auths": {}\n}',
+    '{"auths": {"a": {"auth": "x"}}, "credHelpers": {}}',
+    '{\n  "auths": {\n    "z": {}\n  },\n  "psFormat": "x"\n}',
+  );
 
   it('gives exactly the bytes that applying the edits one by one gives', () => {
     fc.assert(
       fc.property(start, edits, (text, list) => {
-        const normalised = list.map((e) => ({ path: e.path as [string] | [string, string], value: e.value === undefined ? undefined : (JSON.parse(JSON.stringify(e.value)) as unknown) }));
+        const normalised = list.map((e) => ({
+          path: e.path as [string] | [string, string],
+          value: e.value === undefined ? undefined : (JSON.parse(JSON.stringify(e.value)) as unknown),
+        }));
         let expected: string = text;
         try {
           for (const edit of normalised) expected = editJson(expected, edit.path, edit.value);

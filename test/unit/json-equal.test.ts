@@ -26,21 +26,30 @@ describe('jsonEqual', () => {
 
   it('agrees with isDeepStrictEqual on parsed JSON (random documents)', () => {
     let seed = 7;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     const value = (depth: number): unknown => {
       switch (rand(depth > 2 ? 4 : 6)) {
-        case 0: return rand(3);
-        case 1: return ['a', 'b', ''][rand(3)];
-        case 2: return rand(2) === 0;
-        case 3: return null;
-        case 4: return Array.from({ length: rand(3) }, () => value(depth + 1));
-        default: return Object.fromEntries(Array.from({ length: rand(3) }, () => [['x', 'y', 'z'][rand(3)], value(depth + 1)]));
+        case 0:
+          return rand(3);
+        case 1:
+          return ['a', 'b', ''][rand(3)];
+        case 2:
+          return rand(2) === 0;
+        case 3:
+          return null;
+        case 4:
+          return Array.from({ length: rand(3) }, () => value(depth + 1));
+        default:
+          return Object.fromEntries(
+            Array.from({ length: rand(3) }, () => [['x', 'y', 'z'][rand(3)], value(depth + 1)]),
+          );
       }
     };
     let equal = 0;
     for (let i = 0; i < 3000; i++) {
       const a = JSON.parse(JSON.stringify(value(0))) as unknown;
-      const b = rand(3) === 0 ? (JSON.parse(JSON.stringify(a)) as unknown) : (JSON.parse(JSON.stringify(value(0))) as unknown);
+      const b =
+        rand(3) === 0 ? (JSON.parse(JSON.stringify(a)) as unknown) : (JSON.parse(JSON.stringify(value(0))) as unknown);
       const expected = isDeepStrictEqual(a, b);
       if (expected) equal++;
       expect(jsonEqual(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(expected);

@@ -14,7 +14,9 @@ describe('dockerConfigPath', () => {
   it("takes the account's home for an empty HOME, as docker does, and refuses a relative one", () => {
     expect(dockerConfigPath({ HOME: '' })).toBe(join(userInfo().homedir, '.docker', 'config.json'));
     expect(() => dockerConfigPath({ HOME: 'work' })).toThrow(/HOME is the relative path "work".*changed nothing/);
-    expect(dockerConfigPath({ HOME: 'work', DOCKER_CONFIG: 'rel/docker' })).toBe(join(process.cwd(), 'rel', 'docker', 'config.json'));
+    expect(dockerConfigPath({ HOME: 'work', DOCKER_CONFIG: 'rel/docker' })).toBe(
+      join(process.cwd(), 'rel', 'docker', 'config.json'),
+    );
   });
 });
 
@@ -29,22 +31,43 @@ describe('cacheDir', () => {
 
 describe('placesFromEnv', () => {
   it.each([
-    [{ HOME: '/h' }, { configPath: '/h/.docker/config.json', stateDir: '/h/.local/state/registry-login', cacheDir: '/h/.cache/registry-login' }],
+    [
+      { HOME: '/h' },
+      {
+        configPath: '/h/.docker/config.json',
+        stateDir: '/h/.local/state/registry-login',
+        cacheDir: '/h/.cache/registry-login',
+      },
+    ],
     [
       { HOME: '/h', DOCKER_CONFIG: '/d', XDG_STATE_HOME: '/s', XDG_CACHE_HOME: '/c' },
       { configPath: '/d/config.json', stateDir: '/s/registry-login', cacheDir: '/c/registry-login' },
     ],
     // The XDG spec says to ignore a relative base directory.
-    [{ HOME: '/h', XDG_STATE_HOME: 'state', XDG_CACHE_HOME: 'cache' }, { configPath: '/h/.docker/config.json', stateDir: '/h/.local/state/registry-login', cacheDir: '/h/.cache/registry-login' }],
+    [
+      { HOME: '/h', XDG_STATE_HOME: 'state', XDG_CACHE_HOME: 'cache' },
+      {
+        configPath: '/h/.docker/config.json',
+        stateDir: '/h/.local/state/registry-login',
+        cacheDir: '/h/.cache/registry-login',
+      },
+    ],
     // No usable home, but every place given absolutely: nothing needs the home.
-    [{ HOME: 'rel', DOCKER_CONFIG: '/d', XDG_STATE_HOME: '/s' }, { configPath: '/d/config.json', stateDir: '/s/registry-login', cacheDir: undefined }],
+    [
+      { HOME: 'rel', DOCKER_CONFIG: '/d', XDG_STATE_HOME: '/s' },
+      { configPath: '/d/config.json', stateDir: '/s/registry-login', cacheDir: undefined },
+    ],
   ])('works out %j', (env, places) => {
     expect(placesFromEnv(env)).toEqual(places);
   });
 
   it('refuses a run without a usable home, naming first the docker config and then the state directory', () => {
     expect(() => placesFromEnv({ HOME: 'rel' })).toThrow(ConfigError);
-    expect(() => placesFromEnv({ HOME: 'rel', XDG_STATE_HOME: '/s' })).toThrow(/HOME is the relative path "rel".*cannot tell where the docker config is.*Set HOME .*or DOCKER_CONFIG/);
-    expect(() => placesFromEnv({ HOME: 'rel', DOCKER_CONFIG: '/d' })).toThrow(/HOME is the relative path "rel".*nowhere to keep its state.*Set HOME .*or XDG_STATE_HOME/);
+    expect(() => placesFromEnv({ HOME: 'rel', XDG_STATE_HOME: '/s' })).toThrow(
+      /HOME is the relative path "rel".*cannot tell where the docker config is.*Set HOME .*or DOCKER_CONFIG/,
+    );
+    expect(() => placesFromEnv({ HOME: 'rel', DOCKER_CONFIG: '/d' })).toThrow(
+      /HOME is the relative path "rel".*nowhere to keep its state.*Set HOME .*or XDG_STATE_HOME/,
+    );
   });
 });

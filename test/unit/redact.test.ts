@@ -5,22 +5,37 @@ import { Redactor } from '../../src/redact.js';
 describe('Redactor', () => {
   it('masks a secret raw, in base64 and in base64url, wherever it stands', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 4, maxLength: 300, unit: 'grapheme' }), fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), (secret, before, after) => {
-        const redactor = new Redactor();
-        redactor.add(secret);
-        const bytes = Buffer.from(secret, 'utf8');
-        for (const form of [secret, bytes.toString('base64'), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64url')]) {
-          const out = redactor.redact(`${before}${form}${after}`);
-          expect(out.includes(form.replace(/=+$/, ''))).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.string({ minLength: 4, maxLength: 300, unit: 'grapheme' }),
+        fc.string({ maxLength: 20 }),
+        fc.string({ maxLength: 20 }),
+        (secret, before, after) => {
+          const redactor = new Redactor();
+          redactor.add(secret);
+          const bytes = Buffer.from(secret, 'utf8');
+          for (const form of [
+            secret,
+            bytes.toString('base64'),
+            bytes.toString('base64').replace(/=+$/, ''),
+            bytes.toString('base64url'),
+          ]) {
+            const out = redactor.redact(`${before}${form}${after}`);
+            expect(out.includes(form.replace(/=+$/, ''))).toBe(false);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('registers the passwords and session tokens of an environment, not servers or users', () => {
     const redactor = new Redactor();
-    redactor.addFromEnv({ A_CONTAINER_REGISTRY_SERVER: 'ghcr.io', A_CONTAINER_REGISTRY_USER: 'octocat', A_CONTAINER_REGISTRY_PASSWORD: 'hunter22', a_container_registry_session_token: 'tok-en-1' });
+    redactor.addFromEnv({
+      A_CONTAINER_REGISTRY_SERVER: 'ghcr.io',
+      A_CONTAINER_REGISTRY_USER: 'octocat',
+      A_CONTAINER_REGISTRY_PASSWORD: 'hunter22',
+      a_container_registry_session_token: 'tok-en-1',
+    });
     expect(redactor.redact('ghcr.io octocat hunter22 tok-en-1 aHVudGVyMjI')).toBe('ghcr.io octocat *** *** ***');
   });
 

@@ -17,10 +17,25 @@ describe('parseChallenges', () => {
     ['Basic realm="Registry Realm"', [{ scheme: 'basic', params: { realm: 'Registry Realm' } }]],
     [
       'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull"',
-      [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:a/b:pull' } }],
+      [
+        {
+          scheme: 'bearer',
+          params: {
+            realm: 'https://auth.docker.io/token',
+            service: 'registry.docker.io',
+            scope: 'repository:a/b:pull',
+          },
+        },
+      ],
     ],
     ['Bearer realm="a\\"b" , service=bare', [{ scheme: 'bearer', params: { realm: 'a"b', service: 'bare' } }]],
-    ['Bearer realm="x", Basic realm="y"', [{ scheme: 'bearer', params: { realm: 'x' } }, { scheme: 'basic', params: { realm: 'y' } }]],
+    [
+      'Bearer realm="x", Basic realm="y"',
+      [
+        { scheme: 'bearer', params: { realm: 'x' } },
+        { scheme: 'basic', params: { realm: 'y' } },
+      ],
+    ],
     ['', []],
   ])('%s', (header, expected) => {
     expect(parseChallenges(header)).toEqual(expected);
@@ -101,7 +116,10 @@ describe('loadRegistryTrust', () => {
     await writeFile(path.join(dir, 'client.key'), 'CLIENT-KEY');
     const extra = path.join(root, 'extra.pem');
     await writeFile(extra, 'EXTRA-PEM');
-    const trust = await loadRegistryTrust('reg.example:5000', { REGISTRY_LOGIN_CERTS_D: root, NODE_EXTRA_CA_CERTS: extra });
+    const trust = await loadRegistryTrust('reg.example:5000', {
+      REGISTRY_LOGIN_CERTS_D: root,
+      NODE_EXTRA_CA_CERTS: extra,
+    });
     expect(trust.dir).toBe(dir);
     expect(trust.problem).toBeUndefined();
     expect(trust.tls.ca).toEqual([...tls.rootCertificates, 'EXTRA-PEM', 'CA-PEM']);
