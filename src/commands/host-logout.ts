@@ -5,7 +5,7 @@ import { changeHostConfig } from '../host/host-config.js';
 import { fingerprintLogin, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
 import { FileStore } from '../host/store.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
-import { programFinder } from '../host/programs.js';
+import { programFinder } from '../programs.js';
 import { placesFromEnv } from '../paths.js';
 
 export interface HostLogoutResult {

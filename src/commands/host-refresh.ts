@@ -12,7 +12,7 @@ import { fingerprintLogin, type HostLedger, type HostLedgerEntry } from '../host
 import { FileStore, type StoredCredentials } from '../host/store.js';
 import { chooseStore, storeName, type HostFacts, type StoreChoice } from '../host/store-choice.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
-import { programFinder } from '../host/programs.js';
+import { programFinder } from '../programs.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
 import type { Kind, Login, Problem, Resolved } from '../types.js';
 import { placesFromEnv } from '../paths.js';

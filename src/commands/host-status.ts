@@ -4,7 +4,7 @@ import { fingerprintLogin, type HostLedgerEntry } from '../host/ledger.js';
 import { FileStore } from '../host/store.js';
 import { chooseStore, storeName, type HostFacts } from '../host/store-choice.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
-import { programFinder } from '../host/programs.js';
+import { programFinder } from '../programs.js';
 import type { HostSnapshot } from '../host/host-config.js';
 import type { Kind } from '../types.js';
 import { placesFromEnv } from '../paths.js';

@@ -2,8 +2,6 @@
 // credHelpers[key], else credsStore, else (when the config holds no auth at all) the platform's default store,
 // else auths[key]. A helper that is missing or fails falls back to auths; one that hangs blocks docker.
 // dockerVerdict turns that into the one answer status and check give: does docker use this login, and if not, why.
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 
 /** The helper name registry-login writes into credHelpers (docker runs docker-credential-registry-login). */
 export const HELPER_NAME = 'registry-login';
@@ -125,31 +123,6 @@ export function decodeAuthsEntry(entry: unknown): { username: string; secret: st
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
-}
-
-/** Whether `program` is an executable file in one of env.PATH's directories. */
-export function programOnPath(program: string, env: NodeJS.ProcessEnv): boolean {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
-}
-
-/** Looks each program up on env.PATH once (status asks for every managed key). */
-export function pathFinder(env: NodeJS.ProcessEnv): (program: string) => boolean {
-  const found = new Map<string, boolean>();
-  return (program) => {
-    let onPath = found.get(program);
-    if (onPath === undefined) found.set(program, (onPath = programOnPath(program, env)));
-    return onPath;
-  };
 }
 
 /**

@@ -1,7 +1,8 @@
 // Learns how the credential store docker asks for most registries behaves: a bounded `get` for a host that cannot
 // hold a login. Its answer is never read beyond "not found", never kept and never printed.
 import { spawn } from 'node:child_process';
-import { HELPER_NAME, pathFinder, platformDefaultStore, storeInCharge, type HelperHealth } from './docker-view.js';
+import { programFinder } from '../programs.js';
+import { HELPER_NAME, platformDefaultStore, storeInCharge, type HelperHealth } from './docker-view.js';
 
 /** How long a store may take to answer before status and check call it hanging. */
 export const PROBE_TIMEOUT_MS = 2_000;
@@ -12,7 +13,8 @@ export async function observeHelpers(
   config: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
 ): Promise<{ helperHealth: (name: string) => HelperHealth; defaultStore: string | undefined }> {
-  const onPath = pathFinder(env);
+  const find = programFinder(env);
+  const onPath = (program: string) => find(program) !== undefined;
   const defaultStore = platformDefaultStore(process.platform, onPath);
   const store = storeInCharge(config, defaultStore);
   const probed =

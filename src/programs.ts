@@ -1,4 +1,4 @@
-// PATH lookups for the host's credential stores, each name looked up once per run.
+// PATH lookups as exec does them: the first executable regular file of that name, each name looked up once per run.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
