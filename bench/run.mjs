@@ -76,5 +76,14 @@ const rows = compare([
   { name: 'status, 20 logins', argv: [cli, 'status'], env },
   { name: 'helper get', argv: [helper, 'get'], env, input: 'registry7.example.com:5000' },
 ]);
+// The start-up budget (issue 11): an unchanged refresh and the helper's get within 1.35x node -e 0, peak RSS 1.15x.
+const BUDGET = { ms: 1.35, rss: 1.15 };
+const budgeted = new Set(['refresh, 20 static logins, unchanged', 'helper get']);
+for (const row of rows) row.budget = budgeted.has(row.case) ? `<= ${BUDGET.ms}x, RSS <= ${BUDGET.rss}x` : '';
 console.table(rows);
 rmSync(home, { recursive: true, force: true });
+const over = rows.filter((r) => budgeted.has(r.case) && (Number(r['x node -e 0']) > BUDGET.ms || Number(r['RSS x node']) > BUDGET.rss));
+if (over.length > 0) {
+  console.error(`FAILED: over the start-up budget: ${over.map((r) => r.case).join(', ')}`);
+  process.exitCode = 1;
+}
