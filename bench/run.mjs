@@ -82,7 +82,9 @@ const budgeted = new Set(['refresh, 20 static logins, unchanged', 'helper get'])
 for (const row of rows) row.budget = budgeted.has(row.case) ? `<= ${BUDGET.ms}x, RSS <= ${BUDGET.rss}x` : '';
 console.table(rows);
 rmSync(home, { recursive: true, force: true });
-const over = rows.filter((r) => budgeted.has(r.case) && (Number(r['x node -e 0']) > BUDGET.ms || Number(r['RSS x node']) > BUDGET.rss));
+const over = rows.filter(
+  (r) => budgeted.has(r.case) && (Number(r['x node -e 0']) > BUDGET.ms || Number(r['RSS x node']) > BUDGET.rss),
+);
 if (over.length > 0) {
   console.error(`FAILED: over the start-up budget: ${over.map((r) => r.case).join(', ')}`);
   process.exitCode = 1;
