@@ -1,7 +1,17 @@
 // The cross-process lock of a file: proper-lockfile's lock directory beside it, recording who holds it so that a dead
 // holder's lock is taken over at once.
-import * as fs from 'node:fs';
-import { readFileSync, readlinkSync, unlinkSync, type Stats } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  realpath,
+  rmdirSync,
+  stat,
+  unlinkSync,
+  utimes,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, describeFsError, isCode, nextStep } from './errors.js';
 import { isAlive, makeDirectory } from './atomic-write.js';
@@ -80,7 +90,7 @@ function processStartTime(pid: number | 'self'): string | undefined {
 
 function writeLockOwner(lock: string, owner: LockOwner): void {
   try {
-    fs.writeFileSync(join(lock, LOCK_OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
+    writeFileSync(join(lock, LOCK_OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
   } catch {
     // no owner recorded: the lock goes stale by age alone
   }
@@ -106,7 +116,7 @@ function lockFileSystem(): object {
       let failure: NodeJS.ErrnoException | null = null;
       const owner = thisLockOwner();
       try {
-        fs.mkdirSync(lock, { mode: 0o700 });
+        mkdirSync(lock, { mode: 0o700 });
         if (owner) writeLockOwner(lock, owner);
       } catch (error) {
         failure = error as NodeJS.ErrnoException;
@@ -114,7 +124,7 @@ function lockFileSystem(): object {
       process.nextTick(callback, failure);
     },
     stat(lock: string, callback: Callback<Stats>) {
-      fs.stat(lock, (error, info) => {
+      stat(lock, (error, info) => {
         if (!error && lockOwnerIsGone(lock)) info.mtime = new Date(0);
         callback(error, info);
       });
@@ -124,7 +134,7 @@ function lockFileSystem(): object {
       let failure: NodeJS.ErrnoException | null = null;
       try {
         forgetLockOwner(lock);
-        fs.rmdirSync(lock);
+        rmdirSync(lock);
       } catch (error) {
         failure = error as NodeJS.ErrnoException;
       }
@@ -132,10 +142,10 @@ function lockFileSystem(): object {
     },
     rmdirSync(lock: string) {
       forgetLockOwner(lock);
-      fs.rmdirSync(lock);
+      rmdirSync(lock);
     },
-    utimes: fs.utimes,
-    realpath: fs.realpath,
+    utimes,
+    realpath,
   };
 }
 
