@@ -36,7 +36,7 @@ export class Redactor {
       // Longest first: a secret that holds another is masked whole.
       .sort((a, b) => b.length - a.length);
     let out = text;
-    for (const form of this.forms) out = out.split(form).join(MASK);
+    for (const form of this.forms) if (out.includes(form)) out = out.split(form).join(MASK);
     return out;
   }
 }
