@@ -76,17 +76,9 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
 
   let outcomes: Map<string, HostRefreshedLogin>;
   let configPath = snapshot.configPath;
-  if (
-    good.every((r) =>
-      isUnchanged(snapshot, r.login, r.credentials, chooseStore(snapshot.config, r.login.key, facts), find),
-    )
-  ) {
-    outcomes = new Map(
-      good.map((r) => [
-        r.login.key,
-        unchangedOutcome(snapshot, r.login, chooseStore(snapshot.config, r.login.key, facts)),
-      ]),
-    );
+  const choices = new Map(good.map((r) => [r.login.key, chooseStore(snapshot.config, r.login.key, facts)]));
+  if (good.every((r) => isUnchanged(snapshot, r.login, r.credentials, choices.get(r.login.key)!, find))) {
+    outcomes = new Map(good.map((r) => [r.login.key, unchangedOutcome(snapshot, r.login, choices.get(r.login.key)!)]));
   } else {
     const change = await changeHostConfig(places, async (fresh) =>
       storeAll(fresh, good, { env, facts, find, force: options.force }),

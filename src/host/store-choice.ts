@@ -1,6 +1,5 @@
 // Where `docker login` would keep a registry's login on this host, read from the docker config as docker/cli does:
 // credHelpers[key], else credsStore, else (a config with no auth at all) the platform's default store, else the file.
-import { memberObject } from '../docker-config/docker-view.js';
 
 /** Credential helpers that fetch their own credentials and cannot keep a login given to them. */
 export const HELPERS_THAT_CANNOT_STORE = new Set(['ecr-login', 'gcloud', 'gcr']);
@@ -31,8 +30,8 @@ export function storeName(choice: StoreChoice): string {
  */
 export function holdsNoAuth(config: Record<string, unknown>): boolean {
   return (
-    Object.keys(memberObject(config, 'auths')).length === 0 &&
-    Object.keys(memberObject(config, 'credHelpers')).length === 0 &&
+    !hasMembers(ownMember(config, 'auths')) &&
+    !hasMembers(ownMember(config, 'credHelpers')) &&
     !nonEmptyString(config.credsStore)
   );
 }
@@ -52,8 +51,9 @@ export function defaultStore(facts: HostFacts): string | undefined {
 
 /** Where `docker login KEY` would keep the login with this config on this host. Pure. */
 export function chooseStore(config: Record<string, unknown>, key: string, facts: HostFacts): StoreChoice {
-  const helpers = memberObject(config, 'credHelpers');
-  const helper = helpers[key];
+  const helpers = ownMember(config, 'credHelpers');
+  const helper =
+    typeof helpers === 'object' && helpers !== null ? ownMember(helpers as Record<string, unknown>, key) : undefined;
   if (nonEmptyString(helper))
     return HELPERS_THAT_CANNOT_STORE.has(helper)
       ? { kind: 'cannot-store', name: helper }
@@ -67,6 +67,15 @@ export function chooseStore(config: Record<string, unknown>, key: string, facts:
     if (detected !== undefined) return { kind: 'helper', name: detected, setBy: 'default' };
   }
   return { kind: 'file' };
+}
+
+/** object[key] when it is the object's own member (registry keys may be "__proto__"), without copying anything. */
+function ownMember(object: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+function hasMembers(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0;
 }
 
 function nonEmptyString(value: unknown): value is string {
