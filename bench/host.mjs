@@ -8,8 +8,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { KEYS, REGIONS, startBenchStandIn } from './stand-in.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'registry-login');
@@ -20,25 +20,7 @@ if (!existsSync(join(root, 'dist', 'registry-login.cjs'))) {
   process.exit(2);
 }
 
-// The tests' SigV4-verifying ECR stand-in, bundled for plain Node.
-const standInFile = join(root, '.bench', 'ecr-stand-in-host.mjs');
-await build({
-  entryPoints: [join(root, 'test/support/ecr-stand-in.ts')],
-  outfile: standInFile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
-const { startEcrStandIn } = await import(pathToFileURL(standInFile).href);
-const KEYS = [
-  { accessKeyId: 'AKIABENCHHOST0000001', secretAccessKey: 'bench-host-secret-00000000000000000000001' },
-  { accessKeyId: 'AKIABENCHHOST0000002', secretAccessKey: 'bench-host-secret-00000000000000000000002' },
-];
-const REGIONS = ['us-west-2', 'eu-central-1'];
-const standIn = await startEcrStandIn({ keys: KEYS });
+const standIn = await startBenchStandIn();
 const work = mkdtempSync(join(tmpdir(), 'rl-bench-host-'));
 
 // A credential store that keeps logins in files and logs every call: what a keychain does, minus the keychain.
