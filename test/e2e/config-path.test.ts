@@ -1,7 +1,7 @@
 // Where the agent writes: the file docker reads through any symlinks, never a device or FIFO, never the current
 // directory, and state it trusts only when this user alone can write it. Each case runs the built CLI.
 import { execa } from 'execa';
-import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -116,9 +116,14 @@ describe('homes and state directories', () => {
   it('writes nothing into the current directory when HOME is empty and the account has no home', async () => {
     const work = await tmp.make('rl-path-work-');
     await chmod(work, 0o777);
-    const env = { PATH: `${BIN}:/usr/bin:/bin`, HOME: '', LANG: 'C.UTF-8', ...LOGIN };
+    // A copy of the launchers and the build that the stranger can read: the checkout may sit in a 0700 folder.
+    const install = await tmp.make('rl-path-install-');
+    await chmod(install, 0o755);
+    await cp(BIN, path.join(install, 'bin'), { recursive: true });
+    await cp(path.join(BIN, '..', 'dist'), path.join(install, 'dist'), { recursive: true });
+    const env = { PATH: `${install}/bin:/usr/bin:/bin`, HOME: '', LANG: 'C.UTF-8', ...LOGIN };
     for (const args of [['refresh'], ['refresh', '--hook']]) {
-      const run = await execa('setpriv', [...STRANGER, path.join(BIN, 'registry-login'), ...args], {
+      const run = await execa('setpriv', [...STRANGER, path.join(install, 'bin', 'registry-login'), ...args], {
         cwd: work,
         env,
         extendEnv: false,
