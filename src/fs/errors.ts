@@ -18,6 +18,11 @@ export class UntrustedFileError extends ConfigError {
   override name = 'UntrustedFileError';
 }
 
+/** Another registry-login held the lock for longer than the caller was willing to wait; nothing was written. */
+export class LockBusyError extends ConfigError {
+  override name = 'LockBusyError';
+}
+
 export function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }

@@ -13,7 +13,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigError, describeFsError, isCode, nextStep } from './errors.js';
+import { ConfigError, LockBusyError, describeFsError, isCode, nextStep } from './errors.js';
 import { isAlive, makeDirectory } from './atomic-write.js';
 
 /** A lock older than this (its holder stopped refreshing it) is taken over; sooner when its owner is provably gone. */
@@ -149,8 +149,15 @@ function lockFileSystem(): object {
   };
 }
 
-/** Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale). */
-export async function withFileLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale).
+ * Waits up to waitMs for a lock another process holds, then throws LockBusyError.
+ */
+export async function withFileLock<T>(
+  target: string,
+  fn: () => Promise<T>,
+  { waitMs = LOCK_WAIT_MS }: { waitMs?: number } = {},
+): Promise<T> {
   try {
     makeDirectory(dirname(target));
   } catch (error) {
@@ -164,7 +171,7 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
     const { default: lockfile } = await import('proper-lockfile');
     // Only a held lock is worth waiting for: proper-lockfile's own retries also repeat EROFS, EACCES and ENOSPC,
     // which turned a read-only config directory into a 40 s hang before the error.
-    const deadline = Date.now() + LOCK_WAIT_MS;
+    const deadline = Date.now() + waitMs;
     for (let delay = 5; ; delay = Math.min(100, delay * 1.3)) {
       try {
         release = await lockfile.lock(target, {
@@ -185,7 +192,7 @@ export async function withFileLock<T>(target: string, fn: () => Promise<T>): Pro
     }
   } catch (error) {
     if (isCode(error, 'ELOCKED'))
-      throw new ConfigError(
+      throw new LockBusyError(
         `${target} stayed locked by another registry-login for too long; try again, or remove ${target}.lock if no registry-login is running.`,
       );
     throw new ConfigError(
