@@ -59,8 +59,8 @@ export async function check(
   const stored = readStoredLogins(places.stateDir);
   const view = { config, stored, ...(await observeHelpers(config, env)) };
   const store = storeTrouble(view, configPath);
-  const context: CheckContext = { env, timeoutMs: timeoutFrom(env), configPath, ledger, view, secrets: [] };
   const now = options.now ?? new Date();
+  const context: CheckContext = { env, now, timeoutMs: timeoutFrom(env), configPath, ledger, view, secrets: [] };
 
   // A shell the secrets never reach (a `devcontainer exec` shell after --secrets-file) checks what the hooks wrote.
   const recorded = discovered.triples.length === 0 && discovered.problems.length === 0;
@@ -112,6 +112,7 @@ export async function check(
 
 interface CheckContext {
   env: NodeJS.ProcessEnv;
+  now: Date;
   timeoutMs: number;
   configPath: string;
   ledger: Ledger;
@@ -153,7 +154,7 @@ async function checkResolved(entry: Resolved, context: CheckContext): Promise<Ch
   const verdict = dockerVerdict(login.key, choice, {
     configPath: context.configPath,
     entry: entryAgainst(login.key, choice, mine, context.ledger),
-    now: new Date(),
+    now: context.now,
     renewable: false,
   });
   if (verdict.used) return { ...base, result: 'ok', detail: withNote(describe(login, outcome), verdict.sentence) };
@@ -175,7 +176,7 @@ async function checkRecorded(login: Login, context: CheckContext): Promise<Check
   const verdict = dockerVerdict(login.key, choice, {
     configPath: context.configPath,
     entry: current ? 'current' : 'changed',
-    now: new Date(),
+    now: context.now,
     renewable: false,
   });
   if (!verdict.used || !choice.credentials) {

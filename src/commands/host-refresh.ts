@@ -119,7 +119,7 @@ function isUnchanged(
     return false;
   if (
     choice.kind === 'helper' &&
-    (choice.setBy === 'default' || find(`docker-credential-${choice.name}`) === undefined)
+    (choice.setBy === 'default-store' || find(`docker-credential-${choice.name}`) === undefined)
   )
     return false;
   if ((entry.expiresAt ?? '') !== (credentials.expiresAt ? credentials.expiresAt.toISOString() : '')) return false;
@@ -186,7 +186,7 @@ async function storeAll(
     if (
       outcome.status === 'ok' &&
       choice.kind === 'helper' &&
-      choice.setBy === 'default' &&
+      choice.setBy === 'default-store' &&
       !extra.some((e) => e.path[0] === 'credsStore')
     ) {
       // As docker login does: the store it detected is written into the config, so every client uses it from now on.

@@ -1,7 +1,8 @@
-// Which credentials docker would send for a registry key, read the way the docker CLI reads its config:
-// credHelpers[key], else credsStore, else (when the config holds no auth at all) the platform's default store,
-// else auths[key]. A helper that is missing or fails falls back to auths; one that hangs blocks docker.
+// Which credentials docker would send for a registry key: the store docker's lookup (src/docker/lookup.ts) names,
+// then how that store behaves: a helper that is missing or fails falls back to auths; one that hangs blocks docker.
 // dockerVerdict turns that into the one answer status and check give: does docker use this login, and if not, why.
+import { decodeAuthsEntry } from '../docker/auth.js';
+import { lookupStore, memberObject, type HelperSetBy } from '../docker/lookup.js';
 
 /** The helper name registry-login writes into credHelpers (docker runs docker-credential-registry-login). */
 export const HELPER_NAME = 'registry-login';
@@ -24,8 +25,7 @@ export interface DockerChoice {
   source: DockerSource;
   /** The helper docker asks (from credHelpers or credsStore), when one is configured. */
   helper?: string;
-  /** credsStore's 'default-store' is the platform's store docker picks for a config holding no auth at all. */
-  helperSetBy?: 'credHelpers' | 'credsStore' | 'default-store';
+  helperSetBy?: HelperSetBy;
   /** How the helper behaves; absent when it answers. Missing or failing: docker falls back to auths. */
   helperHealth?: Exclude<HelperHealth, 'answers'>;
   /** The auths entry docker (or registry-login's helper) reads. */
@@ -41,7 +41,7 @@ export interface DockerViewInput {
   stored: Record<string, { Username: string; Secret: string }>;
   /** How `docker-credential-<name>` behaves: at least whether it is on PATH; observeHelpers probes a foreign store. */
   helperHealth: (name: string) => HelperHealth;
-  /** The store docker picks when the config holds no auth at all (platformDefaultStore); undefined: none. */
+  /** The store docker picks when the config holds no auth at all (detectDefaultStore); undefined: none. */
   defaultStore?: string | undefined;
 }
 
@@ -50,20 +50,15 @@ export type HelperHealth = 'answers' | 'missing' | 'fails' | 'hangs';
 
 /** Works out, as the docker CLI does, which credentials docker would send for key. Pure. */
 export function dockerChoice(key: string, input: DockerViewInput): DockerChoice {
-  const helpers = memberObject(input.config, 'credHelpers');
-  const auths = memberObject(input.config, 'auths');
-  const fromHelpers = typeof helpers[key] === 'string' && helpers[key] !== '' ? (helpers[key] as string) : undefined;
-  const credsStore = storeInCharge(input.config, input.defaultStore);
-  const helper = fromHelpers ?? credsStore;
-  const authsEntry = auths[key];
+  const authsEntry = memberObject(input.config, 'auths')[key];
   const fromAuths = (extra: Partial<DockerChoice>): DockerChoice => {
     const credentials = decodeAuthsEntry(authsEntry);
     if (!credentials) return { source: 'none', ...(authsEntry !== undefined ? { authsEntry } : {}), ...extra };
     return { source: 'auths', authsEntry, credentials, ...extra };
   };
-  if (helper === undefined) return fromAuths({});
-  let setBy: NonNullable<DockerChoice['helperSetBy']> = 'credHelpers';
-  if (fromHelpers === undefined) setBy = configuredStore(input.config) ? 'credsStore' : 'default-store';
+  const found = lookupStore(input.config, key, () => input.defaultStore);
+  if (found.store === 'auths') return fromAuths({});
+  const { helper, setBy } = found;
   // Measured with docker CLI 28: a helper that is missing or exits non-zero makes docker read the auths entry
   // (printing a failing helper's error); one that does not answer blocks docker.
   const health = input.helperHealth(helper);
@@ -82,58 +77,13 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
   return fromAuths({ helper, helperSetBy: setBy });
 }
 
-/** The config's own credsStore, when it names one. */
-export function configuredStore(config: Record<string, unknown>): string | undefined {
-  return typeof config.credsStore === 'string' && config.credsStore !== '' ? config.credsStore : undefined;
-}
-
-/**
- * The store docker asks for a key without a credHelpers entry: credsStore, else the default store for an empty config.
- */
+// Older import paths of src/docker/, kept until their importers move there.
+export { decodeAuthsEntry } from '../docker/auth.js';
+export { detectDefaultStore as platformDefaultStore, memberObject } from '../docker/lookup.js';
+/** The store docker asks for a key without a credHelpers entry (docker's lookup for the key ""). */
 export function storeInCharge(config: Record<string, unknown>, defaultStore: string | undefined): string | undefined {
-  return configuredStore(config) ?? (holdsAuth(config) ? undefined : defaultStore);
-}
-
-// docker's ContainsAuth: only a config without any of these gets the platform's default store.
-function holdsAuth(config: Record<string, unknown>): boolean {
-  const count = (name: string) => Object.keys(memberObject(config, name)).length;
-  return configuredStore(config) !== undefined || count('credHelpers') > 0 || count('auths') > 0;
-}
-
-/** The store docker picks on this platform for a config holding no auth at all, given what is on PATH. Pure. */
-export function platformDefaultStore(
-  platform: NodeJS.Platform,
-  onPath: (program: string) => boolean,
-): string | undefined {
-  const candidate: Partial<Record<NodeJS.Platform, string>> = {
-    linux: onPath('pass') ? 'pass' : 'secretservice',
-    darwin: 'osxkeychain',
-    win32: 'wincred',
-  };
-  const store = candidate[platform];
-  return store !== undefined && onPath(`docker-credential-${store}`) ? store : undefined;
-}
-
-/** Decodes an auths entry's `auth` field (base64 of user:password); undefined when it holds none. */
-export function decodeAuthsEntry(entry: unknown): { username: string; secret: string } | undefined {
-  if (!entry || typeof entry !== 'object') return undefined;
-  const auth = (entry as { auth?: unknown }).auth;
-  if (typeof auth !== 'string' || auth === '') return undefined;
-  const decoded = Buffer.from(auth, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) return undefined;
-  return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
-}
-
-/**
- * A copy of config[key] when it is an object (auths, credHelpers), with no prototype: registry keys may be "__proto__".
- */
-export function memberObject(config: Record<string, unknown>, key: string): Record<string, unknown> {
-  const value = Object.hasOwn(config, key) ? config[key] : undefined;
-  const copy = Object.create(null) as Record<string, unknown>;
-  if (value && typeof value === 'object' && !Array.isArray(value))
-    for (const [k, v] of Object.entries(value)) copy[k] = v;
-  return copy;
+  const found = lookupStore(config, '', () => defaultStore);
+  return found.store === 'helper' ? found.helper : undefined;
 }
 
 /** Why docker uses a login or not: the one verdict behind status's STATE column and check's `not-effective`. */
@@ -285,19 +235,19 @@ export function dockerVerdict(key: string, choice: DockerChoice, facts: LoginFac
 /** A credsStore (or default store) that cannot answer: every registry without a credHelpers entry meets it. */
 export interface StoreTrouble {
   store: string;
-  setBy: 'credsStore' | 'default-store';
+  /** credsStore or default-store: the store of keys without a credHelpers entry. */
+  setBy: HelperSetBy;
   health: Exclude<HelperHealth, 'answers'>;
   sentence: string;
 }
 
 /** Says what a store that is missing, failing or hanging does to docker, or undefined when it answers. Pure. */
 export function storeTrouble(input: DockerViewInput, configPath: string): StoreTrouble | undefined {
-  const configured = configuredStore(input.config);
-  const store = storeInCharge(input.config, input.defaultStore);
-  if (store === undefined || store === HELPER_NAME) return undefined;
+  const found = lookupStore(input.config, '', () => input.defaultStore);
+  if (found.store === 'auths' || found.helper === HELPER_NAME) return undefined;
+  const { helper: store, setBy } = found;
   const health = input.helperHealth(store);
   if (health === 'answers') return undefined;
-  const setBy = configured !== undefined ? 'credsStore' : 'default-store';
   const choice: DockerChoice = { source: 'none', helper: store, helperSetBy: setBy, helperHealth: health };
   return {
     store,

@@ -1,7 +1,10 @@
 // Old config + wanted logins + ledger → the edits to make and the ledger to keep. Pure.
 import { jsonEqual } from '../json-equal.js';
 import { hashEntry, type Ledger, type LedgerEntry } from './ledger.js';
-import { HELPER_NAME, memberObject } from './docker-view.js';
+import { HELPER_NAME } from './docker-view.js';
+import { dictionary } from '../dictionary.js';
+import { encodeAuth } from '../docker/auth.js';
+import { memberObject } from '../docker/lookup.js';
 import type { Credentials, Kind, Login } from '../types.js';
 
 /** A login to write: the credentials docker should use for a key. */
@@ -69,10 +72,8 @@ const CONTAINERS = ['auths', 'credHelpers'] as const;
 // How many fingerprints of one key the ledger saved before a config write keeps (a bound while writes keep failing).
 const LEDGER_BEFORE_HASHES = 4;
 
-/** The docker `auth` field: base64 of user:password. */
-export function encodeAuth(username: string, secret: string): string {
-  return Buffer.from(`${username}:${secret}`, 'utf8').toString('base64');
-}
+// An older import path of src/docker/auth.ts, kept until its importers move there.
+export { encodeAuth } from '../docker/auth.js';
 
 /**
  * Plans the config change: writes wanted logins, removes stale or named ones, restores displaced entries, leaves
@@ -86,7 +87,7 @@ export function planConfigChange(input: PlanInput): Plan {
   };
   const edits: ConfigEdit[] = [];
   const warnings: PlanWarning[] = [];
-  const entries = Object.assign(Object.create(null) as Record<string, LedgerEntry>, ledger.entries);
+  const entries = dictionary(ledger.entries);
   // Until the config is written, the ledger must still recognise what the config holds now: the ledger saved
   // before the write forgets no fingerprint; only the one saved after a successful write does.
   const hashesBefore = new Map<string, string[]>();
@@ -212,7 +213,7 @@ export function planConfigChange(input: PlanInput): Plan {
   }
 
   const ledgerAfter: Ledger = { version: 1, configPath: ledger.configPath, entries, created: [...created] };
-  const entriesBefore = Object.assign(Object.create(null) as Record<string, LedgerEntry>, ledger.entries, entries);
+  const entriesBefore = dictionary(ledger.entries, entries);
   for (const [key, authHashes] of hashesBefore) entriesBefore[key] = { ...entriesBefore[key]!, authHashes };
   const ledgerBefore: Ledger = {
     ...ledgerAfter,

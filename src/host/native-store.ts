@@ -11,7 +11,7 @@ const NOT_FOUND = 'credentials not found in native keychain';
 /** How the store came to be chosen, for messages: `credsStore "pass" in ~/.docker/config.json`. */
 export interface HelperOrigin {
   configPath: string;
-  setBy: 'credHelpers' | 'credsStore' | 'default';
+  setBy: 'credHelpers' | 'credsStore' | 'default-store';
   key?: string;
 }
 

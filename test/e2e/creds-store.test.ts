@@ -197,22 +197,53 @@ describe.each(CASES)('credsStore "$store"', ({ store, pull, says }) => {
   });
 });
 
+/** A home whose refresh logged in to the private registry, with docker-credential-<name> (that script) on PATH. */
+async function homeWithHelper(name: string, script: string) {
+  const dir = await dirs.make(`rl-store-${name}-`);
+  const bin = path.join(dir, 'bin');
+  await mkdir(bin);
+  await writeFile(path.join(bin, `docker-credential-${name}`), script);
+  await chmod(path.join(bin, `docker-credential-${name}`), 0o755);
+  const home = await makeAgentHome(dir, triple('ACME', privateRegistry.host, 'alice', PASSWORD));
+  const env = { ...home.env, PATH: `${bin}:${home.env.PATH}` };
+  expect((await runAgent(['refresh'], env)).exitCode).toBe(0);
+  const written = JSON.parse(await readFile(home.configPath, 'utf8')) as Record<string, unknown>;
+  return { ...home, env, written };
+}
+
 describe('a credsStore that answers', () => {
   it('is no trouble: status reports no store', async () => {
-    const dir = await dirs.make('rl-store-ok-');
-    const bin = path.join(dir, 'bin');
-    await mkdir(bin);
-    await writeFile(
-      path.join(bin, 'docker-credential-fine'),
-      '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n',
-    );
-    await chmod(path.join(bin, 'docker-credential-fine'), 0o755);
-    const home = await makeAgentHome(dir, triple('ACME', privateRegistry.host, 'alice', PASSWORD));
-    const env = { ...home.env, PATH: `${bin}:${home.env.PATH}` };
-    expect((await runAgent(['refresh'], env)).exitCode).toBe(0);
-    const config = JSON.parse(await readFile(home.configPath, 'utf8')) as Record<string, unknown>;
-    await writeFile(home.configPath, JSON.stringify({ ...config, credsStore: 'fine' }));
-    const result = JSON.parse((await runAgent(['status', '--json'], env)).stdout) as { store?: unknown };
+    const home = await homeWithHelper('fine', '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n');
+    await writeFile(home.configPath, JSON.stringify({ ...home.written, credsStore: 'fine' }));
+    const result = JSON.parse((await runAgent(['status', '--json'], home.env)).stdout) as { store?: unknown };
     expect(result.store).toBeUndefined();
   }, 30_000);
+});
+
+describe('an empty credHelpers entry', () => {
+  const OTHER = { Username: 'bob', Secret: 'answering-secret-Wq4Zp7Xn' };
+
+  it('sends the key to auths past a credsStore that answers, and status agrees with what docker sent', async () => {
+    // A store that answers every registry with credentials of its own, as Docker Desktop's would.
+    const answer = JSON.stringify({ ServerURL: privateRegistry.host, ...OTHER });
+    const home = await homeWithHelper('answering', `#!/bin/sh\ncat >/dev/null\nprintf '%s' '${answer}'\n`);
+    const withHelper = async (entry: Record<string, string>) => {
+      const config = { ...home.written, credsStore: 'answering', credHelpers: entry };
+      await writeFile(home.configPath, JSON.stringify(config, null, '\t'));
+      const pull = await dockerPull(`${privateRegistry.host}/private/app:v1`, home.env);
+      const json = await runAgent(['status', '--json'], home.env);
+      expect(json.stderr + json.stdout).not.toContain(PASSWORD);
+      const [login] = (JSON.parse(json.stdout) as { logins: { effective: boolean; verdict: string }[] }).logins;
+      return { sent: pull.sent, effective: login?.effective, verdict: login?.verdict };
+    };
+
+    // Without an entry for the key the store answers, and status says docker does not use the login.
+    expect(await withHelper({})).toEqual({ sent: 'bob', effective: false, verdict: 'creds-store' });
+    // An empty entry means docker's file store: it sends the auths entry registry-login wrote.
+    expect(await withHelper({ [privateRegistry.host]: '' })).toEqual({
+      sent: 'alice',
+      effective: true,
+      verdict: 'used',
+    });
+  }, 60_000);
 });

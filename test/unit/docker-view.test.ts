@@ -1,10 +1,9 @@
-// Which credentials docker would send (dockerChoice) and the one verdict built on it (dockerVerdict): tables.
+// Which credentials docker would send (dockerChoice) and the one verdict built on it (dockerVerdict): tables. Which
+// store docker asks is docker's lookup, whose own table is test/unit/lookup.test.ts; here is what follows from it.
 import { describe, expect, it } from 'vitest';
 import {
-  decodeAuthsEntry,
   dockerChoice,
   dockerVerdict,
-  platformDefaultStore,
   storeTrouble,
   type DockerChoice,
   type HelperHealth,
@@ -82,18 +81,11 @@ describe('dockerChoice', () => {
       { source: 'auths', helper: 'devpod', helperSetBy: 'credsStore', helperHealth: 'missing' },
     ],
     [
-      'credHelpers beats credsStore',
-      { auths: { [KEY]: OURS }, credsStore: 'devpod', credHelpers: { [KEY]: 'registry-login' } },
-      ['devpod', 'registry-login'],
+      'an empty credHelpers entry: docker reads auths, past an answering credsStore',
+      { auths: { [KEY]: OURS }, credsStore: 'devpod', credHelpers: { [KEY]: '' } },
+      ['devpod'],
       {},
-      { source: 'auths', helper: 'registry-login' },
-    ],
-    [
-      'another key’s credHelpers entry does not count',
-      { auths: { [KEY]: OURS }, credHelpers: { 'other.example': 'x' } },
-      ['x'],
-      {},
-      { source: 'auths' },
+      { source: 'auths', credentials: { username: 'u', secret: 'p' } },
     ],
   ])('%s', (_name, config, helpers, stored, expected) => {
     expect(dockerChoice(KEY, { config, stored, helperHealth: onPath(...helpers) })).toMatchObject(expected);
@@ -122,48 +114,13 @@ describe('dockerChoice', () => {
     expect(dockerChoice(KEY, { config, stored: {}, helperHealth: health(states) })).toMatchObject(expected);
   });
 
-  it('takes the default store only for a config holding no auth at all', () => {
+  it('takes the default store docker detected for a config holding no auth at all', () => {
     const input = { stored: {}, helperHealth: onPath('pass'), defaultStore: 'pass' };
     expect(dockerChoice(KEY, { ...input, config: {} })).toMatchObject({
       source: 'other-helper',
       helper: 'pass',
       helperSetBy: 'default-store',
     });
-    expect(dockerChoice(KEY, { ...input, config: { auths: {}, credHelpers: {} } })).toMatchObject({
-      source: 'other-helper',
-      helperSetBy: 'default-store',
-    });
-    expect(dockerChoice(KEY, { ...input, config: { auths: { other: OURS } } })).toMatchObject({ source: 'none' });
-    expect(dockerChoice(KEY, { ...input, config: { credHelpers: { other: 'x' } } })).toMatchObject({ source: 'none' });
-  });
-
-  it('decodes auth fields whose password holds a colon, and refuses entries without one', () => {
-    expect(decodeAuthsEntry({ auth: Buffer.from('u:a:b').toString('base64') })).toEqual({
-      username: 'u',
-      secret: 'a:b',
-    });
-    expect(decodeAuthsEntry({ auth: Buffer.from('nocolon').toString('base64') })).toBeUndefined();
-    expect(decodeAuthsEntry({ identitytoken: 'x' })).toBeUndefined();
-    expect(decodeAuthsEntry('str')).toBeUndefined();
-  });
-});
-
-describe("platformDefaultStore (docker's store for a config without auth)", () => {
-  const path =
-    (...programs: string[]) =>
-    (program: string) =>
-      programs.includes(program);
-  it.each<[NodeJS.Platform, string[], string | undefined]>([
-    ['linux', ['pass', 'docker-credential-pass'], 'pass'],
-    ['linux', ['docker-credential-secretservice'], 'secretservice'],
-    ['linux', ['pass', 'docker-credential-secretservice'], undefined],
-    ['linux', [], undefined],
-    ['darwin', ['docker-credential-osxkeychain'], 'osxkeychain'],
-    ['win32', ['docker-credential-wincred'], 'wincred'],
-    ['win32', [], undefined],
-    ['freebsd', ['docker-credential-pass', 'pass'], undefined],
-  ])('%s with %j on PATH: %s', (platform, programs, store) => {
-    expect(platformDefaultStore(platform, path(...programs))).toBe(store);
   });
 });
 

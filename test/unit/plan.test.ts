@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeAuth, planConfigChange, type PlanInput, type WantedEntry } from '../../src/docker-config/plan.js';
+import { encodeAuth } from '../../src/docker/auth.js';
+import { planConfigChange, type PlanInput, type WantedEntry } from '../../src/docker-config/plan.js';
 import { emptyLedger, type Ledger } from '../../src/docker-config/ledger.js';
 import { editJsonMany } from '../../src/docker-config/json-edit.js';
 
