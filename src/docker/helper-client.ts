@@ -120,7 +120,7 @@ export function runHelper(
     );
     child.once('exit', (code) => {
       exitCode = code;
-      drain = setTimeout(answered, DRAIN_AFTER_EXIT_MS);
+      if (!settled) drain = setTimeout(answered, DRAIN_AFTER_EXIT_MS);
     });
     // Both pipes closed after the exit: the usual end, with nothing left to drain.
     child.once('close', answered);

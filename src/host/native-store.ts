@@ -91,7 +91,7 @@ export class NativeStore implements CredentialStore {
   }
 
   private badName(): string {
-    return `${this.describe()} is not a credential helper's name (a name holds no "/", "\\" or ".."), so registry-login will not run it, and docker 28 refuses it too; correct the name ${this.instead()}, then run \`registry-login refresh --host\` again.`;
+    return `${this.describe()} is not a credential helper's name (a name holds no "/", "\\" or ".."), so registry-login will not run it; correct the name ${this.instead()}, then run \`registry-login refresh --host\` again.`;
   }
 
   private instead(): string {
