@@ -1,12 +1,14 @@
-// A docker-credential-<name> program as a store (the docker credential helper protocol), each call bounded in time.
-// Loaded only when a login must be read from or written to such a program: execa is not needed otherwise.
-import { execa } from 'execa';
+// A docker-credential-<name> program as a store (the docker credential helper protocol), through the helper client;
+// this file turns each outcome into the message that says what is wrong and what to do.
+import {
+  HELPER_DEADLINES,
+  HELPER_OUTPUT_LIMIT,
+  runHelper,
+  saysNotFound,
+  type HelperAction,
+  type HelperProgram,
+} from '../docker/helper-client.js';
 import type { CredentialStore, StoredCredentials } from './store.js';
-
-/** How long a call may take: reads are quick; a store or erase may wait for the user (a keychain's dialog). */
-export const STORE_TIMEOUTS = { read: 10_000, write: 120_000 };
-
-const NOT_FOUND = 'credentials not found in native keychain';
 
 /** How the store came to be chosen, for messages: `credsStore "pass" in ~/.docker/config.json`. */
 export interface HelperOrigin {
@@ -15,25 +17,21 @@ export interface HelperOrigin {
   key?: string;
 }
 
-/** docker-credential-<name>, run from the absolute path found on PATH (program undefined: not on PATH). */
+/** docker-credential-<name>, run from the absolute path found on PATH. */
 export class NativeStore implements CredentialStore {
   constructor(
     readonly name: string,
-    private readonly program: string | undefined,
+    private readonly program: HelperProgram,
     private readonly origin: HelperOrigin,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly timeouts = STORE_TIMEOUTS,
   ) {}
 
   async get(key: string): Promise<StoredCredentials | undefined> {
-    const answer = await this.call('get', key, this.timeouts.read);
-    if (!answer.ok) {
-      if (answer.output.includes(NOT_FOUND)) return undefined;
-      throw this.failure('get', answer.output);
-    }
+    const output = await this.call('get', key);
+    if (output === undefined) return undefined;
     let value: { Username?: unknown; Secret?: unknown };
     try {
-      value = JSON.parse(answer.output) as typeof value;
+      value = JSON.parse(output) as typeof value;
     } catch {
       throw storeError(`${this.describe()} answered \`get\` with something that is not JSON; ${this.hint()}`);
     }
@@ -45,51 +43,34 @@ export class NativeStore implements CredentialStore {
 
   async store(key: string, credentials: StoredCredentials): Promise<void> {
     const input = JSON.stringify({ ServerURL: key, Username: credentials.username, Secret: credentials.secret });
-    const answer = await this.call('store', input, this.timeouts.write, credentials.secret);
-    if (!answer.ok) throw this.failure('store', answer.output);
+    await this.call('store', input, credentials.secret);
   }
 
   async erase(key: string): Promise<void> {
-    const answer = await this.call('erase', key, this.timeouts.write);
-    if (!answer.ok && !answer.output.includes(NOT_FOUND)) throw this.failure('erase', answer.output);
+    await this.call('erase', key);
   }
 
-  private async call(
-    action: string,
-    input: string,
-    timeout: number,
-    secret?: string,
-  ): Promise<{ ok: boolean; output: string }> {
-    if (this.program === undefined) throw storeError(this.missing());
-    const run = execa(this.program, [action], {
-      input,
-      env: this.env,
-      extendEnv: false,
-      reject: false,
-      // Its own process group, so a hung helper is stopped together with whatever it started (gpg, a shell's children).
-      detached: true,
-      killSignal: 'SIGKILL',
-      stripFinalNewline: true,
-      encoding: 'utf8',
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(run.pid);
-    }, timeout);
-    try {
-      const result = await run;
-      if (timedOut)
+  /** The helper's stdout when it succeeded, undefined when it said "not found"; any other outcome throws. */
+  private async call(action: HelperAction, input: string, secret?: string): Promise<string | undefined> {
+    const { program } = this;
+    if (program.kind === 'bad-name') throw storeError(this.badName());
+    if (program.kind === 'missing') throw storeError(this.missing());
+    const answer = await runHelper(program.path, action, input, this.env);
+    switch (answer.kind) {
+      case 'timed-out':
         throw storeError(
-          `${this.describe()} did not answer \`${action}\` within ${timeout / 1000} s; ${this.hangHint()}`,
+          `${this.describe()} did not answer \`${action}\` within ${HELPER_DEADLINES[action] / 1000} s; ${this.hangHint()}`,
         );
-      if (result.failed && result.exitCode === undefined)
-        throw storeError(`${this.describe()} could not be run (${result.code ?? result.shortMessage}); ${this.hint()}`);
-      const output = scrub(`${result.stdout}\n${result.stderr}`.trim(), secret);
-      return { ok: result.exitCode === 0, output: result.exitCode === 0 ? result.stdout : output };
-    } finally {
-      clearTimeout(timer);
+      case 'too-much-output':
+        throw storeError(
+          `${this.describe()} printed more than ${HELPER_OUTPUT_LIMIT / 1024 / 1024} MiB for \`${action}\` and was stopped; ${this.hint()}`,
+        );
+      case 'unrunnable':
+        throw storeError(`${this.describe()} could not be run (${answer.reason}); ${this.hint()}`);
     }
+    if (answer.ok) return answer.stdout;
+    if (action !== 'store' && saysNotFound(answer)) return undefined;
+    throw this.failure(action, scrub(`${answer.stdout}\n${answer.stderr}`.trim(), secret));
   }
 
   private describe(): string {
@@ -105,13 +86,19 @@ export class NativeStore implements CredentialStore {
   }
 
   private missing(): string {
-    const { setBy, configPath, key } = this.origin;
     const install = INSTALL[this.name] ?? `install docker-credential-${this.name} or put its directory on PATH`;
-    const instead =
-      setBy === 'credHelpers'
-        ? `or remove the credHelpers line for ${key} from ${configPath}`
-        : `or remove "credsStore" from ${configPath} to keep logins in the file itself`;
-    return `${this.describe()} is not on PATH, so neither docker nor registry-login can use this store; ${install}, ${instead}, then run \`registry-login refresh --host\` again.`;
+    return `${this.describe()} is not on PATH (registry-login, like docker, looks only in PATH's absolute folders), so neither docker nor registry-login can use this store; ${install}, ${this.instead()}, then run \`registry-login refresh --host\` again.`;
+  }
+
+  private badName(): string {
+    return `${this.describe()} is not a credential helper's name (a name holds no "/", "\\" or ".."), so registry-login will not run it; correct the name ${this.instead()}, then run \`registry-login refresh --host\` again.`;
+  }
+
+  private instead(): string {
+    const { setBy, configPath, key } = this.origin;
+    return setBy === 'credHelpers'
+      ? `or remove the credHelpers line for ${key} from ${configPath}`
+      : `or remove "credsStore" from ${configPath} to keep logins in the file itself`;
   }
 
   private hint(): string {
@@ -142,20 +129,11 @@ const HINTS: Record<string, string> = {
   wincred: 'check the Windows Credential Manager',
 };
 
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
 function scrub(text: string, secret: string | undefined): string {
   return secret && secret.length >= 4 ? text.split(secret).join('***') : text;
 }
 
-/** A store's failure, told apart by its name (isStoreError in stores.ts): this file is a lazy chunk of its own. */
+/** A store's failure, told apart by its name (isStoreError in stores.ts). */
 function storeError(message: string): Error {
   const error = new Error(message);
   error.name = 'StoreError';

@@ -1,7 +1,7 @@
 // Opens the store a login lives in: the config file's auths, or a docker-credential-<name> program.
 import type { CredentialStore, FileStore } from './store.js';
-import type { HelperOrigin } from './native-store.js';
-import { MEMBER_PATTERN } from '../discover.js';
+import { NativeStore, type HelperOrigin } from './native-store.js';
+import { findHelper } from '../docker/helper-client.js';
 
 /** What opening a store needs: the environment, the config being edited, and PATH lookups. */
 export interface StoreContext {
@@ -18,19 +18,15 @@ export async function openStore(
   origin: Omit<HelperOrigin, 'configPath'>,
 ): Promise<CredentialStore> {
   if (name === 'file') return context.file;
-  // The helper protocol (and execa) is loaded only when a run must talk to a helper.
-  const { NativeStore } = await import('./native-store.js');
-  // The helper gets the environment docker would give it, less the registry secrets it has no business with.
-  const env = Object.fromEntries(Object.entries(context.env).filter(([variable]) => !MEMBER_PATTERN.test(variable)));
   return new NativeStore(
     name,
-    context.find(`docker-credential-${name}`),
+    findHelper(name, context.find),
     { ...origin, configPath: context.configPath },
-    env,
+    context.env,
   );
 }
 
-/** Whether an error is a store's failure (checked by name: the helper code lives in a chunk of its own). */
+/** Whether an error is a store's failure (named StoreError, as NativeStore throws it). */
 export function isStoreError(error: unknown): error is Error {
   return (error as Error | undefined)?.name === 'StoreError';
 }

@@ -55,7 +55,6 @@ it('is the scoped, public package that builds itself on prepack and needs no dep
       'dist/registry-login.cjs',
       'dist/agent-function.js',
       'dist/ecr-swap.cjs',
-      'dist/native-store.cjs',
     ]),
   );
 });

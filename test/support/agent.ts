@@ -55,11 +55,11 @@ export interface AgentResult {
   stderr: string;
 }
 
-/** Runs `registry-login ARGS` with exactly the given environment. */
+/** Runs `registry-login ARGS` with exactly the given environment (in cwd when given, as a hook runs in a workspace). */
 export async function runAgent(
   args: string[],
   env: Record<string, string>,
-  options: { input?: string; timeoutMs?: number } = {},
+  options: { input?: string; timeoutMs?: number; cwd?: string } = {},
 ): Promise<AgentResult> {
   return run(path.join(BIN, 'registry-login'), args, env, options);
 }
@@ -85,10 +85,11 @@ async function run(
   file: string,
   args: string[],
   env: Record<string, string>,
-  options: { input?: string; timeoutMs?: number },
+  options: { input?: string; timeoutMs?: number; cwd?: string },
 ): Promise<AgentResult> {
   const result = await execa(file, args, {
     env,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     extendEnv: false,
     reject: false,
     timeout: options.timeoutMs ?? 60_000,
