@@ -14,7 +14,7 @@ const tmp = new TempDirs();
 afterAll(() => tmp.cleanup());
 
 function expectNoSecret(run: AgentResult): void {
-  for (const form of secretForms(PASSWORD, ['robot'])) {
+  for (const form of Object.values(secretForms(PASSWORD, ['robot']))) {
     expect(run.stdout).not.toContain(form);
     expect(run.stderr).not.toContain(form);
   }

@@ -48,20 +48,21 @@ exit 1
 }
 
 /**
- * A secret as it could be printed: raw; escaped in a JSON string (as JSON.stringify writes it, as Go does, and
- * escaped twice, as serialising an echoed request would); base64 (alone or as user:secret), base64url; URL-encoded.
+ * A secret as it could be printed, by name: raw; escaped in a JSON string (as JSON.stringify writes it, as Go does,
+ * and escaped twice, as serialising an echoed request would); base64 (alone or as user:secret), base64url;
+ * URL-encoded.
  */
-export function secretForms(secret: string, users: readonly string[] = []): string[] {
+export function secretForms(secret: string, users: readonly string[] = []): Record<string, string> {
   const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '');
   const escaped = JSON.stringify(secret).slice(1, -1);
-  return [
-    secret,
-    escaped,
-    escaped.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
-    JSON.stringify(escaped).slice(1, -1),
-    b64(secret),
-    Buffer.from(secret, 'utf8').toString('base64url'),
-    ...users.map((user) => b64(`${user}:${secret}`)),
-    encodeURIComponent(secret),
-  ];
+  return {
+    raw: secret,
+    'JSON-escaped': escaped,
+    'JSON-escaped as Go does': escaped.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
+    'JSON-escaped twice': JSON.stringify(escaped).slice(1, -1),
+    base64: b64(secret),
+    base64url: Buffer.from(secret, 'utf8').toString('base64url'),
+    ...Object.fromEntries(users.map((user) => [`base64 of ${user}:secret`, b64(`${user}:${secret}`)])),
+    'URL-encoded': encodeURIComponent(secret),
+  };
 }
