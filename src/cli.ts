@@ -59,6 +59,9 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     const text = redactor.redact(`${lines.join('\n')}\n`);
     write(colour[write === io.stdout ? 'stdout' : 'stderr'] ? text : stripColour(text));
   };
+  // Each string is redacted before it is escaped: once serialised, a secret holding " or \ is no longer its raw self.
+  const json = (value: unknown) =>
+    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? redactor.redact(v) : v), 2);
   // Formatters paint; say() takes the paint off again for a stream that is not a colour terminal.
   const paint = makePaint(colour.stdout || colour.stderr);
   const parsed = parseCommandLine(argv);
@@ -97,7 +100,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const emit = (result: unknown, output: Output) => {
-    if (values.json) say(io.stdout, [JSON.stringify(result, null, 2)]);
+    if (values.json) say(io.stdout, [json(result)]);
     else say(io.stdout, output.out);
     say(io.stderr, output.err);
   };
@@ -155,11 +158,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     // README, Commands: refresh --json prints its one object even then, with the reason (and the same line on stderr).
     if (command === 'refresh' && values.json)
       say(io.stdout, [
-        JSON.stringify(
-          { configPath: configPathOf(io.env), logins: [], problems: [], removed: [], error: reason },
-          null,
-          2,
-        ),
+        json({ configPath: configPathOf(io.env), logins: [], problems: [], removed: [], error: reason }),
       ]);
     say(io.stderr, [`registry-login ${command}: ${reason}`]);
     return values.hook && !values.strict ? 0 : 2;

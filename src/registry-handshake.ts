@@ -108,16 +108,16 @@ export async function registryHandshake(
       const where = `${realmUrl.origin}${realmUrl.pathname}`;
       if (bearer.params.service) realmUrl.searchParams.set('service', bearer.params.service);
       const withCredentials = credentials.username !== '' && credentials.secret !== '';
-      // Docker would send the Basic credentials to an http realm on any host, in clear text; this agent does not.
+      // Docker would send the Basic credentials to an http realm on any host, in clear text; this agent does not,
+      // whether /v2/ itself was https or plain http on loopback (a port-forwarded registry may name a remote realm).
       if (
         withCredentials &&
         realmUrl.protocol === 'http:' &&
-        base.startsWith('https:') &&
         !(await staysOnThisMachine(realmUrl, options.env, signal))
       ) {
         return done(
           'error',
-          `the registry's token server ${where} is plain http, so the credentials were not sent to it (they would cross the network in clear text)`,
+          `the registry's token server ${where} is plain http and not on this machine, so the credentials were not sent to it (they would cross the network in clear text)`,
           {
             advice: 'the registry must name an https:// realm in its Bearer challenge; tell its operator',
             scheme: 'bearer',

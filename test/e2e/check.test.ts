@@ -14,8 +14,9 @@ const TOKEN_PASSWORD = 'token-pw-Kd3Wn7Ty';
 const WRONG_PASSWORD = 'wrong-pw-Hs5Mb1Qe';
 const SELF_SIGNED_PASSWORD = 'selfsigned-pw-Jc4Pf6Ua';
 const AWS_SECRET = 'aws-secret-Zt9Xw3Rb';
-const SECRETS = [BASIC_PASSWORD, TOKEN_PASSWORD, WRONG_PASSWORD, SELF_SIGNED_PASSWORD, AWS_SECRET];
-const USERS = ['alice', 'bob', 'carol', 'x'];
+const FORWARDED_PASSWORD = 'forwarded-pw-Ng2Rc8Wd';
+const SECRETS = [BASIC_PASSWORD, TOKEN_PASSWORD, WRONG_PASSWORD, SELF_SIGNED_PASSWORD, AWS_SECRET, FORWARDED_PASSWORD];
+const USERS = ['alice', 'bob', 'carol', 'dave', 'x'];
 
 const dirs = new TempDirs();
 let basicRegistry: RunningRegistry;
@@ -113,6 +114,43 @@ describe('registry-login check', () => {
       service: tokenRegistry.tokenServer!.service,
       scopes: [],
     });
+  });
+
+  it('does not send the credentials to a plain-http token server off this machine when the registry itself is plain http on loopback (port-forwarded), and says why', async () => {
+    // The realm names 0.0.0.0: not a loopback address, so it stands for a remote token server, yet on Linux a
+    // connection to it reaches the token server listening on 127.0.0.1. Whatever would be sent is seen here, and
+    // nothing can leave the machine (no name to resolve, no route out).
+    const users = [{ user: 'dave', password: FORWARDED_PASSWORD }];
+    const [remote, local] = await Promise.all([
+      startRegistry({ auth: { kind: 'token', users, realmHost: '0.0.0.0' } }),
+      startRegistry({ auth: { kind: 'token', users } }),
+    ]);
+    try {
+      const { env } = await sandbox({
+        ...triple('FORWARDED', remote.host, 'dave', FORWARDED_PASSWORD),
+        ...triple('LOCAL', local.host, 'dave', FORWARDED_PASSWORD),
+      });
+      expect((await run(['refresh'], env)).exitCode).toBe(0);
+      const { exitCode, byKey } = await checkJson(env);
+      expect(exitCode).toBe(1);
+      const realm = `http://0.0.0.0:${remote.tokenServer!.port}/token`;
+      const refused = byKey(remote.host)!;
+      expect(refused).toMatchObject({ result: 'error', prefix: 'FORWARDED' });
+      expect(refused.detail).toBe(
+        `${remote.host} (FORWARDED_CONTAINER_REGISTRY_*): the registry's token server ${realm} is plain http and not on this machine, so the credentials were not sent to it (they would cross the network in clear text): the registry must name an https:// realm in its Bearer challenge; tell its operator`,
+      );
+      expect(remote.tokenServer!.requests).toEqual([]);
+      // The same registry with its realm on loopback logs in: the refusal is the realm's host, nothing else.
+      expect(byKey(local.host)).toMatchObject({ result: 'ok', prefix: 'LOCAL' });
+      expect(local.tokenServer!.requests).toMatchObject([{ user: 'dave', credsMatched: true }]);
+      const human = await run(['check'], env);
+      expect(human.exitCode).toBe(1);
+      expect(human.stdout).toContain(`error  ${remote.host}`);
+      expect(human.stdout).toContain(`token server ${realm} is plain http and not on this machine`);
+      expect(remote.tokenServer!.requests).toEqual([]);
+    } finally {
+      await Promise.all([remote.stop(), local.stop()]);
+    }
   });
 
   it('reports a wrong password as unauthorized, naming the prefix and registry and saying what to do (basic and token auth)', async () => {

@@ -216,7 +216,9 @@ describe('registryHandshake', () => {
     expect(outcome).toMatchObject({
       result: 'error',
       scheme: 'bearer',
-      cause: expect.stringContaining(`token server ${realm} is plain http, so the credentials were not sent`),
+      cause: expect.stringContaining(
+        `token server ${realm} is plain http and not on this machine, so the credentials were not sent`,
+      ),
     });
     expect(outcome.advice).toContain('https:// realm');
     expect(seen).toEqual([]);

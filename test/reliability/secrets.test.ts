@@ -1,11 +1,14 @@
 // Secrets: a sentinel run over every command, mode and failure path (and Node's debug output): no secret, raw or
 // base64, appears anywhere but the files meant to hold it and the helper's `get` answer; those files are 0600 in
-// 0700 directories, even under umask 000. (Replaces test/e2e/leaks.test.ts.)
+// 0700 directories, even under umask 000. (Replaces test/e2e/leaks.test.ts.) And passwords drawn from every
+// printable ASCII character, " and \ always in, are printed in no form (raw, escaped, encoded) by any command.
+import fc from 'fast-check';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, makeAgentHome, triple } from '../support/agent.js';
+import { secretForms, writeEchoingStore } from '../support/echoing-store.js';
 import { startEcrStandIn, type EcrStandIn } from '../support/ecr-stand-in.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { TempDirs } from '../support/tmp.js';
@@ -309,4 +312,134 @@ describe('secrets', () => {
     });
     expect(failures.list).toEqual([]);
   }, 600_000);
+
+  it('no password drawn from printable ASCII, " and \\ included, is printed in any form by refresh, status or check (human and --json, in a container and on the host) or in a helper\'s error', async () => {
+    const tokenRegistry = await startRegistry({ auth: { kind: 'token', users: [] } });
+    const seed = Number(process.env.RL_SEED ?? Date.now() % 2 ** 31);
+    const failures = new Failures();
+    const root = await tmp.make('rl-secret-chars-');
+    let trials = 0;
+    let runsChecked = 0;
+    const lengths: number[] = [];
+    const printable = fc.string({ unit: 'grapheme-ascii', maxLength: 24 });
+    // Every printable ASCII character may be drawn; a quote and a backslash are always in.
+    const password = fc
+      .tuple(printable, printable, printable)
+      .map(([a, b, c]) => `${a}"${b}\\${c}`)
+      .filter((pw) => pw.trim().length >= 8);
+    try {
+      await fc.assert(
+        fc.asyncProperty(password, async (pw) => {
+          const trial = trials++;
+          lengths.push(pw.length);
+          const wrong = `${pw}-wrong`;
+          const at = (what: string) => `trial ${trial} (seed ${seed}, ${pw.length} characters): ${what}`;
+          // Output quoted in a failure, with the password in any form replaced: figures never hold a secret.
+          const show = (text: string) =>
+            Object.values(secretForms(pw))
+              .reduce((out, form) => out.split(form).join('<password>'), text)
+              .slice(0, 300);
+          tokenRegistry.tokenServer!.setUsers([{ user: 'alice', password: pw }]);
+          const asked = tokenRegistry.tokenServer!.requests.length;
+          const dir = path.join(root, `t${trial}`);
+          const box = await makeAgentHome(path.join(dir, 'container'), {
+            ...triple('PROP', tokenRegistry.host, 'alice', pw),
+            ...triple('WRONG', `localhost:${tokenRegistry.port}`, 'alice', wrong),
+          });
+          const host = await makeAgentHome(path.join(dir, 'host'), triple('PROP', tokenRegistry.host, 'alice', pw));
+          const helpers = path.join(dir, 'helpers');
+          await mkdir(helpers, { recursive: true });
+          const store = await writeEchoingStore(helpers, 'echo');
+          await mkdir(host.dockerConfigDir, { recursive: true });
+          await writeFile(host.configPath, '{"credsStore": "echo"}\n');
+          const hostEnv = { ...host.env, PATH: `${helpers}:${host.env.PATH}` };
+
+          const runs: [string, TimedRun, ('stdout' | 'stderr')[]][] = [];
+          const cli = async (args: string[], env: Record<string, string>) => {
+            const run = await runTimed(args, env, { timeoutMs: 60_000 });
+            runs.push([args.join(' '), run, ['stdout', 'stderr']]);
+            return run;
+          };
+          const helper = async (action: string, input: string) => {
+            const run = await runTimed([action], box.env, {
+              name: 'docker-credential-registry-login',
+              input,
+              timeoutMs: 60_000,
+            });
+            runs.push([`helper ${action}`, run, action === 'get' ? ['stderr'] : ['stdout', 'stderr']]);
+            return run;
+          };
+
+          for (const args of [['refresh'], ['refresh', '--json'], ['status'], ['status', '--json'], ['check']])
+            await cli(args, box.env);
+          const checked = await cli(['check', '--json'], box.env);
+          await store.failStore(true);
+          const refused = await cli(['refresh', '--host'], hostEnv);
+          await cli(['refresh', '--host', '--json'], hostEnv);
+          await store.failStore(false);
+          const stored = await cli(['refresh', '--host'], hostEnv);
+          const status = await cli(['status', '--host'], hostEnv);
+          await cli(['status', '--host', '--json'], hostEnv);
+          await helper('store', JSON.stringify({ ServerURL: 'typed.example.com', Username: 'me', Secret: pw }));
+          await helper('store', JSON.stringify({ ServerURL: 5, Username: 'me', Secret: pw }));
+          await helper('store', `not json ${pw}`);
+          const got = await helper('get', 'typed.example.com');
+          await helper('list', '');
+          await helper('erase', 'typed.example.com');
+
+          for (const [label, run, streams] of runs) {
+            runsChecked++;
+            for (const stream of streams)
+              for (const [name, secret] of Object.entries({ password: pw, 'wrong password': wrong }))
+                for (const [form, text] of Object.entries(secretForms(secret, ['alice', 'me'])))
+                  failures.check(!run[stream].includes(text), () =>
+                    at(`${label}: ${stream} holds the ${name} (${form})`),
+                  );
+          }
+          // The runs handled the password (a leak check over runs that never saw it proves nothing).
+          const results = (JSON.parse(checked.stdout) as { results: { key: string; result: string }[] }).results;
+          failures.check(
+            results.find((r) => r.key === tokenRegistry.host)?.result === 'ok' &&
+              results.find((r) => r.key === `localhost:${tokenRegistry.port}`)?.result === 'unauthorized',
+            () => at(`check --json did not say ok and unauthorized: ${show(checked.stdout)}`),
+          );
+          failures.check(
+            tokenRegistry.tokenServer!.requests.slice(asked).some((r) => r.user === 'alice' && r.credsMatched),
+            () => at('the token server never received the password whole'),
+          );
+          failures.check(
+            refused.stderr.includes('failed to store the login ("refused: {') &&
+              refused.stderr.includes('"Secret":"***"}'),
+            () => at(`refresh --host did not report the helper's echoed error: ${show(refused.stderr)}`),
+          );
+          failures.check(
+            stored.exitCode === 0 && status.stdout.includes('failed to get the login ("cannot read the record {'),
+            () => at(`status --host did not report the helper's echoed record: ${show(status.stdout)}`),
+          );
+          failures.check((JSON.parse(got.stdout || '{}') as { Secret?: string }).Secret === pw, () =>
+            at('helper get did not answer with the password'),
+          );
+        }),
+        { numRuns: size(60, 2), seed, examples: [['Rl"quote\\back<&>%2F-9f3e']] },
+      );
+    } finally {
+      await tokenRegistry.stop();
+    }
+    recordFigure({
+      id: '8b-secret-characters',
+      property:
+        "Secrets of any printable ASCII character: generated passwords, a quote and a backslash always in, through refresh, status and check (human and --json, in a container and with --host against a store helper that echoes the secret in its errors) and the helper's store, get, list and erase",
+      trials,
+      failures: failures.count,
+      examples: failures.examples(),
+      facts: {
+        'fast-check seed (RL_SEED)': seed,
+        'command runs checked': runsChecked,
+        'password lengths': `${Math.min(...lengths)} to ${Math.max(...lengths)} characters`,
+        'forms checked per secret':
+          'raw, JSON-escaped (as JavaScript and as Go write it, and twice), base64, base64url, base64 of user:secret, URL-encoded',
+      },
+    });
+    expect(failures.list).toEqual([]);
+  }, 1_800_000);
 });

@@ -24,6 +24,8 @@ export type RegistryAuth =
       issuer?: string;
       expiresInSeconds?: number;
       allowAnonymous?: boolean;
+      /** The host the registry's challenge names in its realm, instead of the 127.0.0.1 the token server listens on. */
+      realmHost?: string;
     };
 
 export interface StartRegistryOptions {
@@ -81,6 +83,13 @@ export function htpasswdContent(users: readonly RegistryUser[]): string {
       return `${user}:${bcrypt.hashSync(password, 6)}\n`;
     })
     .join('');
+}
+
+function realmWithHost(realm: string, host: string | undefined): string {
+  if (host === undefined) return realm;
+  const url = new URL(realm);
+  url.hostname = host;
+  return url.href;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -148,7 +157,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       });
       authConfig = {
         token: {
-          realm: tokenServer.realm,
+          realm: realmWithHost(tokenServer.realm, auth.realmHost),
           service: tokenServer.service,
           issuer: tokenServer.issuer,
           rootcertbundle: tokenServer.certPath,

@@ -28,6 +28,28 @@ describe('Redactor', () => {
     );
   });
 
+  it('masks a secret as it stands inside a JSON string, escaped as JSON.stringify and as Go write it', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 4, maxLength: 60, unit: 'grapheme-ascii' }),
+        fc.constantFrom('"', '\\', '<', '&'),
+        (body, special) => {
+          const secret = `${special}${body}`;
+          const redactor = new Redactor();
+          redactor.add(secret);
+          const request = JSON.stringify({ ServerURL: 'r.example', Username: 'u', Secret: secret });
+          const goStyle = request.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+          for (const text of [`refused: ${request}`, `refused: ${goStyle}`]) {
+            const out = redactor.redact(text);
+            expect(out.endsWith('"Secret":"***"}')).toBe(true);
+            expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('registers the passwords and session tokens of an environment, not servers or users', () => {
     const redactor = new Redactor();
     redactor.addFromEnv({
