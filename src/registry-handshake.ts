@@ -2,6 +2,7 @@
 // from the challenge's realm (service, account, client_id=docker, offline_token=true, and no scope: docker login asks
 // none).
 import { DOCKER_HUB_KEY } from './registry.js';
+import { encodeAuth } from './docker/auth.js';
 import {
   classifyNetworkError,
   dockerAllowsPlainHttp,
@@ -258,7 +259,7 @@ function headerText(value: string | string[] | undefined): string {
 }
 
 function basicAuth(credentials: { username: string; secret: string }): string {
-  return `Basic ${Buffer.from(`${credentials.username}:${credentials.secret}`, 'utf8').toString('base64')}`;
+  return `Basic ${encodeAuth(credentials.username, credentials.secret)}`;
 }
 
 function tokenFrom(body: string): string | undefined {
