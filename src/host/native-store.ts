@@ -9,6 +9,7 @@ import {
   type HelperProgram,
 } from '../docker/helper-client.js';
 import type { CredentialStore, StoredCredentials } from './store.js';
+import { Redactor } from '../redact.js';
 
 /** How the store came to be chosen, for messages: `credsStore "pass" in ~/.docker/config.json`. */
 export interface HelperOrigin {
@@ -129,8 +130,11 @@ const HINTS: Record<string, string> = {
   wincred: 'check the Windows Credential Manager',
 };
 
+// Before the message is cut short: a secret cut in two would no longer be found by the printing redactor.
 function scrub(text: string, secret: string | undefined): string {
-  return secret && secret.length >= 4 ? text.split(secret).join('***') : text;
+  const redactor = new Redactor();
+  redactor.add(secret);
+  return redactor.redact(text);
 }
 
 /** A store's failure, told apart by its name (isStoreError in stores.ts). */

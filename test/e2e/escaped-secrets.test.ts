@@ -61,4 +61,23 @@ describe('a password holding " and \\', () => {
     expect(listed.logins).toMatchObject([{ effective: false }]);
     expect(listed.logins[0]!.reason).toContain(`"Secret":"***"}`);
   });
+
+  it("is masked before a store helper's echoed error is cut short, so no piece of a long password is printed", async () => {
+    const dir = await tmp.make('rl-escaped-long-');
+    const long = `${'Lq"'.repeat(60)}\\${'x9'.repeat(60)}`;
+    const h = await makeAgentHome(dir, triple('ACME', KEY, 'robot', long));
+    const helpers = path.join(dir, 'helpers');
+    await mkdir(helpers);
+    const store = await writeEchoingStore(helpers, 'echo');
+    await mkdir(h.dockerConfigDir, { recursive: true });
+    await writeFile(h.configPath, '{"credsStore": "echo"}\n');
+    await store.failStore(true);
+    const run = await runAgent(['refresh', '--host'], { ...h.env, PATH: `${helpers}:${h.env.PATH}` });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('"Secret":"***"');
+    // Any 12 characters of the password, raw or as JSON escapes them, would be a piece of it.
+    const escaped = JSON.stringify(long).slice(1, -1);
+    for (const text of [long, escaped])
+      for (let i = 0; i + 12 <= text.length; i += 6) expect(run.stderr).not.toContain(text.slice(i, i + 12));
+  });
 });
