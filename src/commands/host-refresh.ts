@@ -77,7 +77,11 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
   let outcomes: Map<string, HostRefreshedLogin>;
   let configPath = snapshot.configPath;
   const choices = new Map(good.map((r) => [r.login.key, chooseStore(snapshot.config, r.login.key, facts)]));
-  if (good.every((r) => isUnchanged(snapshot, r.login, r.credentials, choices.get(r.login.key)!, find))) {
+  // --force compares every login with its store: a `docker login` made since the last run is replaced.
+  if (
+    !options.force &&
+    good.every((r) => isUnchanged(snapshot, r.login, r.credentials, choices.get(r.login.key)!, find))
+  ) {
     outcomes = new Map(good.map((r) => [r.login.key, unchangedOutcome(snapshot, r.login, choices.get(r.login.key)!)]));
   } else {
     const change = await changeHostConfig(places, async (fresh) =>
@@ -230,6 +234,9 @@ async function storeOne(
           reason: `${login.prefix}: ${name === 'file' ? run.snapshot.configPath : describeStore(name)} already holds a login for ${key} that registry-login did not store (from \`docker login\`?), so it was left alone; run \`registry-login refresh --host --force\` to replace it with ${login.prefix}'s, or \`docker logout ${key}\` first.`,
         };
       }
+      // A store keyed by server and user name (pass) keeps another user's login beside ours and may keep answering
+      // with it: the login being replaced goes first, as `docker logout` would remove it.
+      if (current !== undefined && current.username !== credentials.username) await store.erase(key);
       await store.store(key, credentials);
       changed = true;
     }

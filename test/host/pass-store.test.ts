@@ -14,6 +14,8 @@ import { TempDirs } from '../support/tmp.js';
 const USER = 'robot';
 const PASSWORD = 'pass-store-secret-4c1d';
 const OTHER = { user: 'someone', password: 'their-own-password-77' };
+// Sorts before USER: docker-credential-pass keeps one login per user name and answers with the first.
+const LATER = { user: 'admin', password: 'a-later-docker-login-31' };
 
 let registry: RunningRegistry;
 let engine: FakeEngine;
@@ -23,7 +25,7 @@ const stores: PassHome[] = [];
 
 beforeAll(async () => {
   [registry, engine, helpers] = await Promise.all([
-    startRegistry({ auth: { kind: 'htpasswd', users: [{ user: USER, password: PASSWORD }, OTHER] } }),
+    startRegistry({ auth: { kind: 'htpasswd', users: [{ user: USER, password: PASSWORD }, OTHER, LATER] } }),
     startFakeEngine(),
     credentialHelpersDir(),
   ]);
@@ -180,4 +182,47 @@ describe("docker's default store (no store named, pass on PATH)", () => {
     expect(JSON.parse(await readFile(oracle.h.configPath, 'utf8'))).toEqual(ours);
     expect(ours).toEqual({ auths: { [registry.host]: {} }, credsStore: 'pass' });
   });
+});
+
+describe('refresh --host --force after a later docker login', () => {
+  for (const [where, config, store] of [
+    ['a credential store', '{"credsStore": "pass"}', 'pass'],
+    ['the config file', '{"auths": {"elsewhere.example.com": {}}}', 'file'],
+  ] as const) {
+    it(`puts registry-login's login back in ${where}, and status says it is effective again`, async () => {
+      const w = await passWorld(config);
+      expect((await runAgent(['refresh', '--host'], w.env)).exitCode).toBe(0);
+      const login = await dockerLogin(registry.host, LATER.user, LATER.password, {
+        dockerConfigDir: w.h.dockerConfigDir,
+        env: w.h.env,
+      });
+      expect(login.stderr + login.stdout).toContain('Login Succeeded');
+      const before = await runAgent(['status', '--host', '--json'], w.env);
+      expect(JSON.parse(before.stdout).logins[0]).toMatchObject({ store, effective: false });
+
+      const forced = await runAgent(['refresh', '--host', '--force', '--json'], w.env);
+      expect(forced.exitCode).toBe(0);
+      expect(JSON.parse(forced.stdout).logins[0]).toMatchObject({ status: 'ok', store, changed: true });
+      if (store === 'pass') {
+        expect(JSON.parse((await w.pass('get', registry.host)).stdout)).toMatchObject({
+          Username: USER,
+          Secret: PASSWORD,
+        });
+      } else {
+        const auths = (JSON.parse(await readFile(w.h.configPath, 'utf8')) as { auths: Record<string, unknown> }).auths;
+        expect(auths[registry.host]).toEqual({ auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') });
+      }
+      const after = await runAgent(['status', '--host', '--json'], w.env);
+      expect(JSON.parse(after.stdout).logins).toEqual([
+        { prefix: 'ACME', key: registry.host, kind: 'static', store, effective: true },
+      ]);
+      // What docker sends now is registry-login's login.
+      const pull = await dockerPull(`${registry.host}/team/app:v1`, {
+        dockerConfigDir: w.h.dockerConfigDir,
+        engine,
+        env: w.h.env,
+      });
+      expect(pull.auth).toMatchObject({ username: USER, password: PASSWORD });
+    });
+  }
 });
