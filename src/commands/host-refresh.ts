@@ -270,6 +270,9 @@ async function storeOne(
       if (current !== undefined && ours !== true && !run.force) {
         const holder = name === 'file' ? run.snapshot.configPath : describeStore(name);
         const replace = `run \`registry-login refresh --host --force\` to replace it with ${login.prefix}'s, or \`docker logout ${key}\` first.`;
+        // The config no longer holds the secret the fingerprint was made of, so the fingerprint would be the one trace of
+        // it on disk: it goes, and the entry stays, known to be someone else's.
+        if (name === 'file' && ours === false && previous) ledger.entries[key] = { ...previous, fingerprint: '' };
         return {
           ...outcome,
           status: 'kept',

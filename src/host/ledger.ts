@@ -21,7 +21,8 @@ export interface HostLedgerEntry {
   store: string;
   /**
    * HMAC-SHA-256 of key, user name and secret: what decides that a stored login is ours. Under the memory key named by
-   * keyId, else under the ledger's salt; '' when it could not be made (no memory directory): then only the store knows.
+   * keyId, else under the ledger's salt. '' for a login kept in a store when no memory directory could hold the key
+   * (then only the store knows), and for a config-file login someone else has replaced (then it is not ours).
    */
   fingerprint: string;
   /** The memory key the fingerprint was made with; absent for one made under the salt. */
@@ -126,7 +127,9 @@ export function matchesEntry(
     return memory?.id === entry.keyId
       ? fingerprintLogin(memory.key, key, credentials) === entry.fingerprint
       : undefined;
-  if (entry.fingerprint === '' || ledger.salt === '') return undefined;
+  // Without a memory key, '' is a login judged someone else's (its fingerprint was dropped), and stays so.
+  if (entry.fingerprint === '') return needsMemoryKey(entry.store, entry.kind) ? undefined : false;
+  if (ledger.salt === '') return undefined;
   return fingerprintLogin(ledger.salt, key, credentials) === entry.fingerprint;
 }
 

@@ -249,6 +249,30 @@ describe('what a copy of the persistent files reveals', () => {
     expect(confirmedBy(withMemory, registry.host, USER, 'Summer2024!')).toEqual([]);
   });
 
+  it("keeps no fingerprint of registry-login's secret once a docker login replaced it in the config file", async () => {
+    const w = await passWorld('{"auths": {"elsewhere.example.com": {}}}');
+    expect((await runAgent(['refresh', '--host'], w.env)).exitCode).toBe(0);
+    const login = await dockerLogin(registry.host, LATER.user, LATER.password, {
+      dockerConfigDir: w.h.dockerConfigDir,
+      env: w.h.env,
+    });
+    expect(login.stderr + login.stdout).toContain('Login Succeeded');
+    const kept = await runAgent(['refresh', '--host', '--json'], w.env);
+    expect(JSON.parse(kept.stdout).logins[0]).toMatchObject({ status: 'kept', store: 'file' });
+
+    const persistent = await filesUnder(w.h.home);
+    for (const file of persistent.keys()) if (file.includes(`${path.sep}.gnupg${path.sep}`)) persistent.delete(file);
+    expect(await readFile(w.h.configPath, 'utf8')).not.toContain(Buffer.from(`${USER}:${PASSWORD}`).toString('base64'));
+    expect(confirmedBy(persistent, registry.host, USER, PASSWORD)).toEqual([]);
+    const status = await runAgent(['status', '--host', '--json'], w.env);
+    expect(JSON.parse(status.stdout).logins[0]).toMatchObject({ store: 'file', effective: false });
+    expect(JSON.parse(status.stdout).logins[0].reason).toContain('another login');
+    expect((await runAgent(['logout', '--host'], w.env)).exitCode).toBe(0);
+    expect(await readFile(w.h.configPath, 'utf8')).toContain(
+      Buffer.from(`${LATER.user}:${LATER.password}`).toString('base64'),
+    );
+  });
+
   it('an unchanged login costs no store call; after a restart one get re-keys it', async () => {
     const w = await passWorld('{"credsStore": "pass"}');
     expect((await runAgent(['refresh', '--host'], w.env)).exitCode).toBe(0);
@@ -266,6 +290,32 @@ describe('what a copy of the persistent files reveals', () => {
     expect((await w.calls()).slice(stored)).toEqual(['get']);
     const status = await runAgent(['status', '--host', '--json'], w.env);
     expect(JSON.parse(status.stdout).logins[0]).toMatchObject({ effective: true });
+  });
+
+  it('a changed static secret replaces the old one in the store, but after a restart only with --force', async () => {
+    const w = await passWorld('{"credsStore": "pass"}');
+    expect((await runAgent(['refresh', '--host'], w.env)).exitCode).toBe(0);
+    // The same boot: the memory key proves the old login is registry-login's.
+    const changed = await runAgent(['refresh', '--host', '--json'], {
+      ...w.env,
+      ...triple('ACME', registry.host, USER, LATER.password),
+    });
+    expect(JSON.parse(changed.stdout).logins[0]).toMatchObject({ status: 'ok', store: 'pass', changed: true });
+    expect(JSON.parse((await w.pass('get', registry.host)).stdout)).toMatchObject({ Secret: LATER.password });
+
+    await rm(path.join(w.runtime, 'registry-login'), { recursive: true });
+    const rotated = { ...w.env, ...triple('ACME', registry.host, USER, OTHER.password) };
+
+    // Nothing proves the old login in the store is registry-login's any more: it is left alone, as a docker login is.
+    const kept = await runAgent(['refresh', '--host', '--json'], rotated);
+    expect(kept.exitCode).toBe(0);
+    expect(JSON.parse(kept.stdout).logins[0]).toMatchObject({ status: 'kept', store: 'pass' });
+    expect(kept.stderr).toContain('cannot be told');
+    expect(kept.stderr).toContain('--force');
+    expect(JSON.parse((await w.pass('get', registry.host)).stdout)).toMatchObject({ Secret: LATER.password });
+
+    expect((await runAgent(['refresh', '--host', '--force'], rotated)).exitCode).toBe(0);
+    expect(JSON.parse((await w.pass('get', registry.host)).stdout)).toMatchObject({ Secret: OTHER.password });
   });
 
   it('after a restart, logout --host removes the login only when the environment proves it is ours', async () => {
