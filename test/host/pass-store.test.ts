@@ -195,6 +195,18 @@ describe("docker's default store (no store named, pass on PATH)", () => {
   });
 });
 
+/** A world where refresh --host stored ACME's login, and then the user ran `docker login` as LATER. */
+async function refreshedThenDockerLogin(config: string): Promise<PassWorld> {
+  const w = await passWorld(config);
+  expect((await runAgent(['refresh', '--host'], w.env)).exitCode).toBe(0);
+  const login = await dockerLogin(registry.host, LATER.user, LATER.password, {
+    dockerConfigDir: w.h.dockerConfigDir,
+    env: w.h.env,
+  });
+  expect(login.stderr + login.stdout).toContain('Login Succeeded');
+  return w;
+}
+
 /** Every file under dir (not following links), as text. */
 async function filesUnder(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -250,13 +262,7 @@ describe('what a copy of the persistent files reveals', () => {
   });
 
   it("keeps no fingerprint of registry-login's secret once a docker login replaced it in the config file", async () => {
-    const w = await passWorld('{"auths": {"elsewhere.example.com": {}}}');
-    expect((await runAgent(['refresh', '--host'], w.env)).exitCode).toBe(0);
-    const login = await dockerLogin(registry.host, LATER.user, LATER.password, {
-      dockerConfigDir: w.h.dockerConfigDir,
-      env: w.h.env,
-    });
-    expect(login.stderr + login.stdout).toContain('Login Succeeded');
+    const w = await refreshedThenDockerLogin('{"auths": {"elsewhere.example.com": {}}}');
     const kept = await runAgent(['refresh', '--host', '--json'], w.env);
     expect(JSON.parse(kept.stdout).logins[0]).toMatchObject({ status: 'kept', store: 'file' });
 
@@ -341,13 +347,7 @@ describe('refresh --host --force after a later docker login', () => {
     ['the config file', '{"auths": {"elsewhere.example.com": {}}}', 'file'],
   ] as const) {
     it(`puts registry-login's login back in ${where}, and status says it is effective again`, async () => {
-      const w = await passWorld(config);
-      expect((await runAgent(['refresh', '--host'], w.env)).exitCode).toBe(0);
-      const login = await dockerLogin(registry.host, LATER.user, LATER.password, {
-        dockerConfigDir: w.h.dockerConfigDir,
-        env: w.h.env,
-      });
-      expect(login.stderr + login.stdout).toContain('Login Succeeded');
+      const w = await refreshedThenDockerLogin(config);
       const before = await runAgent(['status', '--host', '--json'], w.env);
       expect(JSON.parse(before.stdout).logins[0]).toMatchObject({ store, effective: false });
 
