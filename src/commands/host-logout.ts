@@ -2,7 +2,15 @@
 import { normalizeRegistryKey } from '../registry.js';
 import { jsonEqual } from '../json-equal.js';
 import { changeHostConfig } from '../host/host-config.js';
-import { fingerprintLogin, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
+import {
+  environmentLogin,
+  matchesEntry,
+  sameCredentials,
+  memoryKey,
+  type HostLedger,
+  type HostLedgerEntry,
+  type MemoryKeyLookup,
+} from '../host/ledger.js';
 import { FileStore } from '../host/store.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
 import { programFinder } from '../programs.js';
@@ -23,6 +31,7 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
     return keyed.ok ? keyed.key : name;
   });
   const find = programFinder(env);
+  let memory: MemoryKeyLookup | undefined;
   const { configPath, result } = await changeHostConfig(placesFromEnv(env), async (snapshot) => {
     const file = new FileStore(snapshot.config);
     const stores: StoreContext = { env, configPath: snapshot.configPath, file, find };
@@ -46,7 +55,18 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
           key,
         });
         const current = await store.get(key);
-        if (current !== undefined && fingerprintLogin(ledger, key, current) !== entry.fingerprint) {
+        let ours =
+          current &&
+          matchesEntry(ledger, entry.keyId ? (memory ??= memoryKey(env, false)).key : undefined, entry, key, current);
+        if (current && ours === undefined && sameCredentials(environmentLogin(env, key), current)) ours = true;
+        if (current && ours === undefined) {
+          // Kept in the ledger: a refresh --host with the secret set proves it again, and then logout removes it.
+          out.warnings.push(
+            `${key}: ${where} holds a login for ${key}, but whether it is still the one registry-login stored cannot be told: the key that proves it is kept in memory only and is gone since the machine restarted (or this system has no per-user memory directory), so it was left there; run \`registry-login logout --host ${key}\` where ${entry.prefix}'s secret is set, or \`docker logout ${key}\`.`,
+          );
+          continue;
+        }
+        if (current && ours === false) {
           out.warnings.push(
             `${key}: ${where} holds another login for ${key} than the one registry-login stored (docker login?), so it was left there; \`docker logout ${key}\` removes it.`,
           );

@@ -8,7 +8,17 @@ import { encodeAuth } from '../docker-config/plan.js';
 import { decodeAuthsEntry } from '../docker-config/docker-view.js';
 import { jsonEqual } from '../json-equal.js';
 import { changeHostConfig, readHostSnapshot, type HostSnapshot } from '../host/host-config.js';
-import { fingerprintLogin, type HostLedger, type HostLedgerEntry } from '../host/ledger.js';
+import {
+  fingerprintFor,
+  matchesEntry,
+  memoryKey,
+  needsMemoryKey,
+  sameCredentials,
+  type HostLedger,
+  type HostLedgerEntry,
+  type MemoryKey,
+  type MemoryKeyLookup,
+} from '../host/ledger.js';
 import { FileStore, type StoredCredentials } from '../host/store.js';
 import { chooseStore, storeName, type HostFacts, type StoreChoice } from '../host/store-choice.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
@@ -77,16 +87,24 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
   let outcomes: Map<string, HostRefreshedLogin>;
   let configPath = snapshot.configPath;
   const choices = new Map(good.map((r) => [r.login.key, chooseStore(snapshot.config, r.login.key, facts)]));
-  if (good.every((r) => isUnchanged(snapshot, r.login, r.credentials, choices.get(r.login.key)!, find))) {
+  // Read only when a static login in a credential store is to be checked: the file case needs no key.
+  let memory: MemoryKeyLookup | undefined;
+  const lookup = () => (memory ??= memoryKey(env, false));
+  // --force compares every login with its store: a `docker login` made since the last run is replaced.
+  if (
+    !options.force &&
+    good.every((r) => isUnchanged(snapshot, r.login, r.credentials, choices.get(r.login.key)!, find, lookup))
+  ) {
     outcomes = new Map(good.map((r) => [r.login.key, unchangedOutcome(snapshot, r.login, choices.get(r.login.key)!)]));
   } else {
     const change = await changeHostConfig(places, async (fresh) =>
-      storeAll(fresh, good, { env, facts, find, force: options.force }),
+      storeAll(fresh, good, { env, facts, find, force: options.force, memory: lookup }),
     );
     ({ configPath } = change);
     outcomes = change.result;
   }
   const warnings = [...outcomes.values()].flatMap((o) => (o.reason ? [o.reason] : []));
+  if (memory?.warning) warnings.push(memory.warning);
   return {
     configPath,
     logins: resolved.map((r) =>
@@ -112,6 +130,7 @@ function isUnchanged(
   credentials: StoredCredentials & { expiresAt?: Date },
   choice: StoreChoice,
   find: (name: string) => string | undefined,
+  memory: () => MemoryKeyLookup,
 ): boolean {
   if (choice.kind === 'cannot-store') return true;
   const entry = snapshot.ledger.entries[login.key];
@@ -126,9 +145,12 @@ function isUnchanged(
   const auths = snapshot.config.auths as Record<string, unknown> | undefined;
   const marker = auths && Object.hasOwn(auths, login.key) ? auths[login.key] : undefined;
   // The file holds the login itself: equal is unchanged, and needs no hash. A helper's login is known by its
-  // keyed SHA-256 fingerprint, and must still have docker's marker beside it (docker logout removes both).
+  // keyed SHA-256 fingerprint, and must still have docker's marker beside it (docker logout removes both). One made
+  // under the salt for a login that now needs the memory key is checked in the store once, and so replaced.
   if (choice.kind === 'file') return jsonEqual(marker, { auth: encodeAuth(credentials.username, credentials.secret) });
-  return marker !== undefined && entry.fingerprint === fingerprintLogin(snapshot.ledger, login.key, credentials);
+  if (marker === undefined || (needsMemoryKey(entry.store, entry.kind) && entry.keyId === undefined)) return false;
+  const key = entry.keyId === undefined ? undefined : memory().key;
+  return matchesEntry(snapshot.ledger, key, entry, login.key, credentials) === true;
 }
 
 function unchangedOutcome(snapshot: HostSnapshot, login: Login, choice: StoreChoice): HostRefreshedLogin {
@@ -160,7 +182,13 @@ function cannotStore(configPath: string, login: Login, helper: string): HostRefr
 async function storeAll(
   snapshot: HostSnapshot,
   logins: Good[],
-  context: { env: NodeJS.ProcessEnv; facts: HostFacts; find: (name: string) => string | undefined; force: boolean },
+  context: {
+    env: NodeJS.ProcessEnv;
+    facts: HostFacts;
+    find: (name: string) => string | undefined;
+    force: boolean;
+    memory: () => MemoryKeyLookup;
+  },
 ): Promise<{ edits: ConfigEdit[]; ledger: HostLedger; result: Map<string, HostRefreshedLogin> }> {
   const file = new FileStore(snapshot.config);
   const ledger: HostLedger = {
@@ -170,6 +198,12 @@ async function storeAll(
   const stores: StoreContext = { env: context.env, configPath: snapshot.configPath, file, find: context.find };
   const extra: ConfigEdit[] = [];
   const result = new Map<string, HostRefreshedLogin>();
+  // Made here, under the lock, the first time a static login goes into a credential store after a restart.
+  let memory: MemoryKeyLookup | undefined;
+  const key = () => {
+    memory ??= context.memory().key ? context.memory() : memoryKey(context.env, true);
+    return memory.key;
+  };
   // One at a time: a keychain may ask the user, and two dialogs at once help nobody.
   for (const { login, credentials } of logins) {
     const choice = chooseStore(snapshot.config, login.key, context.facts);
@@ -177,8 +211,13 @@ async function storeAll(
       result.set(login.key, cannotStore(snapshot.configPath, login, choice.name));
       continue;
     }
+    // Another login's change (or a restart's lost memory key) costs this one no store call.
+    if (!context.force && isUnchanged(snapshot, login, credentials, choice, context.find, context.memory)) {
+      result.set(login.key, unchangedOutcome(snapshot, login, choice));
+      continue;
+    }
     const outcome = await storeOne(
-      { snapshot, ledger, file, stores, force: context.force },
+      { snapshot, ledger, file, stores, force: context.force, memory: key },
       login,
       credentials,
       choice,
@@ -198,7 +237,14 @@ async function storeAll(
 }
 
 async function storeOne(
-  run: { snapshot: HostSnapshot; ledger: HostLedger; file: FileStore; stores: StoreContext; force: boolean },
+  run: {
+    snapshot: HostSnapshot;
+    ledger: HostLedger;
+    file: FileStore;
+    stores: StoreContext;
+    force: boolean;
+    memory: () => MemoryKey | undefined;
+  },
   login: Login,
   credentials: StoredCredentials & { issuedAt?: Date; expiresAt?: Date },
   choice: Exclude<StoreChoice, { kind: 'cannot-store' }>,
@@ -207,7 +253,6 @@ async function storeOne(
   const name = storeName(choice);
   const key = login.key;
   const previous = ledger.entries[key];
-  const fingerprint = fingerprintLogin(ledger, key, credentials);
   const outcome = { ...base(login), store: name };
   let changed = false;
   try {
@@ -216,20 +261,30 @@ async function storeOne(
       key,
     });
     const current = await store.get(key);
-    const same =
-      current !== undefined && current.username === credentials.username && current.secret === credentials.secret;
+    const same = sameCredentials(current, credentials);
     if (!same) {
       const ours =
-        current !== undefined &&
-        previous?.store === name &&
-        previous.fingerprint === fingerprintLogin(ledger, key, current);
-      if (current !== undefined && !ours && !run.force) {
+        current === undefined || previous?.store !== name
+          ? false
+          : matchesEntry(ledger, previous.keyId === undefined ? undefined : run.memory(), previous, key, current);
+      if (current !== undefined && ours !== true && !run.force) {
+        const holder = name === 'file' ? run.snapshot.configPath : describeStore(name);
+        const replace = `run \`registry-login refresh --host --force\` to replace it with ${login.prefix}'s, or \`docker logout ${key}\` first.`;
+        // The config no longer holds the secret the fingerprint was made of, so the fingerprint would be the one trace of
+        // it on disk: it goes, and the entry stays, known to be someone else's.
+        if (name === 'file' && ours === false && previous) ledger.entries[key] = { ...previous, fingerprint: '' };
         return {
           ...outcome,
           status: 'kept',
-          reason: `${login.prefix}: ${name === 'file' ? run.snapshot.configPath : describeStore(name)} already holds a login for ${key} that registry-login did not store (from \`docker login\`?), so it was left alone; run \`registry-login refresh --host --force\` to replace it with ${login.prefix}'s, or \`docker logout ${key}\` first.`,
+          reason:
+            ours === undefined
+              ? `${login.prefix}: ${holder} holds another login for ${key} than ${login.prefix}'s, and whether registry-login stored it cannot be told: the key that proves it is kept in memory only and is gone since the machine restarted (or this system has no per-user memory directory), so it was left alone; if it is an older secret of ${login.prefix}'s, ${replace}`
+              : `${login.prefix}: ${holder} already holds a login for ${key} that registry-login did not store (from \`docker login\`?), so it was left alone; ${replace}`,
         };
       }
+      // A store keyed by server and user name (pass) keeps another user's login beside ours and may keep answering
+      // with it: the login being replaced goes first, as `docker logout` would remove it.
+      if (current !== undefined && current.username !== credentials.username) await store.erase(key);
       await store.store(key, credentials);
       changed = true;
     }
@@ -241,15 +296,20 @@ async function storeOne(
     // docker login leaves an empty auths entry beside a login kept in a helper; one this host wrote earlier into the
     // file (with the secret in it) becomes that marker. Anyone else's entry stays as it is.
     const entry = file.entry(key);
-    const oldOurs =
-      previous?.store === 'file' && entry !== undefined && previous.fingerprint === fingerprintOf(ledger, key, entry);
+    const oldOurs = previous?.store === 'file' && entry !== undefined && fileEntryIsOurs(ledger, previous, key, entry);
     if (entry === undefined || oldOurs) file.set(key, {});
   }
   ledger.entries[key] = {
     prefix: login.prefix,
     kind: login.kind,
     store: name,
-    fingerprint,
+    ...fingerprintFor(
+      ledger,
+      needsMemoryKey(name, login.kind) ? run.memory() : undefined,
+      { store: name, kind: login.kind },
+      key,
+      credentials,
+    ),
     ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt.toISOString() } : {}),
     ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt.toISOString() } : {}),
   };
@@ -269,9 +329,9 @@ async function storeOne(
   };
 }
 
-function fingerprintOf(ledger: HostLedger, key: string, authsEntry: unknown): string | undefined {
+function fileEntryIsOurs(ledger: HostLedger, previous: HostLedgerEntry, key: string, authsEntry: unknown): boolean {
   const decoded = decodeAuthsEntry(authsEntry);
-  return decoded && fingerprintLogin(ledger, key, decoded);
+  return decoded !== undefined && matchesEntry(ledger, undefined, previous, key, decoded) === true;
 }
 
 function describeStore(name: string): string {

@@ -1,6 +1,13 @@
 // status --host: the logins host runs stored, and whether docker on this host would use each.
 import { readHostSnapshot } from '../host/host-config.js';
-import { fingerprintLogin, type HostLedgerEntry } from '../host/ledger.js';
+import {
+  environmentLogin,
+  matchesEntry,
+  sameCredentials,
+  memoryKey,
+  type HostLedgerEntry,
+  type MemoryKey,
+} from '../host/ledger.js';
 import { FileStore } from '../host/store.js';
 import { chooseStore, storeName, type HostFacts } from '../host/store-choice.js';
 import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
@@ -38,6 +45,7 @@ export async function statusHost(
   };
   const stores: StoreContext = { env, configPath: snapshot.configPath, file: new FileStore(snapshot.config), find };
   const now = options.now ?? new Date();
+  const memory = Object.values(snapshot.ledger.entries).some((e) => e.keyId) ? memoryKey(env, false).key : undefined;
   const logins: HostStatusLogin[] = [];
   for (const [key, entry] of Object.entries(snapshot.ledger.entries).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const row = {
@@ -47,7 +55,7 @@ export async function statusHost(
       store: entry.store,
       ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
     };
-    logins.push({ ...row, ...(await judge(snapshot, stores, facts, key, entry, now)) });
+    logins.push({ ...row, ...(await judge(snapshot, stores, facts, { key, entry, memory, env }, now)) });
   }
   return { configPath: snapshot.configPath, logins };
 }
@@ -56,10 +64,10 @@ async function judge(
   snapshot: HostSnapshot,
   stores: StoreContext,
   facts: HostFacts,
-  key: string,
-  entry: HostLedgerEntry,
+  login: { key: string; entry: HostLedgerEntry; memory: MemoryKey | undefined; env: NodeJS.ProcessEnv },
   now: Date,
 ): Promise<{ effective: boolean; reason?: string }> {
+  const { key, entry } = login;
   const again =
     "run `registry-login refresh --host` where the secrets are set (a dev container's initializeCommand does)";
   const choice = chooseStore(snapshot.config, key, facts);
@@ -84,7 +92,14 @@ async function judge(
   }
   if (current === undefined)
     return { effective: false, reason: `${where} no longer holds a login for ${key} (docker logout?); ${again}` };
-  if (fingerprintLogin(snapshot.ledger, key, current) !== entry.fingerprint) {
+  const ours = matchesEntry(snapshot.ledger, login.memory, entry, key, current);
+  if (ours === undefined && !sameCredentials(environmentLogin(login.env, key), current)) {
+    return {
+      effective: false,
+      reason: `${where} holds a login for ${key}, but whether it is the one registry-login stored cannot be told here: the key that proves it is kept in memory only and is gone since the machine restarted (or this system has no per-user memory directory); ${again}, which checks it`,
+    };
+  }
+  if (ours === false) {
     return {
       effective: false,
       reason: `${where} now holds another login for ${key} (docker login?), which docker uses instead; \`registry-login refresh --host --force\` replaces it`,
