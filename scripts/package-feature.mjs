@@ -1,5 +1,6 @@
 // Builds the agent, stages the Dev Container Feature (devcontainer-feature.json, install.sh, hooks,
-// NOTES.md and the built agent) and packs it with `devcontainer features package`.
+// NOTES.md, the built agent and the agent/bin/ files its launchers run) and packs it with
+// `devcontainer features package`.
 //
 //   node scripts/package-feature.mjs [--stage DIR] [--out DIR] [--skip-build] [--stage-only]
 //
@@ -32,11 +33,9 @@ function run(command, argv) {
 
 if (!args['skip-build']) run('npm', ['run', '--silent', 'build']);
 
-// install.sh looks for the same entry names.
 const dist = path.join(root, 'dist');
-const entries = ['registry-login.cjs', 'registry-login.mjs'];
-if (!(await Promise.all(entries.map((name) => stat(path.join(dist, name)).catch(() => null)))).some(Boolean)) {
-  console.error(`package-feature: dist/ holds none of ${entries.join(', ')}; run npm run build first`);
+if (!(await stat(path.join(dist, 'registry-login.cjs')).catch(() => null))) {
+  console.error('package-feature: dist/registry-login.cjs is missing; run npm run build first');
   process.exit(1);
 }
 
@@ -59,6 +58,8 @@ await cp(path.join(root, 'install.sh'), path.join(stage, 'install.sh'));
 await cp(path.join(root, 'feature', 'NOTES.md'), path.join(stage, 'NOTES.md'));
 await cp(path.join(root, 'feature', 'hooks'), path.join(stage, 'hooks'), { recursive: true });
 await cp(dist, path.join(stage, 'agent'), { recursive: true });
+// The files node runs: the agent takes its mode from their names (install.sh's launchers run them).
+await cp(path.join(root, 'feature', 'bin'), path.join(stage, 'agent', 'bin'), { recursive: true });
 await chmod(path.join(stage, 'install.sh'), 0o755);
 console.log(`package-feature: staged the Feature in ${path.relative(process.cwd(), stage) || '.'}`);
 

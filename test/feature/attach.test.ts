@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Dockerd, startDockerd, whyDockerdCannotRun } from '../support/feature-dockerd.js';
 import { requireCommand } from '../support/process.js';
+import { defaultOfficialNode } from '../support/feature-node-mirror.js';
 import { type RunningRegistry, startRegistry } from '../support/registry.js';
 import { importRootfsImage, rootfsUser, whyRootTierCannotRun } from '../support/feature-rootfs.js';
 import { repoRoot, stageFeatureOffline } from '../support/feature-stage.js';
@@ -37,7 +38,9 @@ beforeAll(async () => {
     startDockerd(),
     startRegistry({ auth: { kind: 'htpasswd', users: [robot] } }),
   ]);
-  await importRootfsImage(dockerd.host, baseImage, [{ source: process.execPath, target: '/usr/local/bin/node' }]);
+  await importRootfsImage(dockerd.host, baseImage, [
+    { source: await defaultOfficialNode(repoRoot), target: '/usr/local/bin/node' },
+  ]);
   await writeFile(
     path.join(workspace, '.devcontainer', 'devcontainer.json'),
     JSON.stringify(

