@@ -11,7 +11,6 @@ import { resolve } from 'node:path';
 const LAZY = {
   'ecr-swap': 'src/ecr/swap.ts',
   'json-edit': 'src/docker-config/json-edit.ts',
-  'proper-lockfile': 'proper-lockfile',
 };
 // Modules both the agent (check's handshake) and ecr-swap use: pure functions and agent classes made per request, no
 // state and nothing the agent checks with instanceof, so a copy in each file is only a few KB.
@@ -46,9 +45,6 @@ const result = await build({
   target: 'node20',
   // Prefer ESM builds: they tree-shake (jsonc-parser's UMD main cannot be bundled at all).
   mainFields: ['module', 'main'],
-  // graceful-fs (via proper-lockfile) patches fs at start-up, costing ~8 ms; plain fs serves the lock as well.
-  // signal-exit 3 loads `assert` (~2 ms); its successor serves proper-lockfile the same way.
-  alias: { 'graceful-fs': 'node:fs', 'signal-exit': './scripts/shims/signal-exit-v3.cjs' },
   minify: process.env.RL_NO_MINIFY !== '1',
   legalComments: 'linked',
   define: { __REGISTRY_LOGIN_VERSION__: JSON.stringify(version) },
@@ -81,9 +77,7 @@ function checkLazyApart(metafile) {
     if (shared.length > 0) problems.push(`dist/${name}.cjs and dist/agent.cjs both bundle ${shared.join(', ')}`);
   }
   // The packages the lazy files exist for, by name: a static import of one would pull it into the agent.
-  const heavy = [...agent].filter((input) =>
-    /node_modules\/(@aws-sdk|@smithy|jsonc-parser|proper-lockfile)\//.test(input),
-  );
+  const heavy = [...agent].filter((input) => /node_modules\/(@aws-sdk|@smithy|jsonc-parser)\//.test(input));
   if (heavy.length > 0)
     problems.push(`dist/agent.cjs bundles ${heavy.slice(0, 5).join(', ')}${heavy.length > 5 ? ', …' : ''}`);
   if (problems.length > 0) {

@@ -2,6 +2,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { builtin } from './builtin.js';
 import { ConfigError } from './fs/errors.js';
+import { makeDirectory } from './fs/directory.js';
+import { becomeHomeOwner, otherUsersHome } from './fs/home-owner.js';
 
 /**
  * The user's home directory as docker finds it: $HOME, else (unset or empty) the account's own; undefined when that is
@@ -30,9 +32,13 @@ export interface Places {
   cacheDir: string | undefined;
 }
 
-/** The places of a run; refuses one with no usable home where a place needs it (ConfigError saying what to set). */
+/**
+ * The places of a run; refuses one with no usable home where a place needs it (ConfigError saying what to set). Root
+ * with another user's HOME becomes that user here, before any of them is touched (fs/home-owner.ts).
+ */
 export function placesFromEnv(env: NodeJS.ProcessEnv): Places {
   const home = homeDirectory(env);
+  becomeHomeOwner(home);
   return {
     configPath: configPathIn(env, home),
     stateDir: stateDirIn(env, home),
@@ -45,9 +51,21 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv): string {
   return configPathIn(env, homeDirectory(env));
 }
 
-/** The per-user cache directory alone, for the launcher's code cache. */
+/**
+ * The per-user cache directory alone, for the launcher's code cache, made (0700 whatever the umask) when missing;
+ * undefined when there is none to use: no home, a directory that cannot be made, or root in another user's home (the
+ * launcher runs before the run becomes that user).
+ */
 export function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
-  return xdgDirectory(env, homeDirectory(env), 'XDG_CACHE_HOME', '.cache');
+  const home = homeDirectory(env);
+  const dir = xdgDirectory(env, home, 'XDG_CACHE_HOME', '.cache');
+  if (dir === undefined || otherUsersHome(home)) return undefined;
+  try {
+    makeDirectory(dir);
+    return dir;
+  } catch {
+    return undefined;
+  }
 }
 
 // $DOCKER_CONFIG/config.json (a relative one from the current directory, as docker does), else ~/.docker/config.json.

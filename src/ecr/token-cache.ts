@@ -1,10 +1,10 @@
 // ECR tokens kept between runs, per user: one 0600 file per swap identity in a 0700 directory, named by a hash.
 // Synchronous on purpose, as in src/fs/: a few small files, no thread pool or fs/promises at start-up.
-import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fingerprint64 } from '../fingerprint.js';
 import { isFresh } from './half-life.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { loadPrivateFile, tightenPrivateDirectory } from '../fs/read-file.js';
 
 export { isFresh };
 
@@ -77,11 +77,10 @@ export class FileTokenCache implements TokenCache {
 
   get(key: string): CachedToken | undefined {
     try {
-      const path = this.path(key);
-      const info = statSync(path);
-      // Another user's (or a world-writable) file is not trusted to hold this user's token.
-      if ((process.getuid && info.uid !== process.getuid()) || (info.mode & 0o022) !== 0) return undefined;
-      const value = JSON.parse(readFileSync(path, 'utf8')) as {
+      // Another user's (or a world-writable) file, a link or a special file is not trusted to hold this user's token.
+      const { text } = loadPrivateFile(this.path(key));
+      if (text === undefined) return undefined;
+      const value = JSON.parse(text) as {
         version?: unknown;
         password?: unknown;
         issuedAt?: unknown;
@@ -107,9 +106,8 @@ export class FileTokenCache implements TokenCache {
 
   set(key: string, token: CachedToken): void {
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      // The directory may predate us with a looser mode; it is ours, so tighten it.
-      if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700);
+      // The directory may predate us with another mode; it is ours, so make it 0700 (a missing one is made so).
+      tightenPrivateDirectory(this.dir);
       const text = `${JSON.stringify({ version: 1, password: token.password, issuedAt: token.issuedAt.toISOString(), expiresAt: token.expiresAt.toISOString() })}\n`;
       writeFileAtomic(this.path(key), text);
     } catch {

@@ -1,19 +1,19 @@
 // Saving a file atomically: a private temp file beside it, synced, renamed over it, and the directory synced.
 import {
-  chmodSync,
-  chownSync,
   closeSync,
   constants,
-  existsSync,
+  fchmodSync,
+  fchownSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readdirSync,
   renameSync,
+  rmSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { makeDirectory } from './directory.js';
 import { ConcurrentChangeError, ConfigError, describeFsError, isCode, nextStep } from './errors.js';
 import { closeQuietly, readRegularFile, type LoadedFile } from './read-file.js';
 
@@ -29,21 +29,20 @@ export function writeFileAtomic(
   unchanged?: { text: string | undefined },
 ): void {
   const dir = dirname(target);
-  const tmp = join(
-    dir,
-    `.${target.slice(dir.length + 1)}.${process.pid}.${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}.tmp`,
-  );
+  const tmp = tempPath(target);
   let fd: number | undefined;
   try {
     makeDirectory(dir);
-    removeOrphanedTempFiles(dir, target.slice(dir.length + 1));
+    removeOrphanedTempFiles(target);
     // Created 0600 and exclusive: no moment in which the content is readable by others or shared with another writer.
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     const bytes = Buffer.from(text, 'utf8');
     for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
-    if (previous?.mode !== undefined) chmodSync(tmp, previous.mode);
+    // Through the descriptor, never by path: a link put in the temp file's place must not be what gets changed. The
+    // mode is set whatever the umask, which may have taken bits from the 0600 asked for.
+    fchmodSync(fd, previous?.mode ?? 0o600);
     if (previous?.uid !== undefined && process.getuid?.() === 0 && (previous.uid !== 0 || previous.gid !== 0))
-      chownSync(tmp, previous.uid, previous.gid!);
+      fchownSync(fd, previous.uid, previous.gid!);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -67,18 +66,10 @@ export function writeFileAtomic(
   syncDirectory(dir);
 }
 
-// New directories are 0700. A recursive mkdir that cannot create a missing parent reports ENOENT whatever the cause
-// (read-only filesystem, permissions); creating the first missing one alone surfaces the real error for the message.
-export function makeDirectory(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    if (!isCode(error, 'ENOENT')) throw error;
-    let missing = dir;
-    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
-    mkdirSync(missing, { mode: 0o700 });
-    throw error;
-  }
+/** A new temp path beside target, named so that removeOrphanedTempFiles knows its writer. */
+export function tempPath(target: string): string {
+  const random = Math.random().toString(16).slice(2, 10).padEnd(8, '0');
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${random}.tmp`);
 }
 
 function currentText(target: string): string | undefined {
@@ -90,17 +81,21 @@ function currentText(target: string): string | undefined {
   }
 }
 
-// A temp file whose writer is dead (killed between open and rename) is garbage. One of a live writer is left: the
-// config and ledger are written under their lock anyway, and the token cache, written without one, only by this user.
-function removeOrphanedTempFiles(dir: string, base: string): void {
-  const pattern = new RegExp(`^\\.${escapeRegExp(base)}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+/**
+ * Removes the temp files (or the lock's prepared directories) of target whose writer is dead (killed between creating
+ * and renaming them). A live writer's are left: the config and ledger are written under their lock anyway, and the
+ * token cache, written without one, only by this user.
+ */
+export function removeOrphanedTempFiles(target: string): void {
+  const dir = dirname(target);
+  const pattern = new RegExp(`^\\.${escapeRegExp(basename(target))}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
   for (const name of readdirSync(dir)) {
     const m = pattern.exec(name);
     if (!m || isAlive(Number(m[1]))) continue;
     try {
-      unlinkSync(join(dir, name));
+      rmSync(join(dir, name), { recursive: true, force: true });
     } catch {
-      // gone already
+      // gone already, or not ours to remove: it costs only a stray file
     }
   }
 }

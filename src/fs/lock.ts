@@ -1,25 +1,36 @@
-// The cross-process lock of a file: proper-lockfile's lock directory beside it, recording who holds it so that a dead
-// holder's lock is taken over at once.
+// The cross-process lock of a file: a directory beside it (config.json.lock) holding its holder's owner record.
+//
+// A held lock is never empty: the directory is prepared aside with the record in it and renamed into place, which the
+// kernel does only while no lock directory, or an empty one, is there. A lock is released, or taken over when stale,
+// by removing its record, whose name is its holder's alone: a process that judged one record stale can never remove
+// the next holder's, and of several that judged the same one stale, one removes it and the others find it gone and
+// try again. So no two processes ever hold the lock at once, however many take over a dead holder's lock together.
 import {
-  mkdirSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  openSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
-  realpath,
+  renameSync,
   rmdirSync,
-  stat,
+  rmSync,
+  statSync,
   unlinkSync,
-  utimes,
-  writeFileSync,
-  type Stats,
+  utimesSync,
+  writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { makeDirectory } from './directory.js';
 import { ConfigError, LockBusyError, describeFsError, isCode, nextStep } from './errors.js';
-import { isAlive, makeDirectory } from './atomic-write.js';
+import { isAlive, removeOrphanedTempFiles, tempPath } from './atomic-write.js';
 
-/** A lock older than this (its holder stopped refreshing it) is taken over; sooner when its owner is provably gone. */
+/** A lock untouched this long (its holder stopped refreshing it) is taken over; sooner when its owner is provably gone. */
 export const LOCK_STALE_MS = 4000;
-// How long to wait for a lock another registry-login holds.
+// How long to wait for a lock another registry-login holds, and how often a holder touches its lock.
 const LOCK_WAIT_MS = 40_000;
+const LOCK_REFRESH_MS = 1000;
 
 /** The lock directory of a file: beside it, so it lives and dies with the file's directory. */
 export function lockPath(target: string): string {
@@ -32,49 +43,39 @@ interface LockOwner {
   pid: number;
   /** The process's start time (clock ticks since boot): a PID reused by another process has another one. */
   startTime?: string;
-  bootId: string;
-  pidNamespace: string;
+  bootId?: string;
+  pidNamespace?: string;
 }
 
-const LOCK_OWNER_FILE = 'owner';
-let thisProcess: LockOwner | undefined | null = null;
+let thisProcess: LockOwner | undefined;
 
-function thisLockOwner(): LockOwner | undefined {
-  if (thisProcess === null) {
-    try {
-      const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      thisProcess = {
-        pid: process.pid,
-        startTime: processStartTime('self'),
-        bootId,
-        pidNamespace: readlinkSync('/proc/self/ns/pid'),
-      };
-    } catch {
-      thisProcess = undefined; // not Linux, or no /proc: locks carry no owner and go stale by age alone
-    }
-  }
-  return thisProcess;
-}
-
-// True only when the lock's owner ran on this kernel, in this PID namespace, and is no longer alive. A different boot
-// id is not proof: two live kernels (a VM and its host) can share a bind-mounted file; such a lock goes stale by age.
-function lockOwnerIsGone(lock: string): boolean {
-  const me = thisLockOwner();
-  if (!me) return false;
+function thisLockOwner(): LockOwner {
+  if (thisProcess) return thisProcess;
   try {
-    const owner = JSON.parse(readFileSync(join(lock, LOCK_OWNER_FILE), 'utf8')) as Partial<LockOwner>;
-    if (
-      owner.bootId !== me.bootId ||
-      owner.pidNamespace !== me.pidNamespace ||
-      !Number.isInteger(owner.pid) ||
-      owner.pid! <= 0
-    )
-      return false;
+    return (thisProcess = {
+      pid: process.pid,
+      startTime: processStartTime('self'),
+      bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+      pidNamespace: readlinkSync('/proc/self/ns/pid'),
+    });
+  } catch {
+    return (thisProcess = { pid: process.pid }); // not Linux, or no /proc: the lock goes stale by age alone
+  }
+}
+
+// True only when the record's owner ran on this kernel, in this PID namespace, and is no longer alive. A different boot
+// id is not proof: two live kernels (a VM and its host) can share a bind-mounted file; such a lock goes stale by age.
+function ownerIsGone(record: string): boolean {
+  const me = thisLockOwner();
+  try {
+    const owner = JSON.parse(readFileSync(record, 'utf8')) as Partial<LockOwner>;
+    if (!me.bootId || owner.bootId !== me.bootId || owner.pidNamespace !== me.pidNamespace) return false;
+    if (!Number.isInteger(owner.pid) || owner.pid! <= 0) return false;
     return (
       !isAlive(owner.pid!) || (typeof owner.startTime === 'string' && processStartTime(owner.pid!) !== owner.startTime)
     );
   } catch {
-    return false; // no owner recorded (an older version, or a lock being created): the age rule decides
+    return false; // unreadable, or not ours to read (another version's): the age rule decides
   }
 }
 
@@ -88,69 +89,46 @@ function processStartTime(pid: number | 'self'): string | undefined {
   }
 }
 
-function writeLockOwner(lock: string, owner: LockOwner): void {
+// The lock as this process will hold it, made aside: a 0700 directory holding a 0600 record named after it.
+function prepareLock(aside: string): string {
+  makeDirectory(aside);
+  const record = join(aside, `owner.${basename(aside).split('.').slice(-3, -1).join('.')}`);
+  const fd = openSync(record, 'wx', 0o600);
   try {
-    writeFileSync(join(lock, LOCK_OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
-  } catch {
-    // no owner recorded: the lock goes stale by age alone
+    fchmodSync(fd, 0o600);
+    writeSync(fd, JSON.stringify(thisLockOwner()));
+  } finally {
+    closeSync(fd);
   }
+  return basename(record);
 }
 
-function forgetLockOwner(lock: string): void {
+// One attempt: true when the lock is now ours. A stale lock loses its records, so that a later attempt can take it.
+function tryLock(lock: string, aside: string): boolean {
+  const now = new Date();
+  utimesSync(aside, now, now); // prepared while waiting: it must not arrive looking stale
   try {
-    unlinkSync(join(lock, LOCK_OWNER_FILE));
-  } catch {
-    // none recorded
+    renameSync(aside, lock);
+    return true;
+  } catch (error) {
+    if (!isCode(error, 'ENOTEMPTY') && !isCode(error, 'EEXIST')) throw error;
   }
-}
-
-type Callback<T = void> = (error: NodeJS.ErrnoException | null, value?: T) => void;
-
-// The filesystem proper-lockfile works through: the lock directory is 0700 whatever the umask and records its owner;
-// a lock whose owner is provably gone looks long stale, so it is taken over at once by proper-lockfile's own rule.
-function lockFileSystem(): object {
-  return {
-    // Synchronous, so the owner is recorded in the same turn as the directory appears: with an asynchronous mkdir a
-    // process killed while its callback waited for the event loop left a lock without an owner.
-    mkdir(lock: string, callback: Callback) {
-      let failure: NodeJS.ErrnoException | null = null;
-      const owner = thisLockOwner();
-      try {
-        mkdirSync(lock, { mode: 0o700 });
-        if (owner) writeLockOwner(lock, owner);
-      } catch (error) {
-        failure = error as NodeJS.ErrnoException;
-      }
-      process.nextTick(callback, failure);
-    },
-    stat(lock: string, callback: Callback<Stats>) {
-      stat(lock, (error, info) => {
-        if (!error && lockOwnerIsGone(lock)) info.mtime = new Date(0);
-        callback(error, info);
-      });
-    },
-    // Synchronous too: a process killed between the two steps would leave a lock without an owner.
-    rmdir(lock: string, callback: Callback) {
-      let failure: NodeJS.ErrnoException | null = null;
-      try {
-        forgetLockOwner(lock);
-        rmdirSync(lock);
-      } catch (error) {
-        failure = error as NodeJS.ErrnoException;
-      }
-      process.nextTick(callback, failure);
-    },
-    rmdirSync(lock: string) {
-      forgetLockOwner(lock);
-      rmdirSync(lock);
-    },
-    utimes,
-    realpath,
-  };
+  try {
+    // Listed before its age is read: a record removed meanwhile has touched the directory, so it no longer looks stale.
+    const records = readdirSync(lock);
+    const stale =
+      Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS ||
+      (records.length === 1 && ownerIsGone(join(lock, records[0]!)));
+    if (stale) for (const record of records) unlinkSync(join(lock, record));
+  } catch (error) {
+    // Released or taken over by another process meanwhile: still locked for us, try again.
+    if (!isCode(error, 'ENOENT')) throw error;
+  }
+  return false;
 }
 
 /**
- * Runs fn while holding the cross-process lock of a config file (a lock directory beside it, reclaimed when stale).
+ * Runs fn while holding the cross-process lock of a config file (a lock directory beside it, taken over when stale).
  * Waits up to waitMs for a lock another process holds, then throws LockBusyError.
  */
 export async function withFileLock<T>(
@@ -158,50 +136,53 @@ export async function withFileLock<T>(
   fn: () => Promise<T>,
   { waitMs = LOCK_WAIT_MS }: { waitMs?: number } = {},
 ): Promise<T> {
+  const dir = dirname(target);
   try {
-    makeDirectory(dirname(target));
+    makeDirectory(dir);
   } catch (error) {
     throw new ConfigError(
-      `cannot create ${dirname(target)}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`,
+      `cannot create ${dir}: ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dir)}`,
     );
   }
-  let release: () => Promise<void>;
+  const lock = lockPath(target);
+  const aside = tempPath(lock);
+  let record;
   try {
-    // Loaded on first use: commands that only read (status, the helper's get) never pay for it.
-    const { default: lockfile } = await import('proper-lockfile');
-    // Only a held lock is worth waiting for: proper-lockfile's own retries also repeat EROFS, EACCES and ENOSPC,
-    // which turned a read-only config directory into a 40 s hang before the error.
+    removeOrphanedTempFiles(lock);
+    record = join(lock, prepareLock(aside));
     const deadline = Date.now() + waitMs;
-    for (let delay = 5; ; delay = Math.min(100, delay * 1.3)) {
-      try {
-        release = await lockfile.lock(target, {
-          realpath: false,
-          fs: lockFileSystem(),
-          lockfilePath: lockPath(target),
-          stale: LOCK_STALE_MS,
-          update: 1000,
-          retries: 0,
-          // A lock taken over as stale means another process waited 4 s for us; the write checks the file is unchanged.
-          onCompromised: () => undefined,
-        });
-        break;
-      } catch (error) {
-        if (!isCode(error, 'ELOCKED') || Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
-      }
+    for (let delay = 5; !tryLock(lock, aside); delay = Math.min(100, delay * 1.3)) {
+      if (Date.now() > deadline)
+        throw new LockBusyError(
+          `${target} stayed locked by another registry-login for too long; try again, or remove ${lock} if no registry-login is running.`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
     }
   } catch (error) {
-    if (isCode(error, 'ELOCKED'))
-      throw new LockBusyError(
-        `${target} stayed locked by another registry-login for too long; try again, or remove ${target}.lock if no registry-login is running.`,
-      );
+    rmSync(aside, { recursive: true, force: true });
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(
-      `cannot lock ${target} (${target}.lock): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dirname(target))}`,
+      `cannot lock ${target} (${lock}): ${describeFsError(error)}; registry-login changed nothing. ${nextStep(error, dir)}`,
     );
   }
+  // Touched while held, so that it looks stale only once its holder stopped (a lock taken over from a stalled holder
+  // means another process waited for us: each write checks that its file is unchanged). Only while the record is ours.
+  const refresh = setInterval(() => {
+    try {
+      if (existsSync(record)) utimesSync(lock, new Date(), new Date());
+    } catch {
+      // taken over meanwhile
+    }
+  }, LOCK_REFRESH_MS).unref();
   try {
     return await fn();
   } finally {
-    await release().catch(() => undefined);
+    clearInterval(refresh);
+    try {
+      unlinkSync(record);
+      rmdirSync(lock); // fails, harmlessly, when the next holder's lock is already in its place
+    } catch {
+      // taken over meanwhile, or already someone else's
+    }
   }
 }

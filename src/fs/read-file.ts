@@ -14,7 +14,10 @@ export interface LoadedFile {
   gid?: number;
 }
 
-/** Reads a file (following symlinks); a missing file is not an error, anything but a regular file is refused. */
+/**
+ * Reads a file whose path the caller has resolved (resolve-path.ts): a symbolic link as its last part is refused, not
+ * followed (O_NOFOLLOW); a missing file is not an error, anything but a regular file is refused.
+ */
 export function loadFile(target: string): LoadedFile {
   try {
     const { bytes, info } = readRegularFile(target);
@@ -83,8 +86,8 @@ export function loadPrivateFile(path: string): LoadedFile {
 }
 
 /**
- * Makes an existing directory of this user's private (0700); refuses one another user owns. A missing one is left for
- * the first write.
+ * Makes an existing directory of this user's 0700 (private, and usable after a write-protecting umask made it 0500);
+ * refuses one another user owns. A missing one is left for the first write.
  */
 export function tightenPrivateDirectory(dir: string): void {
   let info;
@@ -98,7 +101,7 @@ export function tightenPrivateDirectory(dir: string): void {
     throw new UntrustedFileError(
       `${dir} belongs to uid ${info.uid}, not to this user (uid ${uid}), so registry-login does not keep its state there and changed nothing. Set XDG_STATE_HOME to a directory of your own, or remove ${dir}, then run \`registry-login refresh\` again.`,
     );
-  if ((info.mode & 0o077) === 0) return;
+  if ((info.mode & 0o777) === 0o700) return;
   try {
     chmodSync(dir, 0o700);
   } catch (error) {

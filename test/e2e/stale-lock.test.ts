@@ -1,11 +1,12 @@
 // A lock left by a killed refresh: taken over at once when its owner is provably gone (same kernel, same PID
 // namespace, PID not alive), by its age otherwise (a config may be bind-mounted into containers and shared).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, watch } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, readlinkSync, watch } from 'node:fs';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, makeAgentHome, triple, type AgentHome } from '../support/agent.js';
+import { simultaneousRefreshes } from '../support/lock-holders.js';
 import { TempDirs } from '../support/tmp.js';
 
 const tmp = new TempDirs();
@@ -66,10 +67,10 @@ async function deadPid(): Promise<number> {
   return child.pid;
 }
 
-async function leaveLock(h: AgentHome, owner: object | undefined): Promise<void> {
+async function leaveLock(h: AgentHome, owner: object | string | undefined): Promise<void> {
   const lock = `${h.configPath}.lock`;
   await mkdir(lock, { recursive: true, mode: 0o700 });
-  if (owner) await writeFile(path.join(lock, 'owner'), JSON.stringify(owner));
+  if (owner) await writeFile(path.join(lock, 'owner'), typeof owner === 'string' ? owner : JSON.stringify(owner));
 }
 
 const ownStartTime = () => {
@@ -154,7 +155,7 @@ describe('a lock left behind', () => {
       'a live owner of an older version (no start time recorded)',
       async () => ({ pid: process.pid, bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') }),
     ],
-    ['no owner recorded (an older version)', async () => undefined],
+    ['an owner record it cannot read (another version)', async () => 'not json'],
   ])(
     'waits for the age rule on a lock held by %s',
     async (_what, owner) => {
@@ -170,4 +171,39 @@ describe('a lock left behind', () => {
     },
     60_000,
   );
+
+  it('takes at once an empty lock directory (a holder killed while releasing it): a held lock always holds its owner', async () => {
+    const h = await freshHome();
+    await leaveLock(h, undefined);
+    const next = await refresh(h, logins('a'));
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.ms).toBeLessThan(1500);
+  });
+
+  it("lets 12 refreshes started together on a dead holder's minute-old lock all finish, never two holding it at once", async () => {
+    const h = await freshHome();
+    await leaveLock(h, { pid: await deadPid(), bootId: bootId(), pidNamespace: readlinkSync('/proc/self/ns/pid') });
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    await utimes(path.join(`${h.configPath}.lock`, 'owner'), aMinuteAgo, aMinuteAgo);
+    await utimes(`${h.configPath}.lock`, aMinuteAgo, aMinuteAgo);
+    await mkdir(path.join(h.home, '.cache', 'registry-login'), { recursive: true, mode: 0o700 });
+    // Each with passwords of its own, so that each one writes under the lock.
+    const result = await simultaneousRefreshes(
+      12,
+      (i) => ({ ...h.env, ...logins(`w${i}`) }),
+      [h.dockerConfigDir, path.join(h.home, '.local', 'state', 'registry-login')],
+      await tmp.make('rl-trace-'),
+    );
+    const failed = result.runs.flatMap((r, i) =>
+      r.exitCode === 0 ? [] : [`run ${i} exited ${r.exitCode}: ${r.stderr}`],
+    );
+    expect(failed).toEqual([]);
+    expect(result.spans).toHaveLength(12);
+    expect(result.doubleHolders).toEqual([]);
+    // The last writer's logins, whole; nothing left behind.
+    const last = [...result.spans].sort((a, b) => b.end - a.end)[0]!.run;
+    const config = JSON.parse(await readFile(h.configPath, 'utf8')) as { auths: Record<string, { auth: string }> };
+    expect(config.auths['registry39.example.com']!.auth).toBe(Buffer.from(`user39:pw-w${last}-39`).toString('base64'));
+    expect(readdirSync(h.dockerConfigDir)).toEqual(['config.json']);
+  }, 180_000);
 });

@@ -16,10 +16,11 @@ const STALL_MS = 4500; // past the lock's 4 s staleness
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Runs the launcher under strace, which holds the first rename the refresh makes (a save inside its locked cycle:
- * the ledger, or the lock's owner record) for stallMs before letting it through: a hung disk, as the process sees it.
+ * Runs the launcher under strace, which holds the second rename the refresh makes (the first, uncontended, puts the
+ * lock in place; the second is a save inside its locked cycle, the ledger) for stallMs before letting it through: a
+ * hung disk, as the process sees it.
  */
-function stalledAtFirstRename(stallMs: number): string[] {
+function stalledInsideLock(stallMs: number): string[] {
   const calls = 'rename,renameat,renameat2';
   return [
     'strace',
@@ -30,7 +31,7 @@ function stalledAtFirstRename(stallMs: number): string[] {
     '-e',
     `trace=${calls}`,
     '-e',
-    `inject=${calls}:delay_enter=${stallMs * 1000}:when=1`,
+    `inject=${calls}:delay_enter=${stallMs * 1000}:when=2`,
   ];
 }
 
@@ -41,7 +42,7 @@ describe('slow writer', () => {
       const h = await foreignHome(await tmp.make('rl-slow-'), {});
       expect((await runTimed(['refresh'], { ...h.env, ...logins(3, 'a') })).exitCode).toBe(0);
       const env = { ...h.env, ...logins(3, 'b') };
-      const run = runTimed(['refresh'], env, { timeoutMs: 60_000, wrapper: stalledAtFirstRename(STALL_MS) });
+      const run = runTimed(['refresh'], env, { timeoutMs: 60_000, wrapper: stalledInsideLock(STALL_MS) });
       const lockDir = `${h.configPath}.lock`;
       for (let waited = 0; !existsSync(lockDir) && waited < 20_000; waited += 5) await sleep(5);
       expect(existsSync(lockDir), 'the refresh never took the lock').toBe(true);

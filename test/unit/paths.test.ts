@@ -1,6 +1,7 @@
 // Every directory rule, worked out from the environment: the docker config, the state and the cache directories.
 import { describe, expect, it } from 'vitest';
-import { userInfo } from 'node:os';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir, dockerConfigPath, placesFromEnv } from '../../src/paths.js';
 import { ConfigError } from '../../src/fs/errors.js';
@@ -21,11 +22,21 @@ describe('dockerConfigPath', () => {
 });
 
 describe('cacheDir', () => {
-  it('uses $XDG_CACHE_HOME when it is absolute, else ~/.cache', () => {
-    expect(cacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' })).toBe('/x/cache/registry-login');
-    expect(cacheDir({ XDG_CACHE_HOME: 'relative', HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
-    expect(cacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/registry-login');
-    expect(cacheDir({ HOME: 'relative' })).toBeUndefined();
+  it('uses $XDG_CACHE_HOME when it is absolute, else ~/.cache, and makes it 0700 whatever the umask', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rl-cache-dir-'));
+    const old = process.umask(0o222);
+    try {
+      const home = join(root, 'home');
+      expect(cacheDir({ XDG_CACHE_HOME: join(root, 'x'), HOME: home })).toBe(join(root, 'x', 'registry-login'));
+      expect(cacheDir({ XDG_CACHE_HOME: 'relative', HOME: home })).toBe(join(home, '.cache', 'registry-login'));
+      expect(cacheDir({ HOME: home })).toBe(join(home, '.cache', 'registry-login'));
+      for (const dir of [home, join(home, '.cache'), join(home, '.cache', 'registry-login')])
+        expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
+      expect(cacheDir({ HOME: 'relative' })).toBeUndefined();
+    } finally {
+      process.umask(old);
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
