@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
+import { BIN, NODE_DIR, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
 import { dockerLogin } from '../support/docker-cli.js';
 import { dockerPull, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
 import { countingWrapper, credentialHelpersDir, initPassStore, type PassHome } from '../support/pass-store.js';
@@ -53,7 +53,7 @@ async function passWorld(config: string | undefined): Promise<PassWorld> {
   const log = path.join(dir, 'calls.log');
   await countingWrapper(wrappers, 'pass', path.join(helpers, 'docker-credential-pass'), log);
   const h = await makeAgentHome(dir);
-  h.env.PATH = `${wrappers}:${BIN}:/usr/local/bin:/usr/bin:/bin`;
+  h.env.PATH = `${wrappers}:${BIN}:${NODE_DIR}:/usr/local/bin:/usr/bin:/bin`;
   const store = await initPassStore(h.home, h.env.PATH);
   stores.push(store);
   Object.assign(h.env, store.env);
