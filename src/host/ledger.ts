@@ -1,7 +1,6 @@
 // What `refresh --host` stored, per docker config file: where each login went and a keyed SHA-256 fingerprint of it,
 // never the secret, so an unchanged login costs nothing and logout removes only what is still exactly ours.
 import { join } from 'node:path';
-import { builtin } from '../builtin.js';
 import { fingerprint64 } from '../fingerprint.js';
 import type { Kind } from '../types.js';
 import type { StoredCredentials } from './store.js';
@@ -57,14 +56,13 @@ export function parseHostLedger(text: string | undefined, configPath: string): H
 
 /** The ledger's salt, made on first use. */
 export function ensureSalt(ledger: HostLedger): string {
-  if (ledger.salt === '')
-    ledger.salt = builtin<typeof import('node:crypto')>('node:crypto').randomBytes(32).toString('hex');
+  if (ledger.salt === '') ledger.salt = process.getBuiltinModule('node:crypto').randomBytes(32).toString('hex');
   return ledger.salt;
 }
 
 /** The fingerprint of a login for key under the ledger's salt. */
 export function fingerprintLogin(ledger: HostLedger, key: string, credentials: StoredCredentials): string {
-  const crypto = builtin<typeof import('node:crypto')>('node:crypto');
+  const crypto = process.getBuiltinModule('node:crypto');
   return crypto
     .createHmac('sha256', ensureSalt(ledger))
     .update(`registry-login host v1\0${key}\0${credentials.username}\0${credentials.secret}`)
