@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { KEYS, REGIONS, startBenchStandIn } from './stand-in.mjs';
 
 const roots = process.argv.slice(2, 4).map((r) => resolve(r));
@@ -20,7 +20,8 @@ const work = mkdtempSync(join(tmpdir(), 'rl-bench-ab-'));
 
 function envFor(build, kind) {
   const env = {
-    PATH: `${join(build, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+    // Both builds and `node -e 0` run on the Node.js running this script (`bash scripts/fetch-node.sh -- node bench/ab.mjs`).
+    PATH: `${join(build, 'bin')}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
     HOME: join(work, `${roots.indexOf(build)}-${kind}`),
     LANG: 'C.UTF-8',
     AWS_EC2_METADATA_DISABLED: 'true',

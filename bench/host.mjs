@@ -47,7 +47,7 @@ const storeCalls = () => (existsSync(storeLog) ? readFileSync(storeLog, 'utf8').
 
 function hostEnv(home, withStore) {
   const env = {
-    PATH: `${withStore ? `${storeBin}:` : ''}${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+    PATH: `${withStore ? `${storeBin}:` : ''}${join(root, 'bin')}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
     HOME: home,
     LANG: 'C.UTF-8',
     AWS_EC2_METADATA_DISABLED: 'true',
@@ -208,7 +208,7 @@ let failed = false;
     }
     const ecrEnv = (home) => {
       const env = {
-        PATH: `${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+        PATH: `${join(root, 'bin')}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
         HOME: home,
         LANG: 'C.UTF-8',
         AWS_EC2_METADATA_DISABLED: 'true',

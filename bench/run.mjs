@@ -57,7 +57,13 @@ function compare(cases) {
 }
 
 const home = mkdtempSync(join(tmpdir(), 'rl-bench-'));
-const env = { PATH: `${join(root, 'bin')}:${process.env.PATH}`, HOME: home, LANG: 'C.UTF-8' };
+// The launchers (#!/usr/bin/env node) and `node -e 0` run on the Node.js running this script: npm run bench puts
+// build/node-<version>/bin first on PATH (RL_NODE_VERSION picks another version).
+const env = {
+  PATH: `${join(root, 'bin')}:${dirname(process.execPath)}:${process.env.PATH}`,
+  HOME: home,
+  LANG: 'C.UTF-8',
+};
 for (let i = 0; i < 20; i++) {
   env[`BENCH${i}_CONTAINER_REGISTRY_SERVER`] = `registry${i}.example.com:5000`;
   env[`BENCH${i}_CONTAINER_REGISTRY_USER`] = `user${i}`;

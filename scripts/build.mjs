@@ -1,7 +1,7 @@
 // Bundles the agent into dist/ as CommonJS (Node's fastest loader). The AWS SDK lives in separate
 // files that only an ECR login loads, so every other command starts near Node's floor.
 import { build } from 'esbuild';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 // Self-contained modules reached only through `await import()`, built as files of their own so that the
@@ -35,14 +35,20 @@ const keepLazyApart = {
 
 const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
-const result = await build({
-  entryPoints: { 'registry-login': 'src/launcher.ts', agent: 'src/main.ts', ...LAZY },
+const common = {
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
-  target: 'node20',
+  minify: process.env.RL_NO_MINIFY !== '1',
+  legalComments: 'linked',
+  logLevel: 'warning',
+};
+const result = await build({
+  ...common,
+  entryPoints: { agent: 'src/main.ts', ...LAZY },
+  target: 'node22',
   // Prefer ESM builds: they tree-shake (jsonc-parser's UMD main cannot be bundled at all).
   mainFields: ['module', 'main'],
   minify: process.env.RL_NO_MINIFY !== '1',
@@ -51,18 +57,11 @@ const result = await build({
   plugins: [keepLazyApart],
   // import() of a file would go through Node's ESM loader (~10 ms); as require() it is the CommonJS fast path.
   supported: { 'dynamic-import': false },
-  logLevel: 'warning',
   metafile: true,
 });
+// The launcher in ES2015 syntax, so that a Node.js too old to run the agent can still parse it and print its refusal.
+await build({ ...common, entryPoints: { 'registry-login': 'src/launcher.ts' }, target: 'es2015' });
 checkLazyApart(result.metafile);
-
-// The agent also as one function expression with CommonJS's parameters, for the launcher's own code cache on Node
-// before 22.1 (src/launcher.ts explains both); dist/agent.cjs is what Node 22.1 and later require.
-const body = await readFile(new URL('../dist/agent.cjs', import.meta.url), 'utf8');
-await writeFile(
-  new URL('../dist/agent-function.js', import.meta.url),
-  `(function (exports, require, module, __filename, __dirname) {${body}\n})\n`,
-);
 
 /**
  * Fails the build when a lazy file's code is also in the agent: a module bundled twice runs twice, with two copies of

@@ -1,6 +1,7 @@
-// Process entry point for both launchers: the CLI, or the docker credential helper when the helper launcher says so.
+// Process entry point for both launchers: the docker credential helper when run by that name (docker runs
+// docker-credential-registry-login), else the CLI.
 import { fstatSync, readSync, statSync, writeSync } from 'node:fs';
-import { builtin } from './builtin.js';
+import { basename } from 'node:path';
 import { runCli, runCredentialHelper } from './cli.js';
 
 // Writing to the descriptors directly skips creating process.stdout/stderr streams (node:stream, ~3 ms of start-up).
@@ -31,7 +32,7 @@ function isTerminal(fd: number): boolean {
   try {
     const info = fstatSync(fd);
     if (!info.isCharacterDevice() || info.rdev === statSync('/dev/null').rdev) return false;
-    return builtin<typeof import('node:tty')>('node:tty').isatty(fd);
+    return process.getBuiltinModule('node:tty').isatty(fd);
   } catch {
     return false;
   }
@@ -83,8 +84,7 @@ function refuseNodeDebug(): number {
 
 async function main(): Promise<number> {
   if (!debugIsHarmless(process.env.NODE_DEBUG ?? '')) return refuseNodeDebug();
-  const helper = process.env.REGISTRY_LOGIN_MODE === 'credential-helper';
-  if (helper) delete process.env.REGISTRY_LOGIN_MODE;
+  const helper = basename(process.argv[1] ?? '') === 'docker-credential-registry-login';
   // One plain copy: every read of process.env crosses into C++ and copies the value, and a run reads it often.
   const io = {
     env: { ...process.env },
@@ -98,7 +98,7 @@ async function main(): Promise<number> {
 
 // Exit as soon as the answer is out rather than letting Node wind down the event loop and the heap (~0.6 ms of every
 // run): by then every write has been made synchronously (fd writes, atomic renames, the lock released), and 'exit'
-// handlers (the code cache, the lock's cleanup) still run.
+// handlers (the lock's cleanup) still run.
 function exit(code: number): void {
   process.exitCode = code;
   process.exit();

@@ -1,6 +1,5 @@
 // Every directory rule: where the docker config, registry-login's state and its cache are, from the environment.
 import { isAbsolute, join, resolve } from 'node:path';
-import { builtin } from './builtin.js';
 import { ConfigError } from './fs/errors.js';
 import { makeDirectory } from './fs/directory.js';
 import { becomeHomeOwner, otherUsersHome } from './fs/home-owner.js';
@@ -14,7 +13,7 @@ function homeDirectory(env: NodeJS.ProcessEnv): string | undefined {
   if (!home) {
     try {
       // os.homedir() answers "" for an empty HOME; userInfo() reads the account itself.
-      home = builtin<typeof import('node:os')>('node:os').userInfo().homedir;
+      home = process.getBuiltinModule('node:os').userInfo().homedir;
     } catch {
       return undefined; // no account entry for this uid (common in containers)
     }

@@ -4,7 +4,6 @@
 // Decisions): a fingerprint beside its salt in a plain file would let whoever copies it test guesses offline.
 import { closeSync, constants, fstatSync, linkSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtin } from '../builtin.js';
 import { discoverTriples } from '../discover.js';
 import { fingerprint64 } from '../fingerprint.js';
 import { MemoryDirError, memoryDir } from '../fs/memory-dir.js';
@@ -71,8 +70,7 @@ export function parseHostLedger(text: string | undefined, configPath: string): H
 
 /** The ledger's salt, made on first use. */
 export function ensureSalt(ledger: HostLedger): string {
-  if (ledger.salt === '')
-    ledger.salt = builtin<typeof import('node:crypto')>('node:crypto').randomBytes(32).toString('hex');
+  if (ledger.salt === '') ledger.salt = process.getBuiltinModule('node:crypto').randomBytes(32).toString('hex');
   return ledger.salt;
 }
 
@@ -134,7 +132,7 @@ export function matchesEntry(
 }
 
 function fingerprintLogin(hmacKey: string | Buffer, key: string, credentials: StoredCredentials): string {
-  const crypto = builtin<typeof import('node:crypto')>('node:crypto');
+  const crypto = process.getBuiltinModule('node:crypto');
   return crypto
     .createHmac('sha256', hmacKey)
     .update(`registry-login host v1\0${key}\0${credentials.username}\0${credentials.secret}`)
@@ -158,7 +156,7 @@ export function memoryKey(env: NodeJS.ProcessEnv, create: boolean): MemoryKeyLoo
   const path = join(dir, KEY_FILE);
   const found = readKey(path);
   if (found || !create) return found ? { key: found } : {};
-  const crypto = builtin<typeof import('node:crypto')>('node:crypto');
+  const crypto = process.getBuiltinModule('node:crypto');
   const made = { id: crypto.randomBytes(8).toString('hex'), key: crypto.randomBytes(32) };
   // Written whole under a unique name, then linked into place: a reader never sees half a key, and of two runs making
   // one at once, the first link wins and both use it.

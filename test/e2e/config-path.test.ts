@@ -121,6 +121,7 @@ describe('homes and state directories', () => {
     await chmod(install, 0o755);
     await cp(BIN, path.join(install, 'bin'), { recursive: true });
     await cp(path.join(BIN, '..', 'dist'), path.join(install, 'dist'), { recursive: true });
+    await cp(process.execPath, path.join(install, 'bin', 'node'));
     const env = { PATH: `${install}/bin:/usr/bin:/bin`, HOME: '', LANG: 'C.UTF-8', ...LOGIN };
     for (const args of [['refresh'], ['refresh', '--hook']]) {
       const run = await execa('setpriv', [...STRANGER, path.join(install, 'bin', 'registry-login'), ...args], {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, runAgent, runHelper, type AgentResult } from '../support/agent.js';
+import { NODE_DIR, REPO, runAgent, runHelper, type AgentResult } from '../support/agent.js';
 import { makeTempDir, removeTempDir } from '../support/tmp.js';
 import { startEcrStandIn, type EcrStandIn, type RecordedCall } from '../support/ecr-stand-in.js';
 
@@ -99,7 +99,7 @@ type Triple = [
 
 function envFor(triples: Triple[], extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {
-    PATH: `${join(REPO, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+    PATH: `${join(REPO, 'bin')}:${NODE_DIR}:/usr/local/bin:/usr/bin:/bin`,
     LANG: 'C.UTF-8',
     HOME: home,
     DOCKER_CONFIG: join(home, '.docker'),

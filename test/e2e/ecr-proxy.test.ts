@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { REPO, runAgent } from '../support/agent.js';
+import { NODE_DIR, REPO, runAgent } from '../support/agent.js';
 import { freePort } from '../support/ports.js';
 import { requireCommand, spawnTracked, stopTracked, type TrackedChild } from '../support/process.js';
 import { makeTempDir, removeTempDir } from '../support/tmp.js';
@@ -61,7 +61,7 @@ afterAll(async () => {
 
 function env(extra: Record<string, string>): Record<string, string> {
   return {
-    PATH: `${join(REPO, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+    PATH: `${join(REPO, 'bin')}:${NODE_DIR}:/usr/local/bin:/usr/bin:/bin`,
     HOME: work,
     DOCKER_CONFIG: join(work, 'docker'),
     XDG_CACHE_HOME: join(work, 'cache'),

@@ -5,7 +5,7 @@
 // Prints one JSON report on stdout; it holds no secret.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BIN, makeAgentHome, runAgent, triple } from '../support/agent.js';
+import { BIN, NODE_DIR, makeAgentHome, runAgent, triple } from '../support/agent.js';
 import { startEcrStandIn, longPassword } from '../support/ecr-stand-in.js';
 import { pushTestImage } from '../support/oci-image.js';
 import { startRegistry } from '../support/registry.js';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const work = process.argv[2];
   if (!work) throw new Error('usage: ecr-registry.scenario.ts WORKDIR');
   // skopeo runs the credential helper named in credHelpers, found on an absolute PATH (Go refuses relative entries).
-  process.env.PATH = `${BIN}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`;
+  process.env.PATH = `${BIN}:${NODE_DIR}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`;
   const password = longPassword(2000);
   const standIn = await startEcrStandIn({ keys: [KEY], reply: () => ({ kind: 'token', password }) });
   const registry = await startRegistry({

@@ -1,9 +1,9 @@
-// The launchers as a process sees them: V8's code cache (dist/registry-login.cjs), the command line, and stdin.
+// The launchers as a process sees them: the Node.js they accept, Node's compile cache (dist/registry-login.cjs), the
+// name they were run by, the command line, and stdin.
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
-import { chmod, chown, cp, readdir, readFile, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, cp, readdir, readFile, stat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, REPO, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
@@ -38,9 +38,12 @@ async function runEntry(dist: string, args: string[], env: Record<string, string
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-async function codeCaches(h: AgentHome): Promise<string[]> {
-  const dir = path.join(h.home, '.cache', 'registry-login');
-  return (await readdir(dir).catch(() => [] as string[])).filter((f) => f.startsWith('v8-')).sort();
+const cacheDirOf = (h: AgentHome) => path.join(h.home, '.cache', 'registry-login');
+
+/** The files of Node's compile cache under a home's registry-login cache directory, sorted. */
+async function compileCache(h: AgentHome): Promise<string[]> {
+  const dir = path.join(cacheDirOf(h), 'node-compile-cache');
+  return (await readdir(dir, { recursive: true }).catch(() => [] as string[])).map(String).sort();
 }
 
 /** Runs a launcher from bin/ with raw descriptors (execa would wrap them): its exit and what it wrote to pipes. */
@@ -71,109 +74,73 @@ async function moduleProbe(): Promise<{ nodeOptions: string; loaded: () => Promi
 }
 
 describe('the code cache', () => {
-  it('is written 0600 in a 0700 directory on the first run and reused, unchanged, by the next', async () => {
+  it('is Node’s compile cache in the 0700 cache directory, written by the first run and used by the next', async () => {
     const h = await home();
     const first = await runAgent(['refresh', '--json'], h.env);
     expect(first.exitCode, first.stderr).toBe(0);
-    const [cache, ...others] = await codeCaches(h);
-    expect(others).toEqual([]);
-    expect(cache).toMatch(/^v8-[0-9a-f]{16}-[0-9a-f]{16}-cli\.bin$/);
-    const file = path.join(h.home, '.cache', 'registry-login', cache!);
-    const before = await stat(file);
-    expect(before.mode & 0o777).toBe(0o600);
-    expect((await stat(path.dirname(file))).mode & 0o777).toBe(0o700);
-    expect(before.size).toBeGreaterThan(10_000);
+    expect((await stat(cacheDirOf(h))).mode & 0o777).toBe(0o700);
+    const entries = await compileCache(h);
+    expect(entries.length).toBeGreaterThan(1);
 
-    const second = await runAgent(['refresh', '--json'], h.env);
+    // Node reports, when asked, that it compiled the agent from the cache, for the CLI and the helper alike.
+    const second = await runAgent(['status'], { ...h.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' });
     expect(second.exitCode, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout)).toEqual(JSON.parse(first.stdout));
-    const after = await stat(file);
-    // Accepted by V8, so not written again.
-    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
-    expect(await codeCaches(h)).toEqual([cache]);
-  });
-
-  it('keeps the CLI and the credential helper apart, and writes nothing with REGISTRY_LOGIN_CODE_CACHE=0', async () => {
-    const h = await home();
-    expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
+    expect(second.stdout).toContain(SERVER);
+    expect(second.stderr).toContain(`${path.join(REPO, 'dist', 'agent.cjs')} was accepted`);
     const helper = await execa(path.join(BIN, 'docker-credential-registry-login'), ['get'], {
-      env: h.env,
+      env: { ...h.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
       extendEnv: false,
       input: SERVER,
       reject: false,
     });
     expect(JSON.parse(helper.stdout)).toEqual({ ServerURL: SERVER, Username: 'someone', Secret: SECRET });
-    expect((await codeCaches(h)).map((f) => f.replace(/^v8-[0-9a-f]+-[0-9a-f]+-/, ''))).toEqual([
-      'cli.bin',
-      'helper.bin',
-    ]);
+    expect(helper.stderr).toContain(`${path.join(REPO, 'dist', 'agent.cjs')} was accepted`);
+    expect(await compileCache(h)).toEqual(entries);
+  });
 
+  it('is not used with REGISTRY_LOGIN_CODE_CACHE=0, nor in a cache directory other users can write', async () => {
     const off = await home({ REGISTRY_LOGIN_CODE_CACHE: '0' });
     expect((await runAgent(['refresh'], off.env)).exitCode).toBe(0);
     expect((await runAgent(['status'], off.env)).exitCode).toBe(0);
-    expect(await codeCaches(off)).toEqual([]);
+    expect(await readdir(cacheDirOf(off)).catch(() => [])).toEqual([]);
+
+    const shared = await home();
+    await mkdir(cacheDirOf(shared), { recursive: true });
+    await chmod(cacheDirOf(shared), 0o777);
+    const run = await runAgent(['refresh'], shared.env);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(await compileCache(shared)).toEqual([]);
   });
 
-  it('keeps one per set of Node flags, so runs with and without NODE_OPTIONS do not replace each other', async () => {
+  it('removes the v8-*.bin files of the Node 20 builds on its first run, and nothing else there', async () => {
     const h = await home();
-    const flagged = { ...h.env, NODE_OPTIONS: '--max-old-space-size=512' };
-    expect((await runAgent(['status'], h.env)).exitCode).toBe(0);
-    expect((await runAgent(['status'], flagged)).exitCode).toBe(0);
-    const files = await codeCaches(h);
-    expect(files).toHaveLength(2);
-    const dir = path.join(h.home, '.cache', 'registry-login');
-    const before = await Promise.all(files.map(async (f) => (await stat(path.join(dir, f))).mtimeMs));
-    expect((await runAgent(['status'], h.env)).exitCode).toBe(0);
-    expect((await runAgent(['status'], flagged)).exitCode).toBe(0);
-    expect(await codeCaches(h)).toEqual(files);
-    expect(await Promise.all(files.map(async (f) => (await stat(path.join(dir, f))).mtimeMs))).toEqual(before);
+    const dir = cacheDirOf(h);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const old = ['v8-e5776c8a709abb42-41ac91ee5ee11765-cli.bin', 'v8-e5776c8a709abb42-41ac91ee5ee11765-helper.bin'];
+    for (const name of [...old, 'ecr-token-0123456789abcdef.json', 'v8-notes.txt'])
+      await writeFile(path.join(dir, name), 'x', { mode: 0o600 });
+    expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual([
+      'ecr-token-0123456789abcdef.json',
+      'node-compile-cache',
+      'v8-notes.txt',
+    ]);
   });
 
-  it('is replaced when V8 refuses it (damaged) or another user could have written it, and the run is unaffected', async () => {
-    const h = await home();
-    const dist = await distCopy();
-    const reference = await runEntry(dist, ['refresh', '--json'], h.env);
-    expect(reference.exitCode, reference.stderr).toBe(0);
-    const [name] = await codeCaches(h);
-    const file = path.join(h.home, '.cache', 'registry-login', name!);
-
-    const good = await readFile(file);
-    const damaged = Buffer.from(good);
-    damaged.fill(0x5a, 0, 64);
-    await writeFile(file, damaged, { mode: 0o600 });
-    const afterDamage = await runEntry(dist, ['refresh', '--json'], h.env);
-    expect(afterDamage.exitCode, afterDamage.stderr).toBe(0);
-    expect(JSON.parse(afterDamage.stdout)).toEqual(JSON.parse(reference.stdout));
-    expect((await readFile(file)).subarray(0, 64)).not.toEqual(damaged.subarray(0, 64));
-
-    // Group-writable, then owned by someone else: not read (so not trusted), and replaced by this user's own.
-    await chmod(file, 0o620);
-    expect((await runEntry(dist, ['status'], h.env)).exitCode).toBe(0);
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
-    if (process.getuid?.() === 0) {
-      await chown(file, 4242, 4242);
-      expect((await runEntry(dist, ['status'], h.env)).exitCode).toBe(0);
-      expect((await stat(file)).uid).toBe(0);
-    }
-  });
-
-  it('follows a changed agent file: a new cache, the old one removed', async () => {
+  it('follows a changed agent file: the next run runs the new code', async () => {
     const h = await home();
     const dist = await distCopy();
     expect((await runEntry(dist, ['status'], h.env)).exitCode).toBe(0);
-    const [old] = await codeCaches(h);
-    // Same length, other code: V8 itself would accept the old cache (it checks only the source's length).
-    const agent = path.join(dist, 'agent-function.js');
+    // Same length, other code, and the same times: only the source itself tells them apart.
+    const agent = path.join(dist, 'agent.cjs');
+    const { atime, mtime } = await stat(agent);
     const source = await readFile(agent, 'utf8');
     const changed = source.replace(/unknown command "/, 'UNKNOWN command "');
     expect(changed.length).toBe(source.length);
     await writeFile(agent, changed);
-    await utimes(agent, new Date(), new Date(Date.now() + 5000));
+    await utimes(agent, atime, mtime);
     const run = await runEntry(dist, ['bogus'], h.env);
     expect(run.stderr).toContain('UNKNOWN command "bogus"');
-    const now = await codeCaches(h);
-    expect(now).toHaveLength(1);
-    expect(now[0]).not.toBe(old);
   });
 
   it('is skipped when it cannot be written, and the run still succeeds', async () => {
@@ -188,32 +155,45 @@ describe('the code cache', () => {
   });
 });
 
-describe('Node 20 before 20.16', () => {
-  it('loads built-ins on first use without process.getBuiltinModule (crypto for a new entry, tty for /dev/null, os without HOME)', async () => {
+describe('the launchers', () => {
+  it('run the credential helper by that name alone (a link to the CLI’s launcher too), and ignore REGISTRY_LOGIN_MODE', async () => {
     const h = await home();
-    const older = path.join(await tmp.make(), 'older-node.cjs');
-    await writeFile(older, 'delete process.getBuiltinModule;\n');
-    const env = { ...h.env, NODE_OPTIONS: `--require ${older}` };
-    const devNull = openSync('/dev/null', 'w');
-    try {
-      // stdout on /dev/null (a character device) makes the agent ask node:tty whether it is a terminal.
-      const run = spawnLauncher('registry-login', ['refresh'], env, ['ignore', devNull, 'pipe']);
-      expect(await run.exited, run.out.stderr).toBe(0);
-    } finally {
-      closeSync(devNull);
+    expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
+    const link = path.join(await tmp.make(), 'docker-credential-registry-login');
+    await symlink(path.join(BIN, 'registry-login'), link);
+    const helper = await execa(link, ['get'], { env: h.env, extendEnv: false, input: SERVER, reject: false });
+    expect(helper.exitCode, helper.stderr).toBe(0);
+    expect(JSON.parse(helper.stdout)).toEqual({ ServerURL: SERVER, Username: 'someone', Secret: SECRET });
+    const cli = await runAgent(['status'], { ...h.env, REGISTRY_LOGIN_MODE: 'credential-helper' });
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain(SERVER);
+  });
+
+  it('refuse a Node.js older than 22.12 with one line saying what to install, exit 2, and touch nothing', async () => {
+    // The machine's own Node.js (Debian's), which must be older than 22.12 for this test to show anything.
+    const old = '/usr/bin/node';
+    const version = (await execa(old, ['--version'], { reject: false })).stdout;
+    expect(version, `${old} must be a Node.js older than 22.12 (apt-get install nodejs on Debian 12 or 13)`).toMatch(
+      /^v(1\d|20|21|22\.([0-9]|1[01]))\./,
+    );
+    const h = await home();
+    for (const [name, input] of [
+      ['registry-login', undefined],
+      ['docker-credential-registry-login', SERVER],
+    ] as const) {
+      const r = await execa(old, [path.join(BIN, name), name === 'registry-login' ? 'refresh' : 'get'], {
+        env: h.env,
+        extendEnv: false,
+        reject: false,
+        ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
+      });
+      expect(r.exitCode, name).toBe(2);
+      expect(r.stdout, name).toBe('');
+      expect(r.stderr, name).toBe(
+        `registry-login needs Node.js 22.12 or later (this is ${version}); install Node.js 22 or 24 LTS, or use the Dev Container Feature, which brings its own`,
+      );
     }
-    const config = JSON.parse(await readFile(h.configPath, 'utf8')) as { auths: Record<string, unknown> };
-    expect(Object.keys(config.auths)).toEqual([SERVER]);
-    const withoutHome: Record<string, string> = { ...env };
-    delete withoutHome.HOME;
-    // Without HOME the config path comes from node:os (status only reads it).
-    const status = await execa(path.join(BIN, 'registry-login'), ['status', '--json'], {
-      env: withoutHome,
-      extendEnv: false,
-      reject: false,
-    });
-    expect(status.exitCode, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ configPath: path.join(os.homedir(), '.docker', 'config.json') });
+    expect(await readdir(h.home)).toEqual([]);
   });
 });
 

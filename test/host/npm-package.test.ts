@@ -41,7 +41,7 @@ it('is the scoped, public package that builds itself on prepack and needs no dep
   expect(manifest.private).toBeUndefined();
   expect(manifest.dependencies ?? {}).toEqual({});
   expect((manifest.scripts as Record<string, string>).prepack).toBe('npm run build');
-  expect(manifest.engines).toEqual({ node: '>=20' });
+  expect(manifest.engines).toEqual({ node: '>=22.12' });
   expect(manifest.bin).toEqual({
     'registry-login': 'bin/registry-login',
     'docker-credential-registry-login': 'bin/docker-credential-registry-login',
@@ -53,7 +53,7 @@ it('is the scoped, public package that builds itself on prepack and needs no dep
       'bin/docker-credential-registry-login',
       'bin/package.json',
       'dist/registry-login.cjs',
-      'dist/agent-function.js',
+      'dist/agent.cjs',
       'dist/ecr-swap.cjs',
     ]),
   );

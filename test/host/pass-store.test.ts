@@ -5,7 +5,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFile, writeFile, mkdir, mkdtemp, readdir, rm, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
+import { BIN, NODE_DIR, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
 import { dockerLogin } from '../support/docker-cli.js';
 import { dockerPull, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
 import { countingWrapper, credentialHelpersDir, initPassStore, type PassHome } from '../support/pass-store.js';
@@ -65,7 +65,7 @@ async function passWorld(config: string | undefined): Promise<PassWorld> {
   const runtime = await mkdtemp('/dev/shm/rl-test-runtime-');
   runtimeDirs.push(runtime);
   const h = await makeAgentHome(dir, { XDG_RUNTIME_DIR: runtime });
-  h.env.PATH = `${wrappers}:${BIN}:/usr/local/bin:/usr/bin:/bin`;
+  h.env.PATH = `${wrappers}:${BIN}:${NODE_DIR}:/usr/local/bin:/usr/bin:/bin`;
   const store = await initPassStore(h.home, h.env.PATH);
   stores.push(store);
   Object.assign(h.env, store.env);

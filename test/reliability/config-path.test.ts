@@ -17,7 +17,7 @@ import {
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, triple } from '../support/agent.js';
+import { BIN, NODE_DIR, triple } from '../support/agent.js';
 import { dockerCli } from '../support/docker-cli.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { TempDirs } from '../support/tmp.js';
@@ -255,7 +255,7 @@ describe('config path resolution', () => {
       const before = snapshot(root);
       const run = await execa(path.join(BIN, 'registry-login'), ['refresh'], {
         env: {
-          PATH: `${BIN}:/usr/bin:/bin`,
+          PATH: `${BIN}:${NODE_DIR}:/usr/bin:/bin`,
           HOME: home,
           LANG: 'C.UTF-8',
           ...triple('A', AGENT_KEY, 'alice', 'pw-agent-1'),

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
  */
 export const REPO = findRepo(path.dirname(fileURLToPath(import.meta.url)));
 export const BIN = path.join(REPO, 'bin');
+/** The folder of the Node.js that runs the tests: the launchers (`#!/usr/bin/env node`) run on it too. */
+export const NODE_DIR = path.dirname(process.execPath);
 
 /** A user's world for one test: a home, its docker config directory and an environment. */
 export interface AgentHome {
@@ -30,7 +32,7 @@ export async function makeAgentHome(dir: string, extra: Record<string, string> =
   const dockerConfigDir = path.join(home, '.docker');
   await mkdir(home, { recursive: true, mode: 0o700 });
   const env = {
-    PATH: `${BIN}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+    PATH: `${BIN}:${NODE_DIR}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
     HOME: home,
     LANG: 'C.UTF-8',
     AWS_EC2_METADATA_DISABLED: 'true',
