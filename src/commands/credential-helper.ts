@@ -95,35 +95,34 @@ function notFound(): HelperAnswer {
   return { stdout: `${NOT_FOUND}\n`, exitCode: 1, secrets: [] };
 }
 
+// As docker-credential-helpers does, a failed action says why on stdout (docker shows it: "out: `...`") and exits 1.
+function failed(message: string, secrets: string[] = []): HelperAnswer {
+  return { stdout: `docker-credential-registry-login store: ${message}\n`, exitCode: 1, secrets };
+}
+
 async function store(input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
-  let value: { ServerURL?: unknown; Username?: unknown; Secret?: unknown };
+  let value: unknown;
   try {
-    value = JSON.parse(input) as typeof value;
+    value = JSON.parse(input);
   } catch {
-    return {
-      stdout: '',
-      stderr:
-        'docker-credential-registry-login store: the input is not the JSON docker sends ({"ServerURL","Username","Secret"}).\n',
-      exitCode: 1,
-      secrets: [],
-    };
+    value = undefined;
   }
-  const key = typeof value.ServerURL === 'string' ? keyOf(value.ServerURL) : undefined;
-  if (!key || typeof value.Username !== 'string' || typeof value.Secret !== 'string') {
-    return {
-      stdout: '',
-      stderr:
-        'docker-credential-registry-login store: ServerURL, Username and Secret must be strings and ServerURL a registry host.\n',
-      exitCode: 1,
-      secrets: typeof value.Secret === 'string' ? [value.Secret] : [],
-    };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return failed('the input is not the JSON object docker sends ({"ServerURL","Username","Secret"}).');
+  const { ServerURL: server, Username: username, Secret: secret } = value as Record<string, unknown>;
+  const key = typeof server === 'string' ? keyOf(server) : undefined;
+  if (!key || typeof username !== 'string' || typeof secret !== 'string') {
+    return failed(
+      'ServerURL, Username and Secret must be strings and ServerURL a registry host.',
+      typeof secret === 'string' ? [secret] : [],
+    );
   }
   await changeStoredLogin(placesFromEnv(env).stateDir, key, {
-    ServerURL: value.ServerURL as string,
-    Username: value.Username,
-    Secret: value.Secret,
+    ServerURL: server as string,
+    Username: username,
+    Secret: secret,
   });
-  return { stdout: '', exitCode: 0, secrets: [value.Secret] };
+  return { stdout: '', exitCode: 0, secrets: [secret] };
 }
 
 async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
