@@ -13,8 +13,8 @@ import type { Places } from './paths.js';
 
 /** docker waits for `get` on every pull and push: while the token is valid, the answer comes within this (SPEC §8). */
 export const ANSWER_WITHIN_MS = 3_000;
-// Start-up before the renewal and the answer after it must fit in the same time on a loaded machine.
-const RENEWAL_BUDGET_MS = ANSWER_WITHIN_MS - 500;
+// Start-up before the renewal, the lock's last retry and the answer after it must fit too, on a loaded machine.
+const RENEWAL_BUDGET_MS = ANSWER_WITHIN_MS - 1_000;
 
 /** A user name and secret as docker gets them. */
 export interface Held {
@@ -32,10 +32,10 @@ const NAME = 'docker-credential-registry-login';
 
 /**
  * The credentials for a managed key: the current ones while fresh; past half-life (or when there are none) renewed
- * with the keys in env. While the current token is valid the renewal gets what is left of ANSWER_WITHIN_MS, counted
- * from the start of this process as docker counts its wait, and a renewal that cannot finish by then is left to the
- * next call or hook; an expired token (or none) waits for the swap's own limits. The saving of a renewed token waits
- * for the config's lock only as long as that budget allows: the token is in the token cache already.
+ * with the keys in env. While the current token is valid the renewal must end RENEWAL_BUDGET_MS after this process
+ * started (docker's wait began then), and one that cannot is left to the next call or hook; an expired token (or
+ * none) waits for the swap's own limits. Saving a renewed token waits for the config's lock only within that budget:
+ * the token is in the token cache already.
  */
 export async function renewedCredentials(
   key: string,
