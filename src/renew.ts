@@ -54,12 +54,8 @@ export async function renewedCredentials(
   if (current && !pastHalfLife) return { credentials: current };
   const valid = current !== undefined && (expiresAt === undefined || expiresAt.getTime() > now.getTime());
   const keep = valid ? { credentials: current } : {};
-  const who = `${entry.prefix}: the ECR token for ${key}`;
-  const state = !current
-    ? `${who} is not in the docker config`
-    : valid
-      ? `${who} expires at ${entry.expiresAt}`
-      : `${who} expired at ${entry.expiresAt}`;
+  const condition = !current ? 'is not in the docker config' : `${valid ? 'expires' : 'expired'} at ${entry.expiresAt}`;
+  const state = `${entry.prefix}: the ECR token for ${key} ${condition}`;
   const meanwhile = valid
     ? ` docker gets the current token, still valid until ${entry.expiresAt}.`
     : ' docker gets no credentials from registry-login.';
@@ -86,7 +82,6 @@ export async function renewedCredentials(
     return { ...keep, note: `${NAME}: ${state} and could not be renewed: ${why}${meanwhile}\n` };
   }
   const renewed = { username: resolved.credentials.username, secret: resolved.credentials.secret };
-  const saved = `renewed it (from the ${variableStem(login.prefix)}* keys) and docker gets the new token`;
   let plan;
   try {
     ({ plan } = await updateDockerConfig(
@@ -107,7 +102,7 @@ export async function renewedCredentials(
         : ((error as Error)?.message ?? String(error));
     return {
       credentials: renewed,
-      note: `${NAME}: ${state}; ${saved}, but it is not saved in the docker config yet: ${what}. The next call or \`registry-login refresh\` saves it.\n`,
+      note: `${NAME}: ${entry.prefix}: renewed the ECR token for ${key} (from the ${variableStem(login.prefix)}* keys; the old one ${condition}) and docker gets the new one, but could not save it in the docker config: ${what}. The next call or \`registry-login refresh\` saves it.\n`,
     };
   }
   if (!plan.written.includes(key)) {

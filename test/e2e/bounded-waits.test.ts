@@ -224,7 +224,7 @@ describe("the helper's get, renewing an ECR token past half its life", () => {
         expect(secretOf(result.stdout)).toBe(`AWS:${renewed!.password}`);
         expect(result.stderr).toMatch(
           new RegExp(
-            `GETLOCKED: the ECR token for ${escaped(ECR_HOST)} .*docker gets the new token, but it is not saved in the docker config yet: .*stayed locked`,
+            `GETLOCKED: renewed the ECR token for ${escaped(ECR_HOST)} .*docker gets the new one, but could not save it in the docker config: .*stayed locked`,
           ),
         );
         expect(await readFile(h.configPath, 'utf8')).toBe(before);
