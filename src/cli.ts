@@ -219,15 +219,15 @@ export async function runCredentialHelper(argv: string[], io: Io, readInput: () 
   const redactor = new Redactor();
   redactor.addFromEnv(io.env);
   const action = argv[0];
-  const input = action === 'get' || action === 'store' || action === 'erase' ? await readInput() : '';
-  if (action === 'store') {
-    try {
-      redactor.add((JSON.parse(input) as { Secret?: string }).Secret);
-    } catch {
-      // not JSON: the helper says so below, without echoing the input
-    }
-  }
   try {
+    const input = action === 'get' || action === 'store' || action === 'erase' ? await readInput() : '';
+    if (action === 'store') {
+      try {
+        redactor.add((JSON.parse(input) as { Secret?: string }).Secret);
+      } catch {
+        // not JSON: the helper says so below, without echoing the input
+      }
+    }
     const { credentialHelper } = await import('./commands/credential-helper.js');
     const answer = await credentialHelper(action, input, io.env);
     redactor.add(...answer.secrets);
@@ -235,7 +235,8 @@ export async function runCredentialHelper(argv: string[], io: Io, readInput: () 
     if (answer.stderr) io.stderr(redactor.redact(answer.stderr));
     return answer.exitCode;
   } catch (error) {
-    io.stderr(
+    // On stdout, as docker-credential-helpers does: docker shows it in its own error ("out: `...`").
+    io.stdout(
       redactor.redact(`docker-credential-registry-login ${action}: ${(error as Error)?.message ?? String(error)}\n`),
     );
     return 1;

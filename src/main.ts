@@ -38,10 +38,22 @@ function isTerminal(fd: number): boolean {
   }
 }
 
+// docker sends a registry address or one small JSON object; anything larger is not docker, and is not kept in memory.
+const MAX_INPUT_BYTES = 1024 * 1024;
+
 // Read with plain read(2) calls: process.stdin would build a stream (node:net and node:stream, ~3 ms of start-up).
 // A non-blocking stdin with nothing in it yet (EAGAIN) is left to the stream, which waits for it properly.
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
+  let size = 0;
+  const add = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_INPUT_BYTES)
+      throw new Error(
+        `the input on stdin is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB; docker sends a registry address or one small JSON object. Nothing was done.`,
+      );
+    chunks.push(chunk);
+  };
   const buffer = Buffer.allocUnsafe(64 * 1024);
   for (;;) {
     let n;
@@ -51,11 +63,11 @@ async function readStdin(): Promise<string> {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EOF' || code === 'EBADF') break;
       if (code !== 'EAGAIN') throw error;
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      for await (const chunk of process.stdin) add(chunk as Buffer);
       break;
     }
     if (n === 0) break;
-    chunks.push(Buffer.from(buffer.subarray(0, n)));
+    add(Buffer.from(buffer.subarray(0, n)));
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,16 +1,13 @@
 // docker-credential-registry-login: the docker credential helper protocol (get, store, erase, list, version).
-import { keyLogins, needsSwap, normalizeRegistryKey } from '../registry.js';
-import { discoverTriples, variableStem } from '../discover.js';
-import { resolveLogins } from '../resolve.js';
-import { isFresh } from '../ecr/half-life.js';
+// Renewing an ECR token is src/renew.ts's business; this module only speaks the protocol.
+import { normalizeRegistryKey } from '../registry.js';
+import { renewedCredentials } from '../renew.js';
 import { ConfigError } from '../fs/errors.js';
 import { HELPER_NAME, decodeAuthsEntry, memberObject } from '../docker-config/docker-view.js';
-import { wantedEntry } from '../docker-config/plan.js';
-import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.js';
-import type { LedgerEntry } from '../docker-config/ledger.js';
+import { readConfigSnapshot } from '../docker-config/update.js';
 import { changeStoredLogin, readStoredLogins } from '../docker-config/login-store.js';
 import { VERSION } from '../version.js';
-import { placesFromEnv, type Places } from '../paths.js';
+import { placesFromEnv } from '../paths.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
 
@@ -79,73 +76,10 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   const managed = Object.hasOwn(ledger.entries, key) ? ledger.entries[key] : undefined;
   // Managed: in the ledger, or sent here by a credHelpers line registry-login wrote (a login the user kept).
   if (!managed && memberObject(config, 'credHelpers')[key] !== HELPER_NAME) return notFound();
-  const now = new Date();
-  let note: string | undefined;
-  if (
-    managed &&
-    needsSwap(managed.kind) &&
-    managed.issuedAt &&
-    managed.expiresAt &&
-    !isFresh({ issuedAt: new Date(managed.issuedAt), expiresAt: new Date(managed.expiresAt) }, now)
-  ) {
-    const renewed = await renewEcrToken(key, managed, env, places);
-    if (renewed.ok) return found(server, renewed.username, renewed.secret, renewed.note);
-    note = renewed.note;
-  }
-  const credentials = decodeAuthsEntry(memberObject(config, 'auths')[key]);
+  const current = decodeAuthsEntry(memberObject(config, 'auths')[key]);
+  const { credentials, note } = await renewedCredentials(key, managed, current, env, places);
   if (!credentials) return { ...notFound(), ...(note ? { stderr: note } : {}) };
   return found(server, credentials.username, credentials.secret, note);
-}
-
-type Renewal = { ok: true; username: string; secret: string; note?: string } | { ok: false; note: string };
-
-/**
- * Swaps the keys in the helper's environment for a new token (cache first) and writes it, under the lock, before docker
- * gets it.
- */
-async function renewEcrToken(
-  key: string,
-  entry: LedgerEntry,
-  env: NodeJS.ProcessEnv,
-  places: Places,
-): Promise<Renewal> {
-  const now = new Date();
-  const when = `${Date.parse(entry.expiresAt!) <= now.getTime() ? 'expired' : 'expires'} at ${entry.expiresAt}`;
-  const login = keyLogins(discoverTriples(env).triples).logins.find((l) => l.key === key && needsSwap(l.kind));
-  if (!login) {
-    return {
-      ok: false,
-      note: `docker-credential-registry-login: the ECR token for ${key} ${when}; the ${variableStem(entry.prefix)}* AWS keys are not in this environment, so it was not renewed. Run \`registry-login refresh\` where they are set.\n`,
-    };
-  }
-  const [result] = await resolveLogins([login], { env, cacheDir: places.cacheDir, force: false, now });
-  if (!result?.ok) {
-    const why = result ? result.error : 'no result';
-    return {
-      ok: false,
-      note: `docker-credential-registry-login: the ECR token for ${key} ${when} and could not be renewed: ${why}\n`,
-    };
-  }
-  const { credentials } = result;
-  let plan;
-  try {
-    ({ plan } = await updateDockerConfig(places, ({ ledger }) => ({
-      write: [wantedEntry(login, credentials)],
-      keep: Object.keys(ledger.entries).filter((k) => k !== key),
-      remove: [],
-    })));
-  } catch (error) {
-    // The token is good (and cached): docker gets it; only saving it failed (the config locked, read-only, full).
-    const note = `docker-credential-registry-login: renewed the ECR token for ${key} (from the ${variableStem(login.prefix)}* keys; the old one ${when}) but could not save it in the docker config: ${(error as Error)?.message ?? String(error)}\n`;
-    return { ok: true, username: credentials.username, secret: credentials.secret, note };
-  }
-  if (!plan.written.includes(key)) {
-    return {
-      ok: false,
-      note: `docker-credential-registry-login: the ECR token for ${key} ${when}; ${plan.warnings.map((w) => w.message).join(' ') || 'the renewed token was not written'}\n`,
-    };
-  }
-  return { ok: true, username: credentials.username, secret: credentials.secret };
 }
 
 function found(server: string, username: string, secret: string, stderr?: string): HelperAnswer {
@@ -161,35 +95,34 @@ function notFound(): HelperAnswer {
   return { stdout: `${NOT_FOUND}\n`, exitCode: 1, secrets: [] };
 }
 
+// As docker-credential-helpers does, a failed action says why on stdout (docker shows it: "out: `...`") and exits 1.
+function failed(message: string, secrets: string[] = []): HelperAnswer {
+  return { stdout: `docker-credential-registry-login store: ${message}\n`, exitCode: 1, secrets };
+}
+
 async function store(input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
-  let value: { ServerURL?: unknown; Username?: unknown; Secret?: unknown };
+  let value: unknown;
   try {
-    value = JSON.parse(input) as typeof value;
+    value = JSON.parse(input);
   } catch {
-    return {
-      stdout: '',
-      stderr:
-        'docker-credential-registry-login store: the input is not the JSON docker sends ({"ServerURL","Username","Secret"}).\n',
-      exitCode: 1,
-      secrets: [],
-    };
+    value = undefined;
   }
-  const key = typeof value.ServerURL === 'string' ? keyOf(value.ServerURL) : undefined;
-  if (!key || typeof value.Username !== 'string' || typeof value.Secret !== 'string') {
-    return {
-      stdout: '',
-      stderr:
-        'docker-credential-registry-login store: ServerURL, Username and Secret must be strings and ServerURL a registry host.\n',
-      exitCode: 1,
-      secrets: typeof value.Secret === 'string' ? [value.Secret] : [],
-    };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return failed('the input is not the JSON object docker sends ({"ServerURL","Username","Secret"}).');
+  const { ServerURL: server, Username: username, Secret: secret } = value as Record<string, unknown>;
+  const key = typeof server === 'string' ? keyOf(server) : undefined;
+  if (!key || typeof username !== 'string' || typeof secret !== 'string') {
+    return failed(
+      'ServerURL, Username and Secret must be strings and ServerURL a registry host.',
+      typeof secret === 'string' ? [secret] : [],
+    );
   }
   await changeStoredLogin(placesFromEnv(env).stateDir, key, {
-    ServerURL: value.ServerURL as string,
-    Username: value.Username,
-    Secret: value.Secret,
+    ServerURL: server as string,
+    Username: username,
+    Secret: secret,
   });
-  return { stdout: '', exitCode: 0, secrets: [value.Secret] };
+  return { stdout: '', exitCode: 0, secrets: [secret] };
 }
 
 async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {

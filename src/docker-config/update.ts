@@ -50,6 +50,8 @@ export async function updateDockerConfig(
   makeInput: (snapshot: ConfigSnapshot) => Omit<PlanInput, 'config' | 'ledger'>,
   /** An editable snapshot the caller read a moment ago (saves reading the files again). */
   given?: ConfigSnapshot,
+  /** How long to wait for a lock another process holds (default: withFileLock's) before LockBusyError. */
+  { lockWaitMs }: { lockWaitMs?: number } = {},
 ): Promise<{ configPath: string; plan: Plan }> {
   // Most refreshes change nothing: a consistent unlocked read (writes are renames) settles that without the lock,
   // unless a lock directory is there (another writer, or a dead one whose lock the locked path reclaims and clears).
@@ -61,7 +63,7 @@ export async function updateDockerConfig(
     jsonEqual(dryRun.ledgerBefore, snapshot.ledger);
   if (nothingToDo && !existsSync(lockPath(snapshot.target))) return { configPath: snapshot.configPath, plan: dryRun };
   const { configPath, target } = snapshot;
-  return withFileLock(target, async () => {
+  const cycle = async () => {
     for (let attempt = 1; ; attempt++) {
       try {
         const file = loadFile(target);
@@ -90,7 +92,8 @@ export async function updateDockerConfig(
         throw error;
       }
     }
-  });
+  };
+  return withFileLock(target, cycle, { waitMs: lockWaitMs });
 }
 
 function serializeLedger(ledger: Ledger): string {

@@ -226,6 +226,6 @@ describe('homes and state directories', () => {
       h.env,
     );
     expect(again.exitCode).not.toBe(0);
-    expect(again.stderr).toContain(`${file} can be written by other users (mode 0646)`);
+    expect(again.stdout).toContain(`${file} can be written by other users (mode 0646)`);
   });
 });

@@ -49,12 +49,17 @@ async function writeDockerConfig(dir: string, config: unknown): Promise<void> {
 describe('fixture building blocks', () => {
   it('freePort returns a bindable port on 127.0.0.1', async () => {
     const port = await freePort();
+    expect(Number.isInteger(port) && port > 0 && port < 65536, String(port)).toBe(true);
     const server = http.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
+    const bound = await new Promise<unknown>((resolve) => {
+      server.once('error', (error) => resolve(error));
+      server.listen(port, '127.0.0.1', () => resolve(server.address()));
     });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    try {
+      expect(bound).toEqual({ address: '127.0.0.1', family: 'IPv4', port });
+    } finally {
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('fails (never skips) with the Debian package to install when docker-registry is missing', async () => {
