@@ -53,9 +53,9 @@ export function assertEditable(text: string | undefined, path: string): void {
  */
 export async function applyConfigEdits(text: string | undefined, edits: ConfigEdit[]): Promise<string> {
   // Loaded on first use: the JSON parser is only needed when the file changes.
-  const { editJsonMany } = await import('./json-edit.js');
+  const { editJson } = await import('./json-edit.js');
   const fresh = text === undefined || text.trim() === '';
   let out = fresh ? '{\n}' : text;
-  out = editJsonMany(out, edits);
+  for (const edit of edits) out = editJson(out, edit.path, edit.value);
   return fresh ? `${out}\n` : out;
 }

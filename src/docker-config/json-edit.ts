@@ -110,65 +110,6 @@ function splice(text: string, start: number, end: number, insert: string): strin
 }
 
 /**
- * Applies edits in order, as repeated editJson would, but with one parse for the common cases (new members, new
- * containers).
- */
-export function editJsonMany(text: string, edits: { path: [string] | [string, string]; value: unknown }[]): string {
-  let out = text;
-  let i = 0;
-  while (i < edits.length) {
-    // A run of additions of new second-level members, to containers that exist or not, is one splice per container.
-    const root = parseTree(out);
-    const batch = new Map<string, Record<string, unknown>>();
-    let j = i;
-    for (; j < edits.length; j++) {
-      const edit = edits[j]!;
-      const [first, second] = edit.path;
-      if (second === undefined || edit.value === undefined || !root || root.type !== 'object') break;
-      const container = findProperty(root, first)?.children?.[1];
-      if (container && (container.type !== 'object' || findProperty(container, second))) break;
-      const members = batch.get(first) ?? {};
-      if (second in members) break;
-      members[second] = edit.value;
-      batch.set(first, members);
-    }
-    if (j === i) {
-      const edit = edits[i]!;
-      out = editJson(out, edit.path, edit.value);
-      i++;
-      continue;
-    }
-    for (const [first, members] of batch) out = addMembers(out, first, members);
-    i = j;
-  }
-  return out;
-}
-
-// Adds new members to the object at root[first] (creating it): one parse, one splice.
-function addMembers(text: string, first: string, members: Record<string, unknown>): string {
-  const root = parseTree(text)!;
-  const style = detectStyle(text);
-  const property = findProperty(root, first);
-  if (!property) return setMember(text, root, undefined, first, members, 1, style);
-  const object = property.children![1]!;
-  const multiline = /[\r\n]/.test(text.slice(object.offset, object.offset + object.length));
-  const rendered = Object.entries(members).map(
-    ([key, value]) => `${JSON.stringify(key)}: ${render(value, 2, style, multiline)}`,
-  );
-  const children = object.children ?? [];
-  const last = children[children.length - 1];
-  const separator = multiline ? `,${style.eol}${style.unit.repeat(2)}` : ', ';
-  if (last) {
-    const at = last.offset + last.length;
-    return splice(text, at, at, separator + rendered.join(separator));
-  }
-  const inner = multiline
-    ? `${style.eol}${style.unit.repeat(2)}${rendered.join(separator)}${style.eol}${style.unit}`
-    : rendered.join(separator);
-  return splice(text, object.offset + 1, object.offset + object.length - 1, inner);
-}
-
-/**
  * Where and why JSON text is broken, without quoting it: V8's own message quotes the text around the error, and a
  * docker config holds credentials (of registries registry-login does not know, so the redactor cannot mask them).
  */

@@ -68,12 +68,21 @@ export interface Plan {
   warnings: PlanWarning[];
 }
 
-const CONTAINERS = ['auths', 'credHelpers'] as const;
+type Container = 'auths' | 'credHelpers';
+const CONTAINERS: Container[] = ['auths', 'credHelpers'];
 // How many fingerprints of one key the ledger saved before a config write keeps (a bound while writes keep failing).
 const LEDGER_BEFORE_HASHES = 4;
 
 // An older import path of src/docker/auth.ts, kept until its importers move there.
 export { encodeAuth } from '../docker/auth.js';
+
+/** The config's auths and credHelpers as the plan changes them, its edits, and the containers registry-login made. */
+interface Draft {
+  config: Record<string, unknown>;
+  view: Record<Container, Record<string, unknown>>;
+  edits: ConfigEdit[];
+  created: Set<string>;
+}
 
 /**
  * Plans the config change: writes wanted logins, removes stale or named ones, restores displaced entries, leaves
@@ -81,148 +90,185 @@ export { encodeAuth } from '../docker/auth.js';
  */
 export function planConfigChange(input: PlanInput): Plan {
   const { config, ledger } = input;
-  const view = {
-    auths: memberObject(config, 'auths'),
-    credHelpers: memberObject(config, 'credHelpers'),
-  };
-  const edits: ConfigEdit[] = [];
-  const warnings: PlanWarning[] = [];
+  const view = { auths: memberObject(config, 'auths'), credHelpers: memberObject(config, 'credHelpers') };
+  const draft: Draft = { config, view, edits: [], created: new Set(ledger.created) };
   const entries = dictionary(ledger.entries);
-  // Until the config is written, the ledger must still recognise what the config holds now: the ledger saved
-  // before the write forgets no fingerprint; only the one saved after a successful write does.
   const hashesBefore = new Map<string, string[]>();
-  const created = new Set(ledger.created);
   const written: string[] = [];
   const removed: string[] = [];
   const leftAlone: PlanWarning[] = [];
+  const warnings: PlanWarning[] = [];
   // A ledger that knows nothing (first run, or lost) meeting credHelpers that hold only registry-login's own lines:
   // registry-login made that object, and takes it away again with its last line (docker omits an empty one too).
-  const forgotten = Object.keys(ledger.entries).length === 0;
-  const onlyOurHelpers =
-    Object.keys(view.credHelpers).length > 0 && Object.values(view.credHelpers).every((h) => h === HELPER_NAME);
-
-  const set = (container: 'auths' | 'credHelpers', key: string, value: unknown): void => {
-    if (jsonEqual(view[container][key], value)) return;
-    if (!Object.hasOwn(config, container) && !created.has(container)) created.add(container);
-    if (value === undefined) delete view[container][key];
-    else view[container][key] = value;
-    edits.push({ path: [container, key], value });
-  };
+  const ownHelpersWithoutLedger =
+    Object.keys(ledger.entries).length === 0 &&
+    Object.keys(view.credHelpers).length > 0 &&
+    Object.values(view.credHelpers).every((h) => h === HELPER_NAME);
 
   for (const want of input.write) {
-    const previous = entries[want.key];
     const auth = { auth: encodeAuth(want.username, want.secret) };
+    const previous = entries[want.key];
     const current = view.auths[want.key];
-    const currentHelper = view.credHelpers[want.key];
-    const entry: LedgerEntry = previous
-      ? { ...previous, prefix: want.prefix, kind: want.kind }
-      : { prefix: want.prefix, kind: want.kind, authHashes: [] };
-    if (!previous && currentHelper === HELPER_NAME) {
-      // registry-login's own entry whose ledger was lost (or kept under another XDG_STATE_HOME): never the user's,
-      // so nothing is displaced (removing it later leaves no stale credential behind) and what it holds is ours.
-      if (current !== undefined) entry.authHashes = [hashEntry(current)];
-      if (forgotten && onlyOurHelpers) created.add('credHelpers');
-    } else if (!previous) {
-      const displaced: LedgerEntry['displaced'] = {};
-      if (current !== undefined) displaced.auths = current;
-      if (currentHelper !== undefined) displaced.credHelpers = currentHelper;
-      if (Object.keys(displaced).length > 0) entry.displaced = displaced;
-    } else if (
-      current !== undefined &&
-      !jsonEqual(current, auth) &&
-      !isOurs(previous, current) &&
-      !jsonEqual(current, previous.displaced?.auths)
-    ) {
-      // (An entry equal to the displaced one means a crash came between the ledger and the config write.)
-      const warning = {
-        prefix: want.prefix,
-        key: want.key,
-        message: `${want.prefix}: the docker config entry for ${want.key} was changed outside registry-login (for example by docker login), so it was left alone. To let registry-login manage it again, run \`registry-login logout ${want.key}\` and then \`registry-login refresh\`.`,
-      };
+    const helper = view.credHelpers[want.key];
+    if (previous && !jsonEqual(current, auth) && changedByUser(previous, current)) {
+      entries[want.key] = { ...previous, prefix: want.prefix, kind: want.kind };
+      const warning = leftAloneWarning(want.prefix, want.key);
       warnings.push(warning);
       leftAlone.push(warning);
-      entries[want.key] = entry;
       continue;
     }
-    // An entry that already holds exactly these credentials needs no new fingerprint (and no hashing).
-    if (!(previous && jsonEqual(current, auth) && entry.authHashes.length > 0)) {
-      const hash = hashEntry(auth);
-      const older = entry.authHashes.filter((h) => h !== hash);
-      // Before the write: the new fingerprint, the one of what the config holds now (however many writes failed
-      // since it was written), and the newest others; after it, the new one and its predecessor.
-      const now = current === undefined ? undefined : hashEntry(current);
-      const held = now !== undefined && older.includes(now) ? [now] : [];
-      hashesBefore.set(want.key, [...new Set([hash, ...held, ...older])].slice(0, LEDGER_BEFORE_HASHES));
-      entry.authHashes = [hash, ...older].slice(0, 2);
-    }
-    if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
-    else delete entry.issuedAt;
-    if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
-    else delete entry.expiresAt;
+    const { entry, before } = entryToWrite(want, auth, previous, current, helper);
     entries[want.key] = entry;
-    set('auths', want.key, auth);
-    if (previous && currentHelper !== undefined && currentHelper !== HELPER_NAME) {
-      warnings.push({
-        prefix: want.prefix,
-        key: want.key,
-        message: `${want.prefix}: credHelpers["${want.key}"] was changed to "${String(currentHelper)}" outside registry-login, so docker asks that helper instead; remove that line from the docker config to use this login.`,
-      });
-    } else {
-      set('credHelpers', want.key, HELPER_NAME);
-    }
+    if (before) hashesBefore.set(want.key, before);
+    if (!previous && helper === HELPER_NAME && ownHelpersWithoutLedger) draft.created.add('credHelpers');
+    set(draft, 'auths', want.key, auth);
+    if (previous && helper !== undefined && helper !== HELPER_NAME)
+      warnings.push(otherHelperWarning(want.prefix, want.key, helper));
+    else set(draft, 'credHelpers', want.key, HELPER_NAME);
     written.push(want.key);
   }
 
-  const keepKeys = new Set([...input.keep, ...written, ...input.write.map((w) => w.key)]);
-  const toRemove =
-    input.remove === 'stale'
-      ? Object.keys(entries).filter((k) => !keepKeys.has(k))
-      : input.remove.filter((k) => k in entries);
-  for (const key of toRemove) {
+  for (const key of keysToRemove(input, entries)) {
     const entry = entries[key]!;
-    const current = view.auths[key];
     delete entries[key];
-    if (current !== undefined && !isOurs(entry, current) && !jsonEqual(current, entry.displaced?.auths)) {
+    if (changedByUser(entry, view.auths[key])) {
       // The user's own login (docker login keeps an empty auths entry and the secret with our helper): it stays
       // whole, credHelpers line included, and is no longer managed.
-      warnings.push({
-        prefix: entry.prefix,
-        key,
-        message: `${entry.prefix}: the docker config entry for ${key} was changed outside registry-login, so it was kept although its secrets are gone; remove it with \`docker logout ${key}\` if it is no longer wanted.`,
-      });
+      warnings.push(keptWarning(entry.prefix, key));
       continue;
     }
-    set('auths', key, entry.displaced?.auths);
-    if (view.credHelpers[key] === HELPER_NAME) set('credHelpers', key, entry.displaced?.credHelpers);
+    set(draft, 'auths', key, entry.displaced?.auths);
+    if (view.credHelpers[key] === HELPER_NAME) set(draft, 'credHelpers', key, entry.displaced?.credHelpers);
     removed.push(key);
   }
 
-  // A container registry-login created and emptied again goes too, so logout leaves the file as it found it.
-  for (const container of CONTAINERS) {
-    if (
-      created.has(container) &&
-      container in config &&
-      Object.keys(view[container]).length === 0 &&
-      edits.some((e) => e.path[0] === container)
-    ) {
-      edits.push({ path: [container], value: undefined });
-      created.delete(container);
-    }
-    if (created.has(container) && Object.keys(entries).length === 0 && !edits.some((e) => e.path[0] === container))
-      created.delete(container);
-  }
-
-  const ledgerAfter: Ledger = { version: 1, configPath: ledger.configPath, entries, created: [...created] };
-  const entriesBefore = dictionary(ledger.entries, entries);
-  for (const [key, authHashes] of hashesBefore) entriesBefore[key] = { ...entriesBefore[key]!, authHashes };
-  const ledgerBefore: Ledger = {
-    ...ledgerAfter,
-    entries: entriesBefore,
-    created: [...new Set([...ledger.created, ...created])],
-  };
-  return { edits, ledgerBefore, ledgerAfter, written, removed, leftAlone, warnings };
+  dropEmptiedContainers(draft, Object.keys(entries).length === 0);
+  const ledgerAfter: Ledger = { version: 1, configPath: ledger.configPath, entries, created: [...draft.created] };
+  const ledgerBefore = ledgerBeforeWrite(ledger, ledgerAfter, hashesBefore);
+  return { edits: draft.edits, ledgerBefore, ledgerAfter, written, removed, leftAlone, warnings };
 }
 
-function isOurs(entry: LedgerEntry, current: unknown): boolean {
-  return entry.authHashes.includes(hashEntry(current));
+/**
+ * Whether the user changed the config's entry: it is neither one registry-login wrote nor the one it displaced (which
+ * the config holds again after a crash between the ledger and the config write).
+ */
+function changedByUser(entry: LedgerEntry, current: unknown): boolean {
+  return (
+    current !== undefined &&
+    !entry.authHashes.includes(hashEntry(current)) &&
+    !jsonEqual(current, entry.displaced?.auths)
+  );
+}
+
+/**
+ * The ledger entry of a login about to be written, and the fingerprints the ledger saved before the write keeps for it
+ * (none when they are the entry's own).
+ */
+function entryToWrite(
+  want: WantedEntry,
+  auth: { auth: string },
+  previous: LedgerEntry | undefined,
+  current: unknown,
+  helper: unknown,
+): { entry: LedgerEntry; before?: string[] } {
+  const entry = previous ? { ...previous, prefix: want.prefix, kind: want.kind } : firstEntry(want, current, helper);
+  let before: string[] | undefined;
+  // An entry that already holds exactly these credentials needs no new fingerprint (and no hashing).
+  if (!(previous && jsonEqual(current, auth) && entry.authHashes.length > 0)) {
+    const hashes = fingerprints(entry.authHashes, auth, current);
+    entry.authHashes = hashes.after;
+    before = hashes.before;
+  }
+  if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
+  else delete entry.issuedAt;
+  if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
+  else delete entry.expiresAt;
+  return { entry, before };
+}
+
+/** The first ledger entry of a key: what registry-login displaces there, or what of it is already registry-login's. */
+function firstEntry(want: WantedEntry, current: unknown, helper: unknown): LedgerEntry {
+  const entry: LedgerEntry = { prefix: want.prefix, kind: want.kind, authHashes: [] };
+  if (helper === HELPER_NAME) {
+    // registry-login's own entry whose ledger was lost (or kept under another XDG_STATE_HOME): never the user's,
+    // so nothing is displaced (removing it later leaves no stale credential behind) and what it holds is ours.
+    if (current !== undefined) entry.authHashes = [hashEntry(current)];
+    return entry;
+  }
+  const displaced: LedgerEntry['displaced'] = {};
+  if (current !== undefined) displaced.auths = current;
+  if (helper !== undefined) displaced.credHelpers = helper;
+  if (Object.keys(displaced).length > 0) entry.displaced = displaced;
+  return entry;
+}
+
+/**
+ * The fingerprints a key keeps once `auth` is written (the new one and its predecessor), and those the ledger saved
+ * before the write keeps: also the one of what the config holds now, however many writes failed since it was written.
+ */
+function fingerprints(known: string[], auth: unknown, current: unknown): { before: string[]; after: string[] } {
+  const writing = hashEntry(auth);
+  const older = known.filter((h) => h !== writing);
+  const heldHash = current === undefined ? undefined : hashEntry(current);
+  const held = heldHash !== undefined && older.includes(heldHash) ? [heldHash] : [];
+  return {
+    before: [...new Set([writing, ...held, ...older])].slice(0, LEDGER_BEFORE_HASHES),
+    after: [writing, ...older].slice(0, 2),
+  };
+}
+
+/** The managed keys this change removes: the ones named, or (stale) every one neither written nor kept. */
+function keysToRemove(input: PlanInput, entries: Record<string, LedgerEntry>): string[] {
+  if (input.remove !== 'stale') return input.remove.filter((k) => k in entries);
+  const stays = new Set([...input.keep, ...input.write.map((w) => w.key)]);
+  return Object.keys(entries).filter((k) => !stays.has(k));
+}
+
+/** Sets (value undefined: deletes) `config[container][key]`, recording the edit unless the value is already there. */
+function set(draft: Draft, container: Container, key: string, value: unknown): void {
+  if (jsonEqual(draft.view[container][key], value)) return;
+  if (!Object.hasOwn(draft.config, container)) draft.created.add(container);
+  if (value === undefined) delete draft.view[container][key];
+  else draft.view[container][key] = value;
+  draft.edits.push({ path: [container, key], value });
+}
+
+/**
+ * Deletes a container registry-login created and this change emptied, so logout leaves the file as it found it; one
+ * it created that is untouched and holds no managed entry is no longer counted as created.
+ */
+function dropEmptiedContainers(draft: Draft, noneManaged: boolean): void {
+  for (const container of CONTAINERS) {
+    if (!draft.created.has(container)) continue;
+    const edited = draft.edits.some((e) => e.path[0] === container);
+    if (edited && container in draft.config && Object.keys(draft.view[container]).length === 0) {
+      draft.edits.push({ path: [container], value: undefined });
+      draft.created.delete(container);
+    } else if (!edited && noneManaged) draft.created.delete(container);
+  }
+}
+
+/** The ledger saved before the config write: every entry of both ledgers, with the fingerprints it must still know. */
+function ledgerBeforeWrite(old: Ledger, after: Ledger, hashesBefore: Map<string, string[]>): Ledger {
+  const entries = dictionary(old.entries, after.entries);
+  for (const [key, authHashes] of hashesBefore) entries[key] = { ...entries[key]!, authHashes };
+  return { ...after, entries, created: [...new Set([...old.created, ...after.created])] };
+}
+
+/** The warning for a login not written because the user changed its entry. */
+function leftAloneWarning(prefix: string, key: string): PlanWarning {
+  const message = `${prefix}: the docker config entry for ${key} was changed outside registry-login (for example by docker login), so it was left alone. To let registry-login manage it again, run \`registry-login logout ${key}\` and then \`registry-login refresh\`.`;
+  return { prefix, key, message };
+}
+
+/** The warning for a login written to auths while the user's credHelpers line sends docker to another helper. */
+function otherHelperWarning(prefix: string, key: string, helper: unknown): PlanWarning {
+  const message = `${prefix}: credHelpers["${key}"] was changed to "${String(helper)}" outside registry-login, so docker asks that helper instead; remove that line from the docker config to use this login.`;
+  return { prefix, key, message };
+}
+
+/** The warning for a login whose secrets are gone but whose entry the user changed, so it stays. */
+function keptWarning(prefix: string, key: string): PlanWarning {
+  const message = `${prefix}: the docker config entry for ${key} was changed outside registry-login, so it was kept although its secrets are gone; remove it with \`docker logout ${key}\` if it is no longer wanted.`;
+  return { prefix, key, message };
 }

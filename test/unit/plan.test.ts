@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { encodeAuth } from '../../src/docker/auth.js';
 import { planConfigChange, type PlanInput, type WantedEntry } from '../../src/docker-config/plan.js';
 import { emptyLedger, type Ledger } from '../../src/docker-config/ledger.js';
-import { editJsonMany } from '../../src/docker-config/json-edit.js';
+import { editJson } from '../../src/docker-config/json-edit.js';
 
 const want = (key: string, secret = 'pw', prefix = 'ACME'): WantedEntry => ({
   key,
@@ -17,7 +17,7 @@ const auth = (secret = 'pw') => ({ auth: encodeAuth('u', secret) });
 /** Applies a plan the way the file layer does, returning the new config object. */
 function run(config: Record<string, unknown>, ledger: Ledger, input: Omit<PlanInput, 'config' | 'ledger'>) {
   const plan = planConfigChange({ config, ledger, ...input });
-  const text = editJsonMany(JSON.stringify(config, null, '\t'), plan.edits);
+  const text = plan.edits.reduce((t, e) => editJson(t, e.path, e.value), JSON.stringify(config, null, '\t'));
   return { plan, config: JSON.parse(text) as Record<string, unknown>, ledger: plan.ledgerAfter };
 }
 
