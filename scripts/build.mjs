@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 // checkLazyApart enforces that no module is bundled both into the agent and into a lazy file, except those below.
 const LAZY = {
   'ecr-swap': 'src/ecr/swap.ts',
+  'assume-role': 'src/ecr/assume-role.ts',
   'native-store': 'src/host/native-store.ts',
   'json-edit': 'src/docker-config/json-edit.ts',
   'proper-lockfile': 'proper-lockfile',
