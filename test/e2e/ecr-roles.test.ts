@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { makeAgentHome, REPO, runAgent, triple, type AgentHome, type AgentResult } from '../support/agent.js';
-import { startEcrStandIn, STS_ASSUME_ROLE, type EcrStandIn, type RecordedCall } from '../support/ecr-stand-in.js';
+import {
+  ECR_PUBLIC_TARGET,
+  startEcrStandIn,
+  STS_ASSUME_ROLE,
+  type EcrStandIn,
+  type RecordedCall,
+} from '../support/ecr-stand-in.js';
 import { dockerPull, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
 import { freePort } from '../support/ports.js';
 import { requireCommand, spawnTracked, stopTracked, type TrackedChild } from '../support/process.js';
@@ -199,6 +205,19 @@ describe('registries in two accounts and two regions through two roles', () => {
     const again = await runAgent(['refresh', '--json'], where.env);
     expect(again.exitCode).toBe(0);
     expect(since(before)).toEqual([]);
+  });
+});
+
+describe('ECR Public through a role', () => {
+  it("assumes the role at us-east-1's STS and signs the ECR Public call with the role's keys", async () => {
+    const where = await home({ ...keys('PUB', 'public.ecr.aws'), ...role('PUB', ROLE_A) });
+    const before = standIn.calls.length;
+    const result = await runAgent(['refresh', '--json'], where.env);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const [assume, swap] = since(before);
+    expect(assume).toMatchObject({ target: STS_ASSUME_ROLE, region: 'us-east-1', keyId: USER_KEY.accessKeyId });
+    expect(swap).toMatchObject({ target: ECR_PUBLIC_TARGET, keyId: assume!.issuedKeyId, signedAsRole: ROLE_A });
   });
 });
 
