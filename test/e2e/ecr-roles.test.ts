@@ -21,6 +21,11 @@ import { makeTempDir, removeTempDir } from '../support/tmp.js';
 
 const USER_KEY = { accessKeyId: 'AKIAROLEUSER00000001', secretAccessKey: 'role-user-secret-0000000000000000000001' };
 const OTHER_KEY = { accessKeyId: 'AKIAROLEOTHER0000002', secretAccessKey: 'role-other-secret-000000000000000000002' };
+const TEMP_KEY = {
+  accessKeyId: 'ASIAROLETEMP00000003',
+  secretAccessKey: 'role-temp-secret-0000000000000000000003',
+  sessionToken: 'role-temp-session-token-0000000000000003',
+};
 const EXTERNAL_ID = 'ext-id-9f8e7d6c5b4a-secret';
 const ROLE_A = 'arn:aws:iam::111111111111:role/ecr-pull';
 const ROLE_B = 'arn:aws:iam::222222222222:role/team/ecr-pull-b';
@@ -44,9 +49,9 @@ beforeAll(async () => {
   if (!existsSync(join(REPO, 'dist/assume-role.cjs')))
     throw new Error('dist/assume-role.cjs is missing: run `npm run build` first (npm test does).');
   standIn = await startEcrStandIn({
-    keys: [USER_KEY, OTHER_KEY],
+    keys: [USER_KEY, OTHER_KEY, TEMP_KEY],
     roles: [
-      { roleArn: ROLE_A, trusted: [USER_KEY.accessKeyId] },
+      { roleArn: ROLE_A, trusted: [USER_KEY.accessKeyId, TEMP_KEY.accessKeyId] },
       { roleArn: ROLE_B, trusted: [USER_KEY.accessKeyId], externalId: EXTERNAL_ID },
       { roleArn: ROLE_SHORT, trusted: [USER_KEY.accessKeyId], sessionSeconds: SHORT_SECONDS },
       { roleArn: ROLE_DENY, trusted: [OTHER_KEY.accessKeyId] },
@@ -218,6 +223,25 @@ describe('ECR Public through a role', () => {
     const [assume, swap] = since(before);
     expect(assume).toMatchObject({ target: STS_ASSUME_ROLE, region: 'us-east-1', keyId: USER_KEY.accessKeyId });
     expect(swap).toMatchObject({ target: ECR_PUBLIC_TARGET, keyId: assume!.issuedKeyId, signedAsRole: ROLE_A });
+  });
+});
+
+describe('temporary keys assuming a role (role chaining)', () => {
+  it("signs AssumeRole with the triple's session token and leaves the duration to STS's one-hour default", async () => {
+    const where = await home({
+      ...keys('CHAIN', ecr('111111111111', 'us-west-2'), TEMP_KEY),
+      CHAIN_CONTAINER_REGISTRY_SESSION_TOKEN: TEMP_KEY.sessionToken,
+      ...role('CHAIN', ROLE_A),
+    });
+    const before = standIn.calls.length;
+    const result = await runAgent(['refresh'], where.env);
+    expect(result.stderr).toBe('');
+    const [assume, swap] = since(before);
+    expect(assume).toMatchObject({ target: STS_ASSUME_ROLE, keyId: TEMP_KEY.accessKeyId, verified: true });
+    expect(assume!.sessionToken).toBe(TEMP_KEY.sessionToken);
+    expect(assume!.durationSeconds).toBeUndefined();
+    expect(swap).toMatchObject({ keyId: assume!.issuedKeyId, signedAsRole: ROLE_A, verified: true });
+    expect(result.stdout + result.stderr).not.toContain(TEMP_KEY.sessionToken);
   });
 });
 
