@@ -310,6 +310,32 @@ describe('what a role failure says', () => {
     expect(detail).toContain(ROLE_DENY);
   });
 
+  it("an ECR refusal after the role was assumed points at the role's permissions policy", async () => {
+    const server = ecr('111111111111', 'us-west-2');
+    const where = await home({ ...keys('NOECR', server), ...role('NOECR', ROLE_A) });
+    standIn.setReply((call) =>
+      call.signedAsRole
+        ? {
+            kind: 'error',
+            status: 400,
+            type: 'AccessDeniedException',
+            message: 'not authorized: ecr:GetAuthorizationToken',
+          }
+        : { kind: 'token' },
+    );
+    try {
+      const result = await runAgent(['refresh'], where.env);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `NOECR: could not get an ECR token for ${server.replace(/\./g, '\\.')} as the role ${ROLE_A}: AWS answered AccessDeniedException.*The role ${ROLE_A} needs permission for ecr:GetAuthorizationToken; grant it in the role's permissions policy`,
+        ),
+      );
+    } finally {
+      standIn.setReply(undefined);
+    }
+  });
+
   it('a wrong external ID points at the sts:ExternalId condition and never shows the ID', async () => {
     const server = ecr('222222222222', 'us-west-2');
     const wrong = 'not-the-external-id-1234';
