@@ -135,13 +135,17 @@ console.log(
 {
   const home = join(work, 'cached');
   const cachedEnv = env(home, registries);
+  // The same registries without roles: what the cached run costs anyway, so the role's share is visible.
+  const plainEnv = env(join(work, 'cached-plain'), registries, false);
   await timed([cli, 'refresh'], cachedEnv);
+  await timed([cli, 'refresh'], plainEnv);
   const before = standIn.calls.length;
-  const samples = { node: [], refresh: [], get: [] };
+  const samples = { node: [], refresh: [], get: [], plain: [] };
   for (let i = 0; i < rounds * 2; i++) {
     samples.node.push(await timed(['node', '-e', '0'], cachedEnv));
     samples.refresh.push(await timed([cli, 'refresh'], cachedEnv));
     samples.get.push(await timed([helper, 'get'], cachedEnv, registries[7].host));
+    samples.plain.push(await timed([cli, 'refresh'], plainEnv));
   }
   const made = standIn.calls.length - before;
   check(made === 0, `cached runs made ${made} calls`);
@@ -153,18 +157,19 @@ console.log(
     calls: 0,
     target: '',
   });
-  for (const [name, key] of [
-    ['refresh, 20 role registries, all cached', 'refresh'],
-    ['helper get, role registry, cached', 'get'],
+  for (const [name, key, target] of [
+    ['refresh, 20 role registries, all cached', 'refresh', true],
+    ['  same, 20 registries without a role', 'plain', false],
+    ['helper get, role registry, cached', 'get', true],
   ]) {
     const ratio = median(samples[key]) / base;
-    check(ratio <= 1.35, `${name} is ${ratio.toFixed(2)}x node -e 0 (target <= 1.35x)`);
+    if (target) check(ratio <= 1.35, `${name} is ${ratio.toFixed(2)}x node -e 0 (target <= 1.35x)`);
     rows.push({
       case: name,
       'median ms': median(samples[key]).toFixed(1),
       ratio: ratio.toFixed(2),
       calls: made,
-      target: '<= 1.35x node -e 0',
+      target: target ? '<= 1.35x node -e 0' : 'for comparison',
     });
   }
 }
