@@ -11,8 +11,13 @@ export const KEYS = [
   { accessKeyId: 'AKIABENCHKEY00000002', secretAccessKey: 'bench-secret-0000000000000000000000000002' },
 ];
 export const REGIONS = ['us-west-2', 'eu-central-1'];
+/** Two roles in two accounts that KEYS[0] may assume (bench/roles.mjs). */
+export const ROLES = [
+  { roleArn: 'arn:aws:iam::111111111111:role/bench-pull', trusted: [KEYS[0].accessKeyId] },
+  { roleArn: 'arn:aws:iam::222222222222:role/bench-pull', trusted: [KEYS[0].accessKeyId] },
+];
 
-/** Starts the stand-in, knowing KEYS, answering after delayMs. */
+/** Starts the stand-in, knowing KEYS and ROLES, answering after delayMs. */
 export async function startBenchStandIn(delayMs = 0) {
   const standInFile = join(root, '.bench', 'ecr-stand-in.mjs');
   await build({
@@ -26,5 +31,5 @@ export async function startBenchStandIn(delayMs = 0) {
     logLevel: 'warning',
   });
   const { startEcrStandIn } = await import(pathToFileURL(standInFile).href);
-  return startEcrStandIn({ keys: KEYS, delayMs });
+  return startEcrStandIn({ keys: KEYS, roles: ROLES, delayMs });
 }

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 // checkLazyApart enforces that no module is bundled both into the agent and into a lazy file, except those below.
 const LAZY = {
   'ecr-swap': 'src/ecr/swap.ts',
+  'assume-role': 'src/ecr/assume-role.ts',
   'json-edit': 'src/docker-config/json-edit.ts',
 };
 // Modules both the agent (check's handshake) and ecr-swap use: pure functions and agent classes made per request, no

@@ -1,8 +1,12 @@
 // Environment → complete triples and problems (README, What it does: discovery). Pure: the environment is passed in.
 import type { Problem, Triple } from './types.js';
 
-export const MEMBER_PATTERN = /^(.+)_CONTAINER_REGISTRY_(SERVER|USER|PASSWORD|SESSION_TOKEN)$/i;
-type Member = 'SERVER' | 'USER' | 'PASSWORD' | 'SESSION_TOKEN';
+export const MEMBER_PATTERN = /^(.+)_CONTAINER_REGISTRY_(SERVER|USER|PASSWORD|SESSION_TOKEN|ROLE_ARN|EXTERNAL_ID)$/i;
+type Member = 'SERVER' | 'USER' | 'PASSWORD' | 'SESSION_TOKEN' | 'ROLE_ARN' | 'EXTERNAL_ID';
+/** The members that hold a secret, by name (the redactor masks their values wherever they appear). */
+export const SECRET_MEMBERS = /^(PASSWORD|SESSION_TOKEN|EXTERNAL_ID)$/i;
+// IAM's role ARN: arn:<partition>:iam::<account>:role/<optional path/>name (STS refuses anything else).
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\x21-\x7e]+\/)?[\w+=,.@-]{1,64}$/;
 const REQUIRED: Member[] = ['SERVER', 'USER', 'PASSWORD'];
 
 /** The variable-name stem shared by a prefix's variables, as a user would write it. */
@@ -48,6 +52,8 @@ export function discoverTriples(env: NodeJS.ProcessEnv): { triples: Triple[]; pr
     const user = pick('USER');
     const password = pick('PASSWORD');
     const sessionToken = pick('SESSION_TOKEN');
+    const roleArn = pick('ROLE_ARN')?.trim();
+    const externalId = pick('EXTERNAL_ID');
     const missing = REQUIRED.filter((member, i) => [server, user, password][i] === undefined);
     if (missing.length > 0) {
       const names = missing.map((member) => variableStem(prefix) + member).join(', ');
@@ -57,12 +63,29 @@ export function discoverTriples(env: NodeJS.ProcessEnv): { triples: Triple[]; pr
       });
       continue;
     }
+    if (externalId !== undefined && roleArn === undefined) {
+      problems.push({
+        prefix,
+        message: `${prefix}: ${variableStem(prefix)}EXTERNAL_ID is set without ${variableStem(prefix)}ROLE_ARN, so this registry is skipped; an external ID belongs to a role: set the role's ARN in ${variableStem(prefix)}ROLE_ARN or remove the external ID.`,
+      });
+      continue;
+    }
+    if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
+      // An ARN is not a secret, but a mistyped variable might hold one: name the expected shape, not the value.
+      problems.push({
+        prefix,
+        message: `${prefix}: ${variableStem(prefix)}ROLE_ARN is not an IAM role ARN (expected arn:<partition>:iam::<12-digit account>:role/<path/>name, e.g. arn:aws:iam::123456789012:role/ecr-pull), so this registry is skipped; copy the role's ARN from the IAM console.`,
+      });
+      continue;
+    }
     triples.push({
       prefix,
       server: server!,
       user: user!,
       password: password!,
       ...(sessionToken !== undefined ? { sessionToken } : {}),
+      ...(roleArn !== undefined ? { roleArn } : {}),
+      ...(externalId !== undefined ? { externalId } : {}),
     });
   }
   return { triples, problems };

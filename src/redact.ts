@@ -1,5 +1,5 @@
 // The one redaction point: everything registry-login prints passes through a Redactor.
-import { MEMBER_PATTERN } from './discover.js';
+import { MEMBER_PATTERN, SECRET_MEMBERS } from './discover.js';
 
 const MASK = '***';
 // Below this length a "secret" would mask ordinary words; such values are still never printed on purpose.
@@ -20,11 +20,11 @@ export class Redactor {
     this.forms = undefined;
   }
 
-  /** Registers the password, secret key and session token of every registry group in an environment. */
+  /** Registers the password, secret key, session token and external ID of every registry group in an environment. */
   addFromEnv(env: NodeJS.ProcessEnv): void {
     for (const [name, value] of Object.entries(env)) {
       const m = MEMBER_PATTERN.exec(name);
-      if (m && /^(PASSWORD|SESSION_TOKEN)$/i.test(m[2]!)) this.add(value, value?.trim());
+      if (m && SECRET_MEMBERS.test(m[2]!)) this.add(value, value?.trim());
     }
   }
 

@@ -80,7 +80,20 @@ export function keyLogins(triples: Triple[]): { logins: Login[]; problems: Probl
       continue;
     }
     owner.set(keyed.key, triple.prefix);
-    logins.push({ ...triple, key: keyed.key, ...classifyLogin(keyed.key, triple.user) });
+    const classified = classifyLogin(keyed.key, triple.user);
+    if (triple.roleArn !== undefined && !needsSwap(classified.kind)) {
+      problems.push({ prefix: triple.prefix, message: roleWithoutKeys(triple.prefix, keyed.key, classified.kind) });
+      continue;
+    }
+    logins.push({ ...triple, key: keyed.key, ...classified });
   }
   return { logins, problems };
+}
+
+// A role is assumed with AWS keys for an ECR swap; on any other login it would be silently ignored.
+function roleWithoutKeys(prefix: string, key: string, kind: Kind): string {
+  const stem = variableStem(prefix);
+  if (kind === 'ecr-token')
+    return `${prefix}: ${stem}ROLE_ARN is set, but ${stem}USER is AWS, so ${stem}PASSWORD is already an ECR token and there are no keys to assume the role with; this registry is skipped. Put the access key ID in ${stem}USER and the secret key in ${stem}PASSWORD, or remove ${stem}ROLE_ARN.`;
+  return `${prefix}: ${stem}ROLE_ARN is set, but ${key} is not an ECR registry, so there is no AWS role to assume for it; this registry is skipped. Remove ${stem}ROLE_ARN (and ${stem}EXTERNAL_ID), or point ${stem}SERVER at an ECR registry.`;
 }

@@ -41,7 +41,13 @@ export function formatRefresh(result: RefreshResult, paint: Paint): Output {
     const label = { ok: paint.ok('ok'), error: paint.bad('error'), kept: paint.warn('kept') };
     out.push(
       ...table(
-        result.logins.map((l) => [label[l.status], l.prefix, l.key, l.kind, l.expiresAt ? `until ${l.expiresAt}` : '']),
+        result.logins.map((l) => [
+          label[l.status],
+          l.prefix,
+          l.key,
+          l.kind,
+          [l.expiresAt ? `until ${l.expiresAt}` : '', l.role ? `as ${l.role}` : ''].filter(Boolean).join(' '),
+        ]),
       ),
     );
   }
@@ -65,7 +71,7 @@ export function formatStatus(result: StatusResult, paint: Paint): Output {
   const rows = result.logins.map((l) => [
     l.prefix,
     l.key,
-    l.kind,
+    l.role ? `${l.kind} as ${l.role}` : l.kind,
     l.expiresAt ? `until ${l.expiresAt}` : '-',
     l.effective ? paint.ok('effective') : paint.bad('NOT effective'),
     l.reason ?? '',

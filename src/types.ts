@@ -22,6 +22,10 @@ export interface Triple {
   user: string;
   password: string;
   sessionToken?: string;
+  /** A role the keys assume before the ECR swap (README, Roles); not a secret. */
+  roleArn?: string;
+  /** The role's external ID: a secret, never printed. */
+  externalId?: string;
 }
 
 /** A triple with its docker config key and kind. */
@@ -48,5 +52,16 @@ export interface Credentials {
 }
 
 /** The outcome of resolving one login. */
-export type Resolved =
-  { login: Login; ok: true; credentials: Credentials } | { login: Login; ok: false; error: string };
+export type Resolved = (
+  | { login: Login; ok: true; credentials: Credentials }
+  | {
+      login: Login;
+      ok: false;
+      error: string;
+      /** 'role': assuming the login's role failed (check says so), not the registry swap itself. */
+      failedAt?: 'role';
+    }
+) & {
+  /** Secrets met on the way that are not the credentials (a role's session keys), for the redactor. */
+  hidden?: string[];
+};

@@ -125,7 +125,14 @@ interface CheckContext {
 async function checkResolved(entry: Resolved, context: CheckContext): Promise<CheckedLogin> {
   const { login } = entry;
   const base = { key: login.key, prefix: login.prefix };
-  if (!entry.ok) return { ...base, result: 'error', detail: entry.error };
+  context.secrets.push(...(entry.hidden ?? []));
+  if (!entry.ok)
+    return {
+      ...base,
+      result: 'error',
+      detail:
+        entry.failedAt === 'role' ? `the role's failure, before any registry was asked: ${entry.error}` : entry.error,
+    };
   const mine = { username: entry.credentials.username, secret: entry.credentials.secret };
   context.secrets.push(mine.secret);
   const choice = dockerChoice(login.key, context.view);

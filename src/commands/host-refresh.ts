@@ -115,7 +115,7 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
     problems: [...discovered.problems, ...keyed.problems],
     removed: [],
     warnings,
-    secrets: good.map((r) => r.credentials.secret),
+    secrets: [...good.map((r) => r.credentials.secret), ...resolved.flatMap((r) => r.hidden ?? [])],
   };
 }
 

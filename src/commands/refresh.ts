@@ -15,6 +15,8 @@ export interface RefreshedLogin {
   /** 'kept': the user changed the entry since registry-login wrote it, so it was left alone (see reason). */
   status: 'ok' | 'error' | 'kept';
   expiresAt?: string;
+  /** The role ARN the token is swapped through (not a secret). */
+  role?: string;
   error?: string;
   /** Why a login was kept. */
   reason?: string;
@@ -76,7 +78,7 @@ export async function refresh(
     problems: [...discovered.problems, ...keyed.problems],
     removed: plan.removed,
     warnings,
-    secrets: resolved.flatMap((r) => (r.ok ? [r.credentials.secret] : [])),
+    secrets: resolved.flatMap((r) => [...(r.ok ? [r.credentials.secret] : []), ...(r.hidden ?? [])]),
   };
 }
 
@@ -93,7 +95,12 @@ function keptWarning(kept: string[]): PlanWarning {
 
 function toReport(result: Resolved, leftAlone: PlanWarning[]): RefreshedLogin {
   const { login } = result;
-  const base = { prefix: login.prefix, key: login.key, kind: login.kind };
+  const base = {
+    prefix: login.prefix,
+    key: login.key,
+    kind: login.kind,
+    ...(login.roleArn ? { role: login.roleArn } : {}),
+  };
   if (!result.ok) return { ...base, status: 'error', error: result.error };
   const kept = leftAlone.find((w) => w.key === login.key);
   if (kept) return { ...base, status: 'kept', reason: kept.message };

@@ -20,6 +20,8 @@ export interface StatusLogin {
   key: string;
   kind: Kind;
   expiresAt?: string;
+  /** The role ARN the token was swapped through. */
+  role?: string;
   effective: boolean;
   /** The verdict's code: why docker uses the entry or not. */
   verdict: VerdictCode;
@@ -51,6 +53,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
         key,
         kind: entry.kind,
         ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
+        ...(entry.role ? { role: entry.role } : {}),
       };
       const choice = dockerChoice(key, view);
       const current = entry.authHashes.includes(hashEntry(choice.authsEntry));

@@ -19,6 +19,8 @@ export interface LedgerEntry {
   displaced?: { auths?: unknown; credHelpers?: unknown };
   issuedAt?: string;
   expiresAt?: string;
+  /** The role ARN the token was swapped through (not a secret). */
+  role?: string;
 }
 
 /** The ledger of one config file. */
@@ -97,6 +99,7 @@ function isLedgerEntry(value: unknown): value is LedgerEntry {
     entry.authHashes.every((h) => typeof h === 'string') &&
     (entry.displaced === undefined || (typeof entry.displaced === 'object' && entry.displaced !== null)) &&
     (entry.issuedAt === undefined || typeof entry.issuedAt === 'string') &&
-    (entry.expiresAt === undefined || typeof entry.expiresAt === 'string')
+    (entry.expiresAt === undefined || typeof entry.expiresAt === 'string') &&
+    (entry.role === undefined || typeof entry.role === 'string')
   );
 }

@@ -16,6 +16,8 @@ export interface WantedEntry {
   secret: string;
   issuedAt?: Date;
   expiresAt?: Date;
+  /** The role the token came through, recorded for status. */
+  role?: string;
 }
 
 /** The entry to write for a login resolved to these credentials. */
@@ -28,6 +30,7 @@ export function wantedEntry(login: Login, credentials: Credentials): WantedEntry
     secret: credentials.secret,
     ...(credentials.issuedAt ? { issuedAt: credentials.issuedAt } : {}),
     ...(credentials.expiresAt ? { expiresAt: credentials.expiresAt } : {}),
+    ...(login.roleArn ? { role: login.roleArn } : {}),
   };
 }
 
@@ -183,6 +186,8 @@ function entryToWrite(
   else delete entry.issuedAt;
   if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
   else delete entry.expiresAt;
+  if (want.role) entry.role = want.role;
+  else delete entry.role;
   return { entry, before };
 }
 

@@ -32,6 +32,9 @@ export interface SwapIdentity {
   /** ecr or ecr-public, with -fips / -dualstack. */
   flavour: string;
   endpointUrl?: string;
+  /** The role the keys assume first (README, Roles). */
+  roleArn?: string;
+  externalId?: string;
 }
 
 /**
@@ -43,6 +46,9 @@ export interface SwapIdentity {
  */
 export function tokenCacheKey(identity: SwapIdentity): string {
   const parts = [identity.accessKeyId, identity.region, identity.flavour, identity.endpointUrl ?? ''];
+  // A role's token is the role's: the ARN (not a secret) is part of who asks. The external ID is a secret, so it is
+  // left out like the secret key, and a wrong one shows at the next renewal, when the role is assumed again.
+  if (identity.roleArn !== undefined) parts.push('role', identity.roleArn);
   return fingerprint64(`registry-login ecr token v2\0${parts.join('\0')}`);
 }
 
@@ -58,6 +64,8 @@ export function identityText(identity: SwapIdentity): string {
     identity.region,
     identity.flavour,
     identity.endpointUrl ?? '',
+    identity.roleArn ?? '',
+    identity.externalId ?? '',
   ];
   return parts.join('\0');
 }

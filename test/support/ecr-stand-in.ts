@@ -1,5 +1,8 @@
-// A local stand-in for the ECR and ECR Public GetAuthorizationToken APIs that verifies every request's SigV4
-// signature against known keys, records what each call proved, and can be told to fail in the ways AWS does.
+// A local stand-in for the ECR and ECR Public GetAuthorizationToken APIs and STS AssumeRole that verifies every
+// request's SigV4 signature against known keys, records what each call proved, and can be told to fail in the ways
+// AWS does. AssumeRole follows a role table (which key may assume which role, with which external ID) and issues
+// temporary keys that the ECR part accepts until the session ends; a registry token minted with them is valid only
+// until the earlier of its own expiry and that end (tokenAccepted), as for a presigned request.
 // It never logs: the tokens it issues and the keys it knows stay in memory.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -9,12 +12,34 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 
 export const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken';
 export const ECR_PUBLIC_TARGET = 'SpencerFrontendService.GetAuthorizationToken';
+/** What RecordedCall.target says for an STS call (awsQuery has no target header). */
+export const STS_ASSUME_ROLE = 'STS.AssumeRole';
 
 /** A key pair the stand-in accepts (with the session token it was issued with, for temporary keys). */
 export interface KnownKey {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+}
+
+/** A role AssumeRole may give out. */
+export interface KnownRole {
+  roleArn: string;
+  /** Access key IDs whose IAM user the trust policy names (and which may call sts:AssumeRole on it). */
+  trusted: string[];
+  /** The trust policy's sts:ExternalId condition. */
+  externalId?: string;
+  /**
+   * The session's length in seconds (default 3600, STS's default). Real STS refuses sessions under 900 s; this
+   * stand-in issues shorter ones so that tests can watch a session end.
+   */
+  sessionSeconds?: number;
+}
+
+/** Temporary keys the stand-in issued for a role. */
+interface IssuedKey extends KnownKey {
+  roleArn: string;
+  expiresAt: Date;
 }
 
 /** One request as the stand-in saw it. */
@@ -34,7 +59,20 @@ export interface RecordedCall {
   password?: string;
   expiresAt?: Date;
   userAgent?: string;
+  /** The Host header: which endpoint the client meant to reach. */
+  host?: string;
   receivedAt: number;
+  answeredAt?: number;
+  /** For a call signed with keys the stand-in issued: the role they belong to. */
+  signedAsRole?: string;
+  /** AssumeRole: what was asked and what came of it. */
+  roleArn?: string;
+  roleSessionName?: string;
+  externalIdSent?: boolean;
+  durationSeconds?: number;
+  /** The temporary access key ID issued (not secret; the secret and session token are never recorded). */
+  issuedKeyId?: string;
+  sessionEndsAt?: Date;
 }
 
 /** What the stand-in does with a verified request. */
@@ -48,6 +86,9 @@ export type Reply =
 
 export interface StandInOptions {
   keys: KnownKey[];
+  roles?: KnownRole[];
+  /** Regions whose STS is not activated for any account here (AssumeRole answers RegionDisabledException). */
+  disabledStsRegions?: string[];
   /** Milliseconds before each answer. */
   delayMs?: number;
   /** Chooses the reply to a verified call (default: a fresh ~2,000-character token valid for 12 hours). */
@@ -61,6 +102,10 @@ export interface EcrStandIn {
   calls: RecordedCall[];
   /** Calls whose signature checked out. */
   verifiedCalls(): RecordedCall[];
+  /** Whether a registry password this stand-in issued still works at `at` (never past a role session's end). */
+  tokenAccepted(password: string, at?: Date): boolean;
+  /** Every secret the stand-in issued (role secrets, session tokens, registry passwords), for leak checks. */
+  issuedSecrets(): string[];
   setReply(reply: StandInOptions['reply']): void;
   setDelay(ms: number): void;
   close(): Promise<void>;
@@ -83,7 +128,12 @@ export function throttleThenToken(n: number): (call: RecordedCall) => Reply {
 
 /** Starts the stand-in on 127.0.0.1 and a free port. */
 export async function startEcrStandIn(options: StandInOptions): Promise<EcrStandIn> {
-  const keys = new Map(options.keys.map((k) => [k.accessKeyId, k]));
+  const keys = new Map<string, KnownKey | IssuedKey>(options.keys.map((k) => [k.accessKeyId, k]));
+  const roles = new Map((options.roles ?? []).map((r) => [r.roleArn, r]));
+  const disabledStsRegions = new Set(options.disabledStsRegions ?? []);
+  // Registry password → when it stops working.
+  const tokens = new Map<string, Date>();
+  const issued: string[] = [];
   const calls: RecordedCall[] = [];
   let reply = options.reply ?? (() => ({ kind: 'token' }) as Reply);
   let delayMs = options.delayMs ?? 0;
@@ -105,10 +155,14 @@ export async function startEcrStandIn(options: StandInOptions): Promise<EcrStand
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const target = String(req.headers['x-amz-target'] ?? '');
+    const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+      ? new URLSearchParams(body.toString('utf8'))
+      : undefined;
+    const target = form ? `STS.${form.get('Action') ?? ''}` : String(req.headers['x-amz-target'] ?? '');
     const call: RecordedCall = {
       n: calls.length + 1,
       target,
+      host: String(req.headers.host ?? ''),
       keyId: '',
       region: '',
       service: '',
@@ -119,7 +173,16 @@ export async function startEcrStandIn(options: StandInOptions): Promise<EcrStand
     calls.push(call);
     const verdict = await verify(req, body, keys);
     Object.assign(call, verdict);
+    const signer = keys.get(call.keyId);
+    const signerRole = signer && 'roleArn' in signer ? signer : undefined;
+    if (signerRole) call.signedAsRole = signerRole.roleArn;
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    res.on('finish', () => (call.answeredAt = Date.now()));
+    if (form) return assumeRole(call, form, res, signerRole);
+    if (call.verified && signerRole && signerRole.expiresAt.getTime() <= Date.now()) {
+      call.verified = false;
+      call.rejection = 'session ended';
+    }
     const send = (status: number, value: unknown) => {
       const text = typeof value === 'string' ? value : JSON.stringify(value);
       res
@@ -131,6 +194,11 @@ export async function startEcrStandIn(options: StandInOptions): Promise<EcrStand
     };
     if (req.method !== 'POST' || (target !== ECR_TARGET && target !== ECR_PUBLIC_TARGET))
       return send(400, { __type: 'UnknownOperationException', message: `unknown target ${target}` });
+    if (call.rejection === 'session ended')
+      return send(400, {
+        __type: 'ExpiredTokenException',
+        message: 'The security token included in the request is expired',
+      });
     if (!call.verified) {
       const type =
         call.rejection === 'unknown key' || call.rejection === 'session token'
@@ -155,6 +223,9 @@ export async function startEcrStandIn(options: StandInOptions): Promise<EcrStand
       case 'token': {
         call.password = answer.password ?? longPassword();
         call.expiresAt = answer.expiresAt ?? new Date(Date.now() + 12 * 3600_000);
+        const end = signerRole && signerRole.expiresAt < call.expiresAt ? signerRole.expiresAt : call.expiresAt;
+        tokens.set(call.password, end);
+        issued.push(call.password);
         return send(
           200,
           wrap({
@@ -184,6 +255,83 @@ export async function startEcrStandIn(options: StandInOptions): Promise<EcrStand
     }
   }
 
+  // awsQuery as client-sts speaks it: a form POST, an XML answer, errors as <ErrorResponse> with 403 or 400.
+  function assumeRole(call: RecordedCall, form: URLSearchParams, res: ServerResponse, signerRole?: IssuedKey): void {
+    const xml = (status: number, text: string): void => {
+      res
+        .writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomBytes(8).toString('hex') })
+        .end(text);
+    };
+    const error = (status: number, code: string, message: string): void =>
+      xml(
+        status,
+        `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`,
+      );
+    const roleArn = form.get('RoleArn') ?? '';
+    call.roleArn = roleArn;
+    call.roleSessionName = form.get('RoleSessionName') ?? undefined;
+    call.externalIdSent = form.has('ExternalId');
+    if (form.has('DurationSeconds')) call.durationSeconds = Number(form.get('DurationSeconds'));
+    if (call.target !== STS_ASSUME_ROLE || form.get('Version') !== '2011-06-15')
+      return error(
+        400,
+        'InvalidAction',
+        `Could not find operation ${call.target.slice(4)} for version ${form.get('Version') ?? ''}`,
+      );
+    if (call.service !== 'sts' && call.verified)
+      return error(403, 'SignatureDoesNotMatch', 'Credential should be scoped to correct service: sts.');
+    if (call.rejection === 'unknown key' || call.rejection === 'session token')
+      return error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    if (!call.verified)
+      return error(
+        403,
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided.',
+      );
+    if (signerRole && signerRole.expiresAt.getTime() <= Date.now())
+      return error(400, 'ExpiredToken', 'The security token included in the request is expired');
+    if (disabledStsRegions.has(call.region))
+      return error(
+        403,
+        'RegionDisabledException',
+        `STS is not activated in this region for account. Your account administrator can activate STS in this region using the IAM Console.`,
+      );
+    const role = roles.get(roleArn);
+    const denied = () =>
+      error(
+        403,
+        'AccessDenied',
+        `User: arn:aws:iam::000000000000:user/${call.keyId} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+      );
+    if (!role || !role.trusted.includes(call.keyId)) return denied();
+    if ((role.externalId ?? null) !== form.get('ExternalId')) return denied();
+    const seconds = role.sessionSeconds ?? 3600;
+    // Role chaining (temporary keys assuming a role) is capped at one hour, as STS does.
+    if (call.durationSeconds !== undefined && call.durationSeconds > 3600 && call.keyId.startsWith('ASIA'))
+      return error(
+        400,
+        'ValidationError',
+        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      );
+    const key: IssuedKey = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: randomBytes(120).toString('base64'),
+      roleArn,
+      expiresAt: new Date(Date.now() + seconds * 1000),
+    };
+    keys.set(key.accessKeyId, key);
+    issued.push(key.secretAccessKey, key.sessionToken!);
+    call.issuedKeyId = key.accessKeyId;
+    call.sessionEndsAt = key.expiresAt;
+    const name = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+    const account = roleArn.split(':')[4];
+    return xml(
+      200,
+      `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><SourceIdentity/><AssumedRoleUser><AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${call.roleSessionName ?? ''}</AssumedRoleId><Arn>arn:aws:sts::${account}:assumed-role/${name}/${call.roleSessionName ?? ''}</Arn></AssumedRoleUser><Credentials><AccessKeyId>${key.accessKeyId}</AccessKeyId><SecretAccessKey>${key.secretAccessKey}</SecretAccessKey><SessionToken>${key.sessionToken!}</SessionToken><Expiration>${key.expiresAt.toISOString()}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>${randomBytes(8).toString('hex')}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    );
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -194,6 +342,11 @@ export async function startEcrStandIn(options: StandInOptions): Promise<EcrStand
     port,
     calls,
     verifiedCalls: () => calls.filter((c) => c.verified),
+    tokenAccepted: (password, at = new Date()) => {
+      const end = tokens.get(password);
+      return end !== undefined && at.getTime() < end.getTime();
+    },
+    issuedSecrets: () => [...issued],
     setReply: (next) => {
       reply = next ?? (() => ({ kind: 'token' }));
     },
