@@ -3,7 +3,9 @@
 import { normalizeRegistryKey } from '../registry.js';
 import { renewedCredentials } from '../renew.js';
 import { ConfigError } from '../fs/errors.js';
-import { HELPER_NAME, decodeAuthsEntry, memberObject } from '../docker-config/docker-view.js';
+import { HELPER_NAME } from '../docker-config/docker-view.js';
+import { decodeAuthsEntry } from '../docker/auth.js';
+import { memberObject } from '../docker/lookup.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
 import { changeStoredLogin, readStoredLogins } from '../docker-config/login-store.js';
 import { VERSION } from '../version.js';

@@ -4,8 +4,7 @@
 import { discoverTriples } from '../discover.js';
 import { keyLogins } from '../registry.js';
 import { resolveLogins } from '../resolve.js';
-import { encodeAuth } from '../docker-config/plan.js';
-import { decodeAuthsEntry } from '../docker-config/docker-view.js';
+import { decodeAuthsEntry, encodeAuth } from '../docker/auth.js';
 import { jsonEqual } from '../json-equal.js';
 import { changeHostConfig, readHostSnapshot, type HostSnapshot } from '../host/host-config.js';
 import {

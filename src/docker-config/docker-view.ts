@@ -77,9 +77,6 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
   return fromAuths({ helper, helperSetBy: setBy });
 }
 
-// Older import paths of src/docker/, kept until their importers move there.
-export { decodeAuthsEntry } from '../docker/auth.js';
-export { detectDefaultStore as platformDefaultStore, memberObject } from '../docker/lookup.js';
 /** The store docker asks for a key without a credHelpers entry (docker's lookup for the key ""). */
 export function storeInCharge(config: Record<string, unknown>, defaultStore: string | undefined): string | undefined {
   const found = lookupStore(config, '', () => defaultStore);

@@ -2,7 +2,8 @@
 // hold a login. Its answer is never read beyond "not found", never kept and never printed.
 import { findHelper, runHelper, saysNotFound } from '../docker/helper-client.js';
 import { programFinder } from '../programs.js';
-import { HELPER_NAME, platformDefaultStore, storeInCharge, type HelperHealth } from './docker-view.js';
+import { detectDefaultStore } from '../docker/lookup.js';
+import { HELPER_NAME, storeInCharge, type HelperHealth } from './docker-view.js';
 
 /** How long a store may take to answer before status and check call it hanging. */
 export const PROBE_TIMEOUT_MS = 2_000;
@@ -15,7 +16,7 @@ export async function observeHelpers(
 ): Promise<{ helperHealth: (name: string) => HelperHealth; defaultStore: string | undefined }> {
   const find = programFinder(env);
   const onPath = (program: string) => find(program) !== undefined;
-  const defaultStore = platformDefaultStore(process.platform, onPath);
+  const defaultStore = detectDefaultStore(process.platform, onPath);
   const store = storeInCharge(config, defaultStore);
   const program = store !== undefined && store !== HELPER_NAME ? findHelper(store, find) : undefined;
   const probed = program?.kind === 'found' ? await probeHelper(program.path, env) : undefined;

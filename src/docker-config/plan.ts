@@ -76,9 +76,6 @@ const CONTAINERS: Container[] = ['auths', 'credHelpers'];
 // How many fingerprints of one key the ledger saved before a config write keeps (a bound while writes keep failing).
 const LEDGER_BEFORE_HASHES = 4;
 
-// An older import path of src/docker/auth.ts, kept until its importers move there.
-export { encodeAuth } from '../docker/auth.js';
-
 /** The config's auths and credHelpers as the plan changes them, its edits, and the containers registry-login made. */
 interface Draft {
   config: Record<string, unknown>;

@@ -1,7 +1,8 @@
 // One seam between "what the credentials are" and "where they live" (as docker/cli's credentials.Store): the config
 // file itself, or a docker-credential-<name> program.
-import { decodeAuthsEntry, memberObject } from '../docker-config/docker-view.js';
-import { encodeAuth, type ConfigEdit } from '../docker-config/plan.js';
+import { decodeAuthsEntry, encodeAuth } from '../docker/auth.js';
+import { memberObject } from '../docker/lookup.js';
+import type { ConfigEdit } from '../docker-config/plan.js';
 import { jsonEqual } from '../json-equal.js';
 
 /** A user name and secret as a store holds them. */
