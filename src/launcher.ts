@@ -22,6 +22,10 @@ if (major < 22 || (major === 22 && minor < 12)) {
 start();
 
 function start(): void {
+  // Everything registry-login creates is private, and a umask that takes away the owner's own bits (0222, 0777) would
+  // leave what Node's compile cache writes unreadable: its files and folders get 0600 and 0700 this way. The agent
+  // gives its own files explicit modes anyway.
+  process.umask(0o077);
   const fs = process.getBuiltinModule('node:fs');
   const { join } = process.getBuiltinModule('node:path');
   // Required here, not imported: an import would run before the version check above.

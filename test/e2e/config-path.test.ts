@@ -1,11 +1,11 @@
 // Where the agent writes: the file docker reads through any symlinks, never a device or FIFO, never the current
 // directory, and state it trusts only when this user alone can write it. Each case runs the built CLI.
 import { execa } from 'execa';
-import { chmod, cp, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, makeAgentHome, runAgent, runHelper, triple, type AgentHome } from '../support/agent.js';
+import { BIN, readableInstall, makeAgentHome, runAgent, runHelper, triple, type AgentHome } from '../support/agent.js';
 import { TempDirs } from '../support/tmp.js';
 
 const tmp = new TempDirs();
@@ -116,12 +116,8 @@ describe('homes and state directories', () => {
   it('writes nothing into the current directory when HOME is empty and the account has no home', async () => {
     const work = await tmp.make('rl-path-work-');
     await chmod(work, 0o777);
-    // A copy of the launchers and the build that the stranger can read: the checkout may sit in a 0700 folder.
     const install = await tmp.make('rl-path-install-');
-    await chmod(install, 0o755);
-    await cp(BIN, path.join(install, 'bin'), { recursive: true });
-    await cp(path.join(BIN, '..', 'dist'), path.join(install, 'dist'), { recursive: true });
-    await cp(process.execPath, path.join(install, 'bin', 'node'));
+    await readableInstall(install);
     const env = { PATH: `${install}/bin:/usr/bin:/bin`, HOME: '', LANG: 'C.UTF-8', ...LOGIN };
     for (const args of [['refresh'], ['refresh', '--hook']]) {
       const run = await execa('setpriv', [...STRANGER, path.join(install, 'bin', 'registry-login'), ...args], {

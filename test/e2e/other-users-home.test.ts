@@ -3,10 +3,10 @@
 // use, and a link the user planted leads root nowhere it could not go as the user.
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { chmod, chown, cp, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, triple } from '../support/agent.js';
+import { readableInstall, triple } from '../support/agent.js';
 import { dockerCli } from '../support/docker-cli.js';
 import { TempDirs } from '../support/tmp.js';
 
@@ -22,11 +22,8 @@ beforeAll(async () => {
   if (added.exitCode !== 0) throw new Error(`useradd ${NAME} failed (this test needs root): ${added.stderr}`);
   const id = (flag: string) => execa('id', [flag, NAME]).then((r) => Number(r.stdout.trim()));
   user = { uid: await id('-u'), gid: await id('-g') };
-  // A copy of the launchers and the build that the user can read: the checkout may sit in a 0700 folder.
   install = await tmp.make('rl-home-install-');
-  await chmod(install, 0o755);
-  await cp(BIN, path.join(install, 'bin'), { recursive: true });
-  await cp(path.join(BIN, '..', 'dist'), path.join(install, 'dist'), { recursive: true });
+  await readableInstall(install);
 });
 afterAll(async () => {
   await tmp.cleanup();

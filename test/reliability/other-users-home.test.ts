@@ -2,10 +2,10 @@
 // login, the helper's store and get as docker login and pull call them, status, logout), the home holds nothing that
 // is not the user's afterwards, and the user's own refresh still works.
 import { execa } from 'execa';
-import { chmod, chown, cp, lstat, mkdir, readdir } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, triple } from '../support/agent.js';
+import { readableInstall, triple } from '../support/agent.js';
 import { startEcrStandIn, type EcrStandIn } from '../support/ecr-stand-in.js';
 import { TempDirs } from '../support/tmp.js';
 import { Failures, recordFigure, size } from './figures.js';
@@ -25,11 +25,8 @@ beforeAll(async () => {
   if (added.exitCode !== 0) throw new Error(`useradd ${NAME} failed (this test needs root): ${added.stderr}`);
   const id = (flag: string) => execa('id', [flag, NAME]).then((r) => Number(r.stdout.trim()));
   user = { uid: await id('-u'), gid: await id('-g') };
-  // A copy of the launchers and the build that the user can read: the checkout may sit in a 0700 folder.
   install = await tmp.make('rl-rel-home-install-');
-  await chmod(install, 0o755);
-  await cp(BIN, path.join(install, 'bin'), { recursive: true });
-  await cp(path.join(BIN, '..', 'dist'), path.join(install, 'dist'), { recursive: true });
+  await readableInstall(install);
   standIn = await startEcrStandIn({ keys: [KEYS] });
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 // Runs the built registry-login launchers as a user would, in a sealed environment.
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +13,18 @@ export const REPO = findRepo(path.dirname(fileURLToPath(import.meta.url)));
 export const BIN = path.join(REPO, 'bin');
 /** The folder of the Node.js that runs the tests: the launchers (`#!/usr/bin/env node`) run on it too. */
 export const NODE_DIR = path.dirname(process.execPath);
+
+/**
+ * A copy of the launchers, the build and the Node.js that runs the tests in `dir` (made 0755), for runs as another
+ * user: the checkout may sit in a 0700 folder. Its bin/ (holding `node` too) goes first on that user's PATH.
+ */
+export async function readableInstall(dir: string): Promise<string> {
+  await chmod(dir, 0o755);
+  await cp(BIN, path.join(dir, 'bin'), { recursive: true });
+  await cp(path.join(REPO, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  await cp(process.execPath, path.join(dir, 'bin', 'node'));
+  return path.join(dir, 'bin');
+}
 
 /** A user's world for one test: a home, its docker config directory and an environment. */
 export interface AgentHome {
