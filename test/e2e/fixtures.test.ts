@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dockerCli, dockerLogin, dockerLogout } from '../support/docker-cli.js';
+import { dockerCli, dockerClisOn, dockerLogin, dockerLogout, newestDockerCli } from '../support/docker-cli.js';
 import { dockerPull, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
 import { pushTestImage } from '../support/oci-image.js';
 import { freePort } from '../support/ports.js';
@@ -84,8 +84,12 @@ describe('fixture building blocks', () => {
   });
 
   it('uses docker CLI 28 even when an older one comes first on PATH', async () => {
-    const cli = await dockerCli();
-    expect(cli.major).toBeGreaterThanOrEqual(28);
+    expect((await dockerCli()).major).toBeGreaterThanOrEqual(28);
+    // Debian's docker.io (20.10, /usr/bin) first, the newer CLI later: the fixtures still pick the newer one.
+    const olderFirst = '/usr/bin:/bin:/usr/local/bin';
+    const onPath = await dockerClisOn(olderFirst);
+    expect(onPath[0]?.major, 'this test needs an older docker CLI in /usr/bin (Debian docker.io)').toBeLessThan(28);
+    expect((await newestDockerCli(olderFirst))?.major).toBeGreaterThanOrEqual(28);
   });
 });
 

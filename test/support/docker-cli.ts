@@ -46,12 +46,7 @@ async function probe(path: string): Promise<DockerCliInfo | undefined> {
 export async function dockerCli(): Promise<DockerCliInfo> {
   cached ??= (async () => {
     const explicit = process.env[DOCKER_CLI_ENV];
-    const candidates = explicit
-      ? [explicit]
-      : [...new Set([...(await findOnPath('docker')), ...(await findOnPath('docker', '/usr/local/bin:/usr/bin'))])];
-    const found = (await Promise.all(candidates.map(probe))).filter((x): x is DockerCliInfo => x !== undefined);
-    found.sort((a, b) => compareVersions(b.version, a.version));
-    const best = found[0];
+    const best = explicit ? await probe(explicit) : await newestDockerCli(process.env.PATH ?? '');
     if (best === undefined) {
       throw new MissingToolError(
         explicit
@@ -63,6 +58,22 @@ export async function dockerCli(): Promise<DockerCliInfo> {
     return best;
   })();
   return await cached;
+}
+
+/** Every working `docker` on searchPath, then in /usr/local/bin and /usr/bin, in that order. */
+export async function dockerClisOn(searchPath: string): Promise<DockerCliInfo[]> {
+  const candidates = [
+    ...new Set([
+      ...(await findOnPath('docker', searchPath)),
+      ...(await findOnPath('docker', '/usr/local/bin:/usr/bin')),
+    ]),
+  ];
+  return (await Promise.all(candidates.map(probe))).filter((x): x is DockerCliInfo => x !== undefined);
+}
+
+/** The newest working `docker` on searchPath or in the usual folders, whatever order they come in. */
+export async function newestDockerCli(searchPath: string): Promise<DockerCliInfo | undefined> {
+  return (await dockerClisOn(searchPath)).sort((a, b) => compareVersions(b.version, a.version))[0];
 }
 
 function compareVersions(a: string, b: string): number {
