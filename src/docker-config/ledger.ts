@@ -51,18 +51,18 @@ export function ledgerPath(stateDir: string, configTarget: string): string {
 }
 
 /**
- * Reads the ledger of a config (and tightens the state directory to 0700). An unreadable ledger counts as empty (the
- * config stays the source of truth); one another user owns or may write is refused: it decides what gets restored.
+ * Reads the text of a ledger, container's or host's (and tightens the state directory to 0700). An unreadable ledger
+ * counts as absent (the config stays the source of truth); one another user owns or may write is refused: it decides
+ * what gets restored or erased.
  */
-export function readLedgerFile(stateDir: string, target: string): { ledger: Ledger; text: string | undefined } {
+export function readLedgerText(stateDir: string, path: string): string | undefined {
   tightenPrivateDirectory(stateDir);
-  let text: string | undefined;
   try {
-    text = loadPrivateFile(ledgerPath(stateDir, target)).text;
+    return loadPrivateFile(path).text;
   } catch (error) {
     if (!(error instanceof ConfigError) || error instanceof UntrustedFileError) throw error;
+    return undefined;
   }
-  return { ledger: parseLedger(text, target), text };
 }
 
 /** Reads a ledger from its JSON text; anything unusable counts as empty (the config stays the source of truth). */

@@ -8,7 +8,7 @@ import { followSymlinks } from '../fs/resolve-path.js';
 import { loadFile } from '../fs/read-file.js';
 import { lockPath, withFileLock } from '../fs/lock.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { ledgerPath, readLedgerFile, type Ledger } from './ledger.js';
+import { ledgerPath, parseLedger, readLedgerText, type Ledger } from './ledger.js';
 import { planConfigChange, type Plan, type PlanInput } from './plan.js';
 
 /** The docker config and ledger as they are now, read without the lock (writes are atomic renames). */
@@ -34,7 +34,7 @@ export async function readConfigSnapshot(
   const file = loadFile(target);
   const config = await parseDockerConfig(file.text, target);
   if (options.editable) assertEditable(file.text, target);
-  const { ledger } = readLedgerFile(places.stateDir, target);
+  const ledger = parseLedger(readLedgerText(places.stateDir, ledgerPath(places.stateDir, target)), target);
   return { configPath, target, config, ledger };
 }
 
@@ -69,9 +69,10 @@ export async function updateDockerConfig(
         const file = loadFile(target);
         const config = await parseDockerConfig(file.text, target);
         assertEditable(file.text, target);
-        const { ledger, text: ledgerText } = readLedgerFile(places.stateDir, target);
-        const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
         const where = ledgerPath(places.stateDir, target);
+        const ledgerText = readLedgerText(places.stateDir, where);
+        const ledger = parseLedger(ledgerText, target);
+        const plan = planConfigChange({ ...makeInput({ configPath, target, config, ledger }), config, ledger });
         // Ledger first: a crash after it leaves entries the next run still recognises as its own.
         // Each write checks that the file still holds what was read: our lock does not stop docker login or an editor
         // (nor, past its staleness, a registry-login that waited for a stalled one).

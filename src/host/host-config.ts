@@ -1,12 +1,13 @@
 // The host's docker config and the host ledger: read them, and change them in one locked, atomic cycle.
 import { applyConfigEdits, assertEditable, parseDockerConfig } from '../docker-config/file.js';
 import type { Places } from '../paths.js';
-import { ConcurrentChangeError, ConfigError } from '../fs/errors.js';
+import { ConcurrentChangeError } from '../fs/errors.js';
 import { followSymlinks } from '../fs/resolve-path.js';
 import { loadFile, type LoadedFile } from '../fs/read-file.js';
 import { withFileLock } from '../fs/lock.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
+import { readLedgerText } from '../docker-config/ledger.js';
 import { jsonEqual } from '../json-equal.js';
 import { hostLedgerPath, parseHostLedger, serializeHostLedger, type HostLedger } from './ledger.js';
 
@@ -30,12 +31,7 @@ export async function readHostSnapshot(
   const file = loadFile(target);
   const config = await parseDockerConfig(file.text, target);
   if (options.editable) assertEditable(file.text, target);
-  let ledgerText: string | undefined;
-  try {
-    ledgerText = loadFile(hostLedgerPath(places.stateDir, target)).text;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-  }
+  const ledgerText = readLedgerText(places.stateDir, hostLedgerPath(places.stateDir, target));
   return { configPath, target, config, ledger: parseHostLedger(ledgerText, target), file, ledgerText };
 }
 
