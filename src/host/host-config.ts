@@ -64,8 +64,7 @@ export async function changeHostConfig<T>(
           const { file } = snapshot;
           writeFileAtomic(snapshot.target, await applyConfigEdits(file.text, change.edits), file, { text: file.text });
         }
-        const empty = before.salt === '' && Object.keys(change.ledger.entries).length === 0;
-        if (!empty && !jsonEqual(change.ledger, before)) {
+        if (!jsonEqual(change.ledger, before)) {
           writeFileAtomic(
             hostLedgerPath(places.stateDir, snapshot.target),
             serializeHostLedger(change.ledger),
