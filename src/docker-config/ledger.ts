@@ -1,8 +1,6 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
 import { sha256Hex } from '../sha256.js';
 import { fingerprint64 } from '../fingerprint.js';
-import { ConfigError, UntrustedFileError } from '../fs/errors.js';
-import { loadPrivateFile, tightenPrivateDirectory } from '../fs/read-file.js';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
 
@@ -48,21 +46,6 @@ export function hashEntry(value: unknown): string {
  */
 export function ledgerPath(stateDir: string, configTarget: string): string {
   return join(stateDir, `ledger-${fingerprint64(configTarget)}.json`);
-}
-
-/**
- * Reads the ledger of a config (and tightens the state directory to 0700). An unreadable ledger counts as empty (the
- * config stays the source of truth); one another user owns or may write is refused: it decides what gets restored.
- */
-export function readLedgerFile(stateDir: string, target: string): { ledger: Ledger; text: string | undefined } {
-  tightenPrivateDirectory(stateDir);
-  let text: string | undefined;
-  try {
-    text = loadPrivateFile(ledgerPath(stateDir, target)).text;
-  } catch (error) {
-    if (!(error instanceof ConfigError) || error instanceof UntrustedFileError) throw error;
-  }
-  return { ledger: parseLedger(text, target), text };
 }
 
 /** Reads a ledger from its JSON text; anything unusable counts as empty (the config stays the source of truth). */

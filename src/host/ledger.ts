@@ -200,11 +200,6 @@ export function environmentLogin(env: NodeJS.ProcessEnv, key: string): StoredCre
   return login && { username: login.user, secret: login.password };
 }
 
-/** The ledger as written to disk. */
-export function serializeHostLedger(ledger: HostLedger): string {
-  return `${JSON.stringify(ledger, null, 2)}\n`;
-}
-
 function isEntry(value: unknown): value is HostLedgerEntry {
   const entry = value as Partial<HostLedgerEntry> | null;
   return (

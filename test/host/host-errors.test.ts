@@ -1,7 +1,7 @@
 // refresh --host when things are wrong: a store that is missing, fails or hangs; a helper that cannot store; a user's
 // own login; bad secrets; a config that is not JSON. Each says what is wrong and what to do, with no secret, and
 // never loses a byte of the config.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
@@ -125,6 +125,35 @@ describe('logins left alone', () => {
     const empty = await runAgent(['refresh', '--host', '--hook'], h.env);
     expect(empty.exitCode).toBe(0);
     expect(await readFile(h.configPath, 'utf8')).toBe(text);
+  });
+});
+
+describe('the host ledger', () => {
+  it('is refused when other users may write it: it decides what logout --host erases', async () => {
+    const { h, env } = await world(undefined);
+    expect((await runAgent(['refresh', '--host'], env)).exitCode).toBe(0);
+    const state = path.join(h.home, '.local', 'state', 'registry-login');
+    const [name] = (await readdir(state)).filter((n) => n.startsWith('host-ledger-'));
+    const ledger = path.join(state, name!);
+    await chmod(ledger, 0o666);
+    const config = await readFile(h.configPath, 'utf8');
+    for (const args of [
+      ['refresh', '--host'],
+      ['status', '--host'],
+      ['logout', '--host'],
+    ]) {
+      const run = await runAgent(args, env);
+      expect(run.exitCode, args.join(' ')).toBe(2);
+      expect(run.stderr).toContain(
+        `${ledger} can be written by other users (mode 0666), so registry-login does not trust it`,
+      );
+      expectNoSecret(run);
+    }
+    expect(await readFile(h.configPath, 'utf8')).toBe(config);
+    await chmod(ledger, 0o600);
+    const logout = await runAgent(['logout', '--host'], env);
+    expect(logout.exitCode).toBe(0);
+    expect(logout.stdout).toContain(`logged out of ${KEY}`);
   });
 });
 

@@ -144,6 +144,11 @@ describe('credsStore "pass"', () => {
     expect(logout.stdout).toContain(`logged out of ${registry.host}`);
     expect(JSON.parse((await w.pass('list', '')).stdout)).toEqual({});
     expect(JSON.parse(await readFile(w.h.configPath, 'utf8'))).toEqual({ credsStore: 'pass', auths: {} });
+    // The ledger forgot it too: a second logout has nothing to remove and nothing to warn about.
+    const second = await runAgent(['logout', '--host', '--json'], w.env);
+    expect(second.stderr).toBe('');
+    expect(JSON.parse(second.stdout)).toMatchObject({ removed: [] });
+    expect(second.stdout).not.toContain(registry.host);
   });
 
   it("leaves a user's own login in the store alone unless --force is given", async () => {
