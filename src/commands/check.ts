@@ -6,7 +6,7 @@ import { DOCKER_HUB_KEY, keyLogins, normalizeRegistryKey } from '../registry.js'
 import { resolveLogins } from '../resolve.js';
 import { registryHandshake, type HandshakeOutcome, type HandshakeResult } from '../registry-handshake.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
-import { readStoredLogins } from '../docker-config/login-store.js';
+import { readStoredLogins } from '../docker-config/docker-logins.js';
 import {
   dockerChoice,
   dockerVerdict,

@@ -7,7 +7,7 @@ import { HELPER_NAME } from '../docker-config/docker-view.js';
 import { decodeAuthsEntry } from '../docker/auth.js';
 import { memberObject } from '../docker/lookup.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
-import { changeStoredLogin, readStoredLogins } from '../docker-config/login-store.js';
+import { changeStoredLogin, readStoredLogins } from '../docker-config/docker-logins.js';
 import { VERSION } from '../version.js';
 import { placesFromEnv } from '../paths.js';
 

@@ -1,7 +1,7 @@
 // status: what registry-login manages in the docker config, and whether docker really uses it.
 import { hashEntry } from '../docker-config/ledger.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
-import { readStoredLogins } from '../docker-config/login-store.js';
+import { readStoredLogins } from '../docker-config/docker-logins.js';
 import {
   dockerChoice,
   dockerVerdict,
