@@ -1,42 +1,42 @@
-// Credentials that `docker login` handed to the registry-login helper (docker keeps only an empty auths entry then).
+// The docker logins: credentials that `docker login` handed to the registry-login helper through the protocol's
+// `store` (docker keeps only an empty auths entry then).
 import { join } from 'node:path';
+import { dictionary } from '../dictionary.js';
 import { ConfigError } from '../fs/errors.js';
 import { loadPrivateFile, tightenPrivateDirectory } from '../fs/read-file.js';
 import { withFileLock } from '../fs/lock.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import type { Credentials } from '../types.js';
 
-/** One login stored through the credential helper's `store`. */
-export interface StoredLogin {
-  ServerURL: string;
-  Username: string;
-  Secret: string;
-}
+// One docker login as the file keeps it: the JSON docker sent with `store`.
+type FileLogins = Record<string, { ServerURL: string; Username: string; Secret: string }>;
 
-type Stored = Record<string, StoredLogin>;
-
-function storePath(stateDir: string): string {
+function loginsPath(stateDir: string): string {
   return join(stateDir, 'docker-logins.json');
 }
 
 /**
- * The logins stored by `docker login`, keyed by registry key; none when the store is damaged or not trusted (the
- * managed logins must not go down with it).
+ * The docker logins, keyed by registry key; none when the file is damaged or not trusted (the managed logins must
+ * not go down with it).
  */
-export function readStoredLogins(stateDir: string): Stored {
+export function readDockerLogins(stateDir: string): Record<string, Credentials> {
+  const logins = dictionary<Credentials>();
   try {
-    return readStore(stateDir);
+    for (const [key, login] of Object.entries(readFile(stateDir)))
+      if (login) logins[key] = { username: login.Username, secret: login.Secret };
   } catch {
-    return {};
+    // As if there were none.
   }
+  return logins;
 }
 
-// Refuses a store another user owns or may write, and a damaged one: a change must not lose what it holds.
-function readStore(stateDir: string): Stored {
+// Refuses a file another user owns or may write, and a damaged one: a change must not lose what it holds.
+function readFile(stateDir: string): FileLogins {
   tightenPrivateDirectory(stateDir);
-  const file = loadPrivateFile(storePath(stateDir));
+  const file = loadPrivateFile(loginsPath(stateDir));
   if (file.text === undefined) return {};
   try {
-    const value = JSON.parse(file.text) as { logins?: Stored };
+    const value = JSON.parse(file.text) as { logins?: FileLogins };
     return value && typeof value.logins === 'object' && value.logins !== null ? value.logins : {};
   } catch {
     throw new ConfigError(
@@ -45,14 +45,19 @@ function readStore(stateDir: string): Stored {
   }
 }
 
-/** Adds, replaces (login set) or removes (login undefined) the stored login of a key, under a lock. */
-export async function changeStoredLogin(stateDir: string, key: string, login: StoredLogin | undefined): Promise<void> {
-  const path = storePath(stateDir);
+/** Adds, replaces (credentials set) or removes (undefined) the docker login of a key, under a lock. */
+export async function changeDockerLogin(
+  stateDir: string,
+  key: string,
+  login: { server: string; credentials: Credentials } | undefined,
+): Promise<void> {
+  const path = loginsPath(stateDir);
   await withFileLock(path, async () => {
-    // Without a prototype, a key such as `__proto__` or `constructor` is a key like any other.
-    const logins: Stored = Object.assign(Object.create(null) as Stored, readStore(stateDir));
-    if (login) logins[key] = login;
-    else if (Object.hasOwn(logins, key)) delete logins[key];
+    const logins = dictionary(readFile(stateDir));
+    if (login) {
+      const { username, secret } = login.credentials;
+      logins[key] = { ServerURL: login.server, Username: username, Secret: secret };
+    } else if (Object.hasOwn(logins, key)) delete logins[key];
     else return;
     writeFileAtomic(path, `${JSON.stringify({ version: 1, logins }, null, 2)}\n`);
   });
