@@ -12,6 +12,7 @@ import {
   type HttpAnswer,
 } from './registry-transport.js';
 import { isLoopbackAddress, proxyForUrl } from './proxy.js';
+import type { Credentials } from './types.js';
 
 /** What a handshake found. */
 export type HandshakeResult = 'ok' | 'unauthorized' | 'denied' | 'unreachable' | 'tls' | 'error';
@@ -45,7 +46,7 @@ export function registryHost(key: string): string {
 /** Performs docker login's /v2/ handshake against the registry of key with the given credentials. */
 export async function registryHandshake(
   key: string,
-  credentials: { username: string; secret: string },
+  credentials: Credentials,
   options: HandshakeOptions,
 ): Promise<HandshakeOutcome> {
   const host = registryHost(key);
@@ -258,7 +259,7 @@ function headerText(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }
 
-function basicAuth(credentials: { username: string; secret: string }): string {
+function basicAuth(credentials: Credentials): string {
   return `Basic ${encodeAuth(credentials.username, credentials.secret)}`;
 }
 

@@ -10,21 +10,16 @@ import { wantedEntry } from './docker-config/plan.js';
 import { updateDockerConfig } from './docker-config/update.js';
 import type { LedgerEntry } from './docker-config/ledger.js';
 import type { Places } from './paths.js';
+import type { Credentials } from './types.js';
 
 /** docker waits for `get` on every pull and push: while the token is valid, the answer comes within this (SPEC §8). */
 export const ANSWER_WITHIN_MS = 3_000;
 // Start-up before the renewal, the lock's last retry and the answer after it must fit too, on a loaded machine.
 const RENEWAL_BUDGET_MS = ANSWER_WITHIN_MS - 1_000;
 
-/** A user name and secret as docker gets them. */
-export interface Held {
-  username: string;
-  secret: string;
-}
-
 /** What to answer: the credentials (none: not found) and a note for stderr. */
 export interface Answer {
-  credentials?: Held;
+  credentials?: Credentials;
   note?: string;
 }
 
@@ -40,7 +35,7 @@ const NAME = 'docker-credential-registry-login';
 export async function renewedCredentials(
   key: string,
   entry: LedgerEntry | undefined,
-  current: Held | undefined,
+  current: Credentials | undefined,
   env: NodeJS.ProcessEnv,
   places: Places,
 ): Promise<Answer> {

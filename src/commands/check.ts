@@ -6,7 +6,7 @@ import { DOCKER_HUB_KEY, keyLogins, normalizeRegistryKey } from '../registry.js'
 import { resolveLogins } from '../resolve.js';
 import { registryHandshake, type HandshakeOutcome, type HandshakeResult } from '../registry-handshake.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
-import { readStoredLogins } from '../docker-config/login-store.js';
+import { readDockerLogins } from '../docker-config/docker-logins.js';
 import {
   dockerChoice,
   dockerVerdict,
@@ -18,7 +18,7 @@ import {
 } from '../docker-config/docker-view.js';
 import { observeHelpers } from '../docker-config/helper-probe.js';
 import { hashEntry, type Ledger } from '../docker-config/ledger.js';
-import type { Kind, Login, Problem, Resolved } from '../types.js';
+import type { Credentials, Kind, Login, Problem, Resolved } from '../types.js';
 import { placesFromEnv } from '../paths.js';
 
 /** A handshake result, or `not-effective`: the secret works but docker would send something else. */
@@ -56,8 +56,8 @@ export async function check(
   const keyed = keyLogins(discovered.triples);
   const places = placesFromEnv(env);
   const { configPath, config, ledger } = await readConfigSnapshot(places);
-  const stored = readStoredLogins(places.stateDir);
-  const view = { config, stored, ...(await observeHelpers(config, env)) };
+  const dockerLogins = readDockerLogins(places.stateDir);
+  const view = { config, dockerLogins, ...(await observeHelpers(config, env)) };
   const store = storeTrouble(view, configPath);
   const now = options.now ?? new Date();
   const context: CheckContext = { env, now, timeoutMs: timeoutFrom(env), configPath, ledger, view, secrets: [] };
@@ -206,12 +206,7 @@ async function checkRecorded(login: Login, context: CheckContext): Promise<Check
 }
 
 /** How docker's auths entry compares with the secrets' credentials, for the verdict. */
-function entryAgainst(
-  key: string,
-  choice: DockerChoice,
-  mine: { username: string; secret: string },
-  ledger: Ledger,
-): LoginFacts['entry'] {
+function entryAgainst(key: string, choice: DockerChoice, mine: Credentials, ledger: Ledger): LoginFacts['entry'] {
   if (choice.credentials && sameCredentials(choice.credentials, mine)) return 'current';
   const entry = ledger.entries[key];
   if (!entry) return 'not-written';
@@ -233,7 +228,7 @@ function timeoutFrom(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_TIMEOUT_MS;
 }
 
-function sameCredentials(a: { username: string; secret: string }, b: { username: string; secret: string }): boolean {
+function sameCredentials(a: Credentials, b: Credentials): boolean {
   return a.username === b.username && a.secret === b.secret;
 }
 

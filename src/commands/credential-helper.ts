@@ -7,8 +7,10 @@ import { HELPER_NAME } from '../docker-config/docker-view.js';
 import { decodeAuthsEntry } from '../docker/auth.js';
 import { memberObject } from '../docker/lookup.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
-import { changeStoredLogin, readStoredLogins } from '../docker-config/login-store.js';
+import { changeDockerLogin, readDockerLogins } from '../docker-config/docker-logins.js';
 import { VERSION } from '../version.js';
+import { dictionary } from '../dictionary.js';
+import type { Credentials } from '../types.js';
 import { placesFromEnv } from '../paths.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
@@ -35,7 +37,7 @@ export async function credentialHelper(
       return store(input, env);
     case 'erase': {
       const key = keyOf(input.trim());
-      if (key) await changeStoredLogin(placesFromEnv(env).stateDir, key, undefined);
+      if (key) await changeDockerLogin(placesFromEnv(env).stateDir, key, undefined);
       return { stdout: '', exitCode: 0, secrets: [] };
     }
     case 'list':
@@ -64,9 +66,8 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   let snapshot;
   try {
     places = placesFromEnv(env);
-    const storedLogins = readStoredLogins(places.stateDir);
-    const stored = Object.hasOwn(storedLogins, key) ? storedLogins[key] : undefined;
-    if (stored) return found(server, stored.Username, stored.Secret);
+    const dockerLogin = readDockerLogins(places.stateDir)[key];
+    if (dockerLogin) return found(server, dockerLogin);
     snapshot = await readConfigSnapshot(places);
   } catch (error) {
     // Docker reads "not found" as "no credentials"; anything else on stdout aborts the pull.
@@ -81,10 +82,10 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   const current = decodeAuthsEntry(memberObject(config, 'auths')[key]);
   const { credentials, note } = await renewedCredentials(key, managed, current, env, places);
   if (!credentials) return { ...notFound(), ...(note ? { stderr: note } : {}) };
-  return found(server, credentials.username, credentials.secret, note);
+  return found(server, credentials, note);
 }
 
-function found(server: string, username: string, secret: string, stderr?: string): HelperAnswer {
+function found(server: string, { username, secret }: Credentials, stderr?: string): HelperAnswer {
   return {
     stdout: `${JSON.stringify({ ServerURL: server, Username: username, Secret: secret })}\n`,
     exitCode: 0,
@@ -119,16 +120,15 @@ async function store(input: string, env: NodeJS.ProcessEnv): Promise<HelperAnswe
       typeof secret === 'string' ? [secret] : [],
     );
   }
-  await changeStoredLogin(placesFromEnv(env).stateDir, key, {
-    ServerURL: server as string,
-    Username: username,
-    Secret: secret,
+  await changeDockerLogin(placesFromEnv(env).stateDir, key, {
+    server: server as string,
+    credentials: { username, secret },
   });
   return { stdout: '', exitCode: 0, secrets: [secret] };
 }
 
 async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
-  const out = Object.create(null) as Record<string, string>; // `__proto__` is a key like any other
+  const out = dictionary<string>();
   const places = placesFromEnv(env);
   const { config, ledger } = await readConfigSnapshot(places);
   const auths = memberObject(config, 'auths');
@@ -136,6 +136,6 @@ async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
     const credentials = decodeAuthsEntry(auths[key]);
     if (credentials) out[key] = credentials.username;
   }
-  for (const [key, login] of Object.entries(readStoredLogins(places.stateDir))) out[key] = login.Username;
+  for (const [key, login] of Object.entries(readDockerLogins(places.stateDir))) out[key] = login.username;
   return { stdout: `${JSON.stringify(out)}\n`, exitCode: 0, secrets: [] };
 }

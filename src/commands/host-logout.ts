@@ -11,8 +11,7 @@ import {
   type HostLedgerEntry,
   type MemoryKeyLookup,
 } from '../host/ledger.js';
-import { FileStore } from '../host/store.js';
-import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
+import { FileStore, isStoreError, openStore, type StoreContext } from '../host/credential-store.js';
 import { programFinder } from '../programs.js';
 import { placesFromEnv } from '../paths.js';
 

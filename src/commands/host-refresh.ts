@@ -18,12 +18,13 @@ import {
   type MemoryKey,
   type MemoryKeyLookup,
 } from '../host/ledger.js';
-import { FileStore, type StoredCredentials } from '../host/store.js';
-import { chooseStore, storeName, type HostFacts, type StoreChoice } from '../host/store-choice.js';
-import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
+import { FileStore, isStoreError, openStore, type StoreContext } from '../host/credential-store.js';
+import { storeName, loginDestination, type HostFacts, type LoginDestination } from '../host/login-destination.js';
+import { dictionary } from '../dictionary.js';
+import { memberObject } from '../docker/lookup.js';
 import { programFinder } from '../programs.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
-import type { Kind, Login, Problem, Resolved } from '../types.js';
+import type { Credentials, Kind, Login, Problem, Resolved } from '../types.js';
 import { placesFromEnv } from '../paths.js';
 
 /** One login's line in the report: refresh's JSON shape, plus where it is kept and whether this run wrote it. */
@@ -85,16 +86,18 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
 
   let outcomes: Map<string, HostRefreshedLogin>;
   let configPath = snapshot.configPath;
-  const choices = new Map(good.map((r) => [r.login.key, chooseStore(snapshot.config, r.login.key, facts)]));
+  const destinations = new Map(good.map((r) => [r.login.key, loginDestination(snapshot.config, r.login.key, facts)]));
   // Read only when a static login in a credential store is to be checked: the file case needs no key.
   let memory: MemoryKeyLookup | undefined;
   const lookup = () => (memory ??= memoryKey(env, false));
   // --force compares every login with its store: a `docker login` made since the last run is replaced.
   if (
     !options.force &&
-    good.every((r) => isUnchanged(snapshot, r.login, r.credentials, choices.get(r.login.key)!, find, lookup))
+    good.every((r) => isUnchanged(snapshot, r.login, r.credentials, destinations.get(r.login.key)!, find, lookup))
   ) {
-    outcomes = new Map(good.map((r) => [r.login.key, unchangedOutcome(snapshot, r.login, choices.get(r.login.key)!)]));
+    outcomes = new Map(
+      good.map((r) => [r.login.key, unchangedOutcome(snapshot, r.login, destinations.get(r.login.key)!)]),
+    );
   } else {
     const change = await changeHostConfig(places, async (fresh) =>
       storeAll(fresh, good, { env, facts, find, force: options.force, memory: lookup }),
@@ -126,34 +129,34 @@ type Good = Extract<Resolved, { ok: true }>;
 function isUnchanged(
   snapshot: HostSnapshot,
   login: Login,
-  credentials: StoredCredentials & { expiresAt?: Date },
-  choice: StoreChoice,
+  credentials: Credentials,
+  destination: LoginDestination,
   find: (name: string) => string | undefined,
   memory: () => MemoryKeyLookup,
 ): boolean {
-  if (choice.kind === 'cannot-store') return true;
+  if (destination.kind === 'cannot-store') return true;
   const entry = snapshot.ledger.entries[login.key];
-  if (!entry || entry.store !== storeName(choice) || entry.prefix !== login.prefix || entry.kind !== login.kind)
+  if (!entry || entry.store !== storeName(destination) || entry.prefix !== login.prefix || entry.kind !== login.kind)
     return false;
   if (
-    choice.kind === 'helper' &&
-    (choice.setBy === 'default-store' || find(`docker-credential-${choice.name}`) === undefined)
+    destination.kind === 'helper' &&
+    (destination.setBy === 'default-store' || find(`docker-credential-${destination.name}`) === undefined)
   )
     return false;
   if ((entry.expiresAt ?? '') !== (credentials.expiresAt ? credentials.expiresAt.toISOString() : '')) return false;
-  const auths = snapshot.config.auths as Record<string, unknown> | undefined;
-  const marker = auths && Object.hasOwn(auths, login.key) ? auths[login.key] : undefined;
+  const marker = memberObject(snapshot.config, 'auths')[login.key];
   // The file holds the login itself: equal is unchanged, and needs no hash. A helper's login is known by its
   // keyed SHA-256 fingerprint, and must still have docker's marker beside it (docker logout removes both). One made
   // under the salt for a login that now needs the memory key is checked in the store once, and so replaced.
-  if (choice.kind === 'file') return jsonEqual(marker, { auth: encodeAuth(credentials.username, credentials.secret) });
+  if (destination.kind === 'file')
+    return jsonEqual(marker, { auth: encodeAuth(credentials.username, credentials.secret) });
   if (marker === undefined || (needsMemoryKey(entry.store, entry.kind) && entry.keyId === undefined)) return false;
   const key = entry.keyId === undefined ? undefined : memory().key;
   return matchesEntry(snapshot.ledger, key, entry, login.key, credentials) === true;
 }
 
-function unchangedOutcome(snapshot: HostSnapshot, login: Login, choice: StoreChoice): HostRefreshedLogin {
-  if (choice.kind === 'cannot-store') return cannotStore(snapshot.configPath, login, choice.name);
+function unchangedOutcome(snapshot: HostSnapshot, login: Login, destination: LoginDestination): HostRefreshedLogin {
+  if (destination.kind === 'cannot-store') return cannotStore(snapshot.configPath, login, destination.name);
   const entry = snapshot.ledger.entries[login.key]!;
   return {
     ...base(login),
@@ -190,10 +193,7 @@ async function storeAll(
   },
 ): Promise<{ edits: ConfigEdit[]; ledger: HostLedger; result: Map<string, HostRefreshedLogin> }> {
   const file = new FileStore(snapshot.config);
-  const ledger: HostLedger = {
-    ...snapshot.ledger,
-    entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries),
-  };
+  const ledger: HostLedger = { ...snapshot.ledger, entries: dictionary(snapshot.ledger.entries) };
   const stores: StoreContext = { env: context.env, configPath: snapshot.configPath, file, find: context.find };
   const extra: ConfigEdit[] = [];
   const result = new Map<string, HostRefreshedLogin>();
@@ -205,30 +205,30 @@ async function storeAll(
   };
   // One at a time: a keychain may ask the user, and two dialogs at once help nobody.
   for (const { login, credentials } of logins) {
-    const choice = chooseStore(snapshot.config, login.key, context.facts);
-    if (choice.kind === 'cannot-store') {
-      result.set(login.key, cannotStore(snapshot.configPath, login, choice.name));
+    const destination = loginDestination(snapshot.config, login.key, context.facts);
+    if (destination.kind === 'cannot-store') {
+      result.set(login.key, cannotStore(snapshot.configPath, login, destination.name));
       continue;
     }
     // Another login's change (or a restart's lost memory key) costs this one no store call.
-    if (!context.force && isUnchanged(snapshot, login, credentials, choice, context.find, context.memory)) {
-      result.set(login.key, unchangedOutcome(snapshot, login, choice));
+    if (!context.force && isUnchanged(snapshot, login, credentials, destination, context.find, context.memory)) {
+      result.set(login.key, unchangedOutcome(snapshot, login, destination));
       continue;
     }
     const outcome = await storeOne(
       { snapshot, ledger, file, stores, force: context.force, memory: key },
       login,
       credentials,
-      choice,
+      destination,
     );
     if (
       outcome.status === 'ok' &&
-      choice.kind === 'helper' &&
-      choice.setBy === 'default-store' &&
+      destination.kind === 'helper' &&
+      destination.setBy === 'default-store' &&
       !extra.some((e) => e.path[0] === 'credsStore')
     ) {
       // As docker login does: the store it detected is written into the config, so every client uses it from now on.
-      extra.push({ path: ['credsStore'], value: choice.name });
+      extra.push({ path: ['credsStore'], value: destination.name });
     }
     result.set(login.key, outcome);
   }
@@ -245,18 +245,18 @@ async function storeOne(
     memory: () => MemoryKey | undefined;
   },
   login: Login,
-  credentials: StoredCredentials & { issuedAt?: Date; expiresAt?: Date },
-  choice: Exclude<StoreChoice, { kind: 'cannot-store' }>,
+  credentials: Credentials,
+  destination: Exclude<LoginDestination, { kind: 'cannot-store' }>,
 ): Promise<HostRefreshedLogin> {
   const { ledger, file } = run;
-  const name = storeName(choice);
+  const name = storeName(destination);
   const key = login.key;
   const previous = ledger.entries[key];
   const outcome = { ...base(login), store: name };
   let changed = false;
   try {
     const store = await openStore(run.stores, name, {
-      setBy: choice.kind === 'helper' ? choice.setBy : 'credsStore',
+      setBy: destination.kind === 'helper' ? destination.setBy : 'credsStore',
       key,
     });
     const current = await store.get(key);
@@ -291,7 +291,7 @@ async function storeOne(
     if (!isStoreError(error)) throw error;
     return { ...outcome, status: 'error', error: `${login.prefix}: ${key} was not logged in: ${error.message}` };
   }
-  if (choice.kind === 'helper') {
+  if (destination.kind === 'helper') {
     // docker login leaves an empty auths entry beside a login kept in a helper; one this host wrote earlier into the
     // file (with the secret in it) becomes that marker. Anyone else's entry stays as it is.
     const entry = file.entry(key);

@@ -8,9 +8,8 @@ import {
   type HostLedgerEntry,
   type MemoryKey,
 } from '../host/ledger.js';
-import { FileStore } from '../host/store.js';
-import { chooseStore, storeName, type HostFacts } from '../host/store-choice.js';
-import { isStoreError, openStore, type StoreContext } from '../host/stores.js';
+import { FileStore, isStoreError, openStore, type StoreContext } from '../host/credential-store.js';
+import { storeName, loginDestination as chooseStore, type HostFacts } from '../host/login-destination.js';
 import { programFinder } from '../programs.js';
 import type { HostSnapshot } from '../host/host-config.js';
 import type { Kind } from '../types.js';

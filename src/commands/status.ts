@@ -1,7 +1,7 @@
 // status: what registry-login manages in the docker config, and whether docker really uses it.
 import { hashEntry } from '../docker-config/ledger.js';
 import { readConfigSnapshot } from '../docker-config/update.js';
-import { readStoredLogins } from '../docker-config/login-store.js';
+import { readDockerLogins } from '../docker-config/docker-logins.js';
 import {
   dockerChoice,
   dockerVerdict,
@@ -40,8 +40,8 @@ export interface StatusResult {
 export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<StatusResult> {
   const places = placesFromEnv(env);
   const { configPath, config, ledger } = await readConfigSnapshot(places);
-  const stored = readStoredLogins(places.stateDir);
-  const view = { config, stored, ...(await observeHelpers(config, env)) };
+  const dockerLogins = readDockerLogins(places.stateDir);
+  const view = { config, dockerLogins, ...(await observeHelpers(config, env)) };
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
   const renewable = new Set(present.filter((l) => needsSwap(l.kind)).map((l) => l.key));

@@ -1,8 +1,9 @@
-// Which credentials docker would send for a registry key: the store docker's lookup (src/docker/lookup.ts) names,
-// then how that store behaves: a helper that is missing or fails falls back to auths; one that hangs blocks docker.
+// Which credentials docker would send for a registry key: the credential store docker's lookup (src/docker/lookup.ts)
+// names, then how that store behaves: a helper that is missing or fails falls back to auths; one that hangs blocks docker.
 // dockerVerdict turns that into the one answer status and check give: does docker use this login, and if not, why.
 import { decodeAuthsEntry } from '../docker/auth.js';
 import { lookupStore, memberObject, type HelperSetBy } from '../docker/lookup.js';
+import type { Credentials } from '../types.js';
 
 /** The helper name registry-login writes into credHelpers (docker runs docker-credential-registry-login). */
 export const HELPER_NAME = 'registry-login';
@@ -31,14 +32,14 @@ export interface DockerChoice {
   /** The auths entry docker (or registry-login's helper) reads. */
   authsEntry?: unknown;
   /** The user name and secret docker would send, when registry-login can read them. */
-  credentials?: { username: string; secret: string };
+  credentials?: Credentials;
 }
 
 /** The parts of the docker config and helper state that decide a key's credentials. */
 export interface DockerViewInput {
   config: Record<string, unknown>;
-  /** Logins `docker login` stored through registry-login's helper, by key. */
-  stored: Record<string, { Username: string; Secret: string }>;
+  /** The docker logins: what `docker login` stored through registry-login's helper, by key (readDockerLogins). */
+  dockerLogins: Record<string, Credentials>;
   /** How `docker-credential-<name>` behaves: at least whether it is on PATH; observeHelpers probes a foreign store. */
   helperHealth: (name: string) => HelperHealth;
   /** The store docker picks when the config holds no auth at all (detectDefaultStore); undefined: none. */
@@ -65,20 +66,17 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
   if (health === 'hangs') return { source: 'blocked', helper, helperSetBy: setBy, helperHealth: health };
   if (health !== 'answers') return fromAuths({ helper, helperSetBy: setBy, helperHealth: health });
   if (helper !== HELPER_NAME) return { source: 'other-helper', helper, helperSetBy: setBy };
-  const stored = Object.hasOwn(input.stored, key) ? input.stored[key] : undefined;
-  if (stored)
-    return {
-      source: 'docker-login',
-      helper,
-      helperSetBy: setBy,
-      credentials: { username: stored.Username, secret: stored.Secret },
-    };
+  const dockerLogin = Object.hasOwn(input.dockerLogins, key) ? input.dockerLogins[key] : undefined;
+  if (dockerLogin) return { source: 'docker-login', helper, helperSetBy: setBy, credentials: dockerLogin };
   // registry-login's helper answers from auths, as docker would without it.
   return fromAuths({ helper, helperSetBy: setBy });
 }
 
-/** The store docker asks for a key without a credHelpers entry (docker's lookup for the key ""). */
-export function storeInCharge(config: Record<string, unknown>, defaultStore: string | undefined): string | undefined {
+/** The helper docker asks for a key without a credHelpers entry (docker's lookup for the key ""). */
+export function helperForUnlistedKeys(
+  config: Record<string, unknown>,
+  defaultStore: string | undefined,
+): string | undefined {
   const found = lookupStore(config, '', () => defaultStore);
   return found.store === 'helper' ? found.helper : undefined;
 }

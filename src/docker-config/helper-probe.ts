@@ -3,7 +3,7 @@
 import { findHelper, runHelper, saysNotFound } from '../docker/helper-client.js';
 import { programFinder } from '../programs.js';
 import { detectDefaultStore } from '../docker/lookup.js';
-import { HELPER_NAME, storeInCharge, type HelperHealth } from './docker-view.js';
+import { HELPER_NAME, helperForUnlistedKeys, type HelperHealth } from './docker-view.js';
 
 /** How long a store may take to answer before status and check call it hanging. */
 export const PROBE_TIMEOUT_MS = 2_000;
@@ -17,12 +17,12 @@ export async function observeHelpers(
   const find = programFinder(env);
   const onPath = (program: string) => find(program) !== undefined;
   const defaultStore = detectDefaultStore(process.platform, onPath);
-  const store = storeInCharge(config, defaultStore);
-  const program = store !== undefined && store !== HELPER_NAME ? findHelper(store, find) : undefined;
+  const helper = helperForUnlistedKeys(config, defaultStore);
+  const program = helper !== undefined && helper !== HELPER_NAME ? findHelper(helper, find) : undefined;
   const probed = program?.kind === 'found' ? await probeHelper(program.path, env) : undefined;
   const helperHealth = (name: string): HelperHealth => {
     if (findHelper(name, find).kind !== 'found') return 'missing';
-    return name === store && probed !== undefined ? probed : 'answers';
+    return name === helper && probed !== undefined ? probed : 'answers';
   };
   return { helperHealth, defaultStore };
 }

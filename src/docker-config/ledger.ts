@@ -1,6 +1,7 @@
 // What registry-login wrote into one docker config file, so it can update, remove and restore its entries.
 import { sha256Hex } from '../sha256.js';
 import { fingerprint64 } from '../fingerprint.js';
+import { dictionary } from '../dictionary.js';
 import { join } from 'node:path';
 import type { Kind } from '../types.js';
 
@@ -32,7 +33,7 @@ export interface Ledger {
 
 /** A ledger for a config file nothing has been written to yet. */
 export function emptyLedger(configPath: string): Ledger {
-  return { version: 1, configPath, entries: Object.create(null) as Record<string, LedgerEntry>, created: [] };
+  return { version: 1, configPath, entries: dictionary<LedgerEntry>(), created: [] };
 }
 
 /** Hashes a config entry, so the ledger can recognise it without holding the credential. */
@@ -54,8 +55,7 @@ export function parseLedger(text: string | undefined, configPath: string): Ledge
   try {
     const value = JSON.parse(text) as Partial<Ledger>;
     if (value && value.version === 1 && typeof value.entries === 'object' && value.entries !== null) {
-      // Keys are registry keys, which may be "constructor" or "__proto__": no prototype to collide with.
-      const entries = Object.create(null) as Record<string, LedgerEntry>;
+      const entries = dictionary<LedgerEntry>();
       for (const [key, entry] of Object.entries(value.entries)) if (isLedgerEntry(entry)) entries[key] = entry;
       const created = Array.isArray(value.created)
         ? value.created.filter((c) => c === 'auths' || c === 'credHelpers')

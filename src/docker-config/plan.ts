@@ -8,14 +8,10 @@ import { memberObject } from '../docker/lookup.js';
 import type { Credentials, Kind, Login } from '../types.js';
 
 /** A login to write: the credentials docker should use for a key. */
-export interface WantedEntry {
+export interface WantedEntry extends Credentials {
   key: string;
   prefix: string;
   kind: Kind;
-  username: string;
-  secret: string;
-  issuedAt?: Date;
-  expiresAt?: Date;
   /** The role the token came through, recorded for status. */
   role?: string;
 }

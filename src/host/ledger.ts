@@ -9,8 +9,8 @@ import { fingerprint64 } from '../fingerprint.js';
 import { MemoryDirError, memoryDir } from '../fs/memory-dir.js';
 import { isCode } from '../fs/errors.js';
 import { keyLogins } from '../registry.js';
-import type { Kind } from '../types.js';
-import type { StoredCredentials } from './store.js';
+import type { Credentials, Kind } from '../types.js';
+import { dictionary } from '../dictionary.js';
 
 /** One login a host run stored. */
 export interface HostLedgerEntry {
@@ -58,14 +58,14 @@ export function parseHostLedger(text: string | undefined, configPath: string): H
       value.entries &&
       typeof value.entries === 'object'
     ) {
-      const entries = Object.create(null) as Record<string, HostLedgerEntry>;
+      const entries = dictionary<HostLedgerEntry>();
       for (const [key, entry] of Object.entries(value.entries)) if (isEntry(entry)) entries[key] = entry;
       return { version: 1, configPath, salt: value.salt, entries };
     }
   } catch {
     // fall through
   }
-  return { version: 1, configPath, salt: '', entries: Object.create(null) as Record<string, HostLedgerEntry> };
+  return { version: 1, configPath, salt: '', entries: dictionary<HostLedgerEntry>() };
 }
 
 /** The ledger's salt, made on first use. */
@@ -102,7 +102,7 @@ export function fingerprintFor(
   memory: MemoryKey | undefined,
   entry: { store: string; kind: Kind },
   key: string,
-  credentials: StoredCredentials,
+  credentials: Credentials,
 ): Pick<HostLedgerEntry, 'fingerprint' | 'keyId'> {
   if (!needsMemoryKey(entry.store, entry.kind))
     return { fingerprint: fingerprintLogin(ensureSalt(ledger), key, credentials) };
@@ -119,7 +119,7 @@ export function matchesEntry(
   memory: MemoryKey | undefined,
   entry: HostLedgerEntry,
   key: string,
-  credentials: StoredCredentials,
+  credentials: Credentials,
 ): boolean | undefined {
   if (entry.keyId !== undefined)
     return memory?.id === entry.keyId
@@ -131,7 +131,7 @@ export function matchesEntry(
   return fingerprintLogin(ledger.salt, key, credentials) === entry.fingerprint;
 }
 
-function fingerprintLogin(hmacKey: string | Buffer, key: string, credentials: StoredCredentials): string {
+function fingerprintLogin(hmacKey: string | Buffer, key: string, credentials: Credentials): string {
   const crypto = process.getBuiltinModule('node:crypto');
   return crypto
     .createHmac('sha256', hmacKey)
@@ -195,7 +195,7 @@ function readKey(path: string): MemoryKey | undefined {
 }
 
 /** The static login the environment holds for key, if any: the one thing a lost fingerprint can be checked against. */
-export function environmentLogin(env: NodeJS.ProcessEnv, key: string): StoredCredentials | undefined {
+export function environmentLogin(env: NodeJS.ProcessEnv, key: string): Credentials | undefined {
   const login = keyLogins(discoverTriples(env).triples).logins.find((l) => l.key === key && l.kind === 'static');
   return login && { username: login.user, secret: login.password };
 }
@@ -215,6 +215,6 @@ function isEntry(value: unknown): value is HostLedgerEntry {
 }
 
 /** Whether two logins are the same user name and secret (a missing one is not). */
-export function sameCredentials(a: StoredCredentials | undefined, b: StoredCredentials | undefined): boolean {
+export function sameCredentials(a: Credentials | undefined, b: Credentials | undefined): boolean {
   return a !== undefined && b !== undefined && a.username === b.username && a.secret === b.secret;
 }

@@ -1,5 +1,5 @@
-// A docker-credential-<name> program as a store (the docker credential helper protocol), through the helper client;
-// this file turns each outcome into the message that says what is wrong and what to do.
+// A docker-credential-<name> program as a credential store (the docker credential helper protocol), run through the
+// helper client; this file turns each outcome into the message that says what is wrong and what to do.
 import {
   HELPER_DEADLINES,
   HELPER_OUTPUT_LIMIT,
@@ -8,13 +8,15 @@ import {
   type HelperAction,
   type HelperProgram,
 } from '../docker/helper-client.js';
-import type { CredentialStore, StoredCredentials } from './store.js';
+import type { HelperSetBy } from '../docker/lookup.js';
+import type { CredentialStore } from './credential-store.js';
+import type { Credentials } from '../types.js';
 import { Redactor } from '../redact.js';
 
 /** How the store came to be chosen, for messages: `credsStore "pass" in ~/.docker/config.json`. */
 export interface HelperOrigin {
   configPath: string;
-  setBy: 'credHelpers' | 'credsStore' | 'default-store';
+  setBy: HelperSetBy;
   key?: string;
 }
 
@@ -27,7 +29,7 @@ export class NativeStore implements CredentialStore {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  async get(key: string): Promise<StoredCredentials | undefined> {
+  async get(key: string): Promise<Credentials | undefined> {
     const output = await this.call('get', key);
     if (output === undefined) return undefined;
     let value: { Username?: unknown; Secret?: unknown };
@@ -42,7 +44,7 @@ export class NativeStore implements CredentialStore {
     return username === '' && secret === '' ? undefined : { username, secret };
   }
 
-  async store(key: string, credentials: StoredCredentials): Promise<void> {
+  async store(key: string, credentials: Credentials): Promise<void> {
     const input = JSON.stringify({ ServerURL: key, Username: credentials.username, Secret: credentials.secret });
     await this.call('store', input, credentials.secret);
   }
@@ -137,7 +139,7 @@ function scrub(text: string, secret: string | undefined): string {
   return redactor.redact(text);
 }
 
-/** A store's failure, told apart by its name (isStoreError in stores.ts). */
+/** A store's failure, told apart by its name (isStoreError in credential-store.ts). */
 function storeError(message: string): Error {
   const error = new Error(message);
   error.name = 'StoreError';

@@ -10,6 +10,7 @@ import {
   type LoginFacts,
   type VerdictCode,
 } from '../../src/docker-config/docker-view.js';
+import type { Credentials } from '../../src/types.js';
 
 const KEY = 'reg.example';
 const OURS = { auth: Buffer.from('u:p').toString('base64') };
@@ -21,15 +22,7 @@ const onPath =
 const health = (states: Record<string, HelperHealth>) => (name: string) => states[name] ?? 'missing';
 
 describe('dockerChoice', () => {
-  it.each<
-    [
-      string,
-      Record<string, unknown>,
-      string[],
-      Record<string, { Username: string; Secret: string }>,
-      Partial<DockerChoice>,
-    ]
-  >([
+  it.each<[string, Record<string, unknown>, string[], Record<string, Credentials>, Partial<DockerChoice>]>([
     [
       'auths alone',
       { auths: { [KEY]: OURS } },
@@ -49,7 +42,7 @@ describe('dockerChoice', () => {
       'our credHelper serving a docker login',
       { auths: { [KEY]: {} }, credHelpers: { [KEY]: 'registry-login' } },
       ['registry-login'],
-      { [KEY]: { Username: 'me', Secret: 's' } },
+      { [KEY]: { username: 'me', secret: 's' } },
       { source: 'docker-login', credentials: { username: 'me', secret: 's' } },
     ],
     [
@@ -87,8 +80,8 @@ describe('dockerChoice', () => {
       {},
       { source: 'auths', credentials: { username: 'u', secret: 'p' } },
     ],
-  ])('%s', (_name, config, helpers, stored, expected) => {
-    expect(dockerChoice(KEY, { config, stored, helperHealth: onPath(...helpers) })).toMatchObject(expected);
+  ])('%s', (_name, config, helpers, dockerLogins, expected) => {
+    expect(dockerChoice(KEY, { config, dockerLogins, helperHealth: onPath(...helpers) })).toMatchObject(expected);
   });
 
   it.each<[string, Record<string, unknown>, Record<string, HelperHealth>, Partial<DockerChoice>]>([
@@ -111,11 +104,11 @@ describe('dockerChoice', () => {
       { source: 'auths', helper: 'registry-login' },
     ],
   ])('%s', (_name, config, states, expected) => {
-    expect(dockerChoice(KEY, { config, stored: {}, helperHealth: health(states) })).toMatchObject(expected);
+    expect(dockerChoice(KEY, { config, dockerLogins: {}, helperHealth: health(states) })).toMatchObject(expected);
   });
 
   it('takes the default store docker detected for a config holding no auth at all', () => {
-    const input = { stored: {}, helperHealth: onPath('pass'), defaultStore: 'pass' };
+    const input = { dockerLogins: {}, helperHealth: onPath('pass'), defaultStore: 'pass' };
     expect(dockerChoice(KEY, { ...input, config: {} })).toMatchObject({
       source: 'other-helper',
       helper: 'pass',
@@ -321,13 +314,13 @@ describe('dockerVerdict (the one answer of status and check)', () => {
       /served from the login stored by `docker login`/,
     ],
   ])('%s', (name, config, states, extra, code, used, sentence) => {
-    const stored: Record<string, { Username: string; Secret: string }> = name.includes('docker login')
-      ? { [KEY]: { Username: 'me', Secret: 's' } }
+    const dockerLogins: Record<string, Credentials> = name.includes('docker login')
+      ? { [KEY]: { username: 'me', secret: 's' } }
       : {};
     const defaultStore = Object.keys(config).length === 0 ? 'pass' : undefined;
     const verdict = dockerVerdict(
       KEY,
-      dockerChoice(KEY, { config, stored, helperHealth: health(states), defaultStore }),
+      dockerChoice(KEY, { config, dockerLogins, helperHealth: health(states), defaultStore }),
       facts(extra),
     );
     expect(verdict).toMatchObject({ code, used });
@@ -367,7 +360,7 @@ describe('storeTrouble (the store every registry without a credHelpers entry mee
     ['a hanging default store', {}, { pass: 'hangs' }, 'hangs', /default store docker-credential-pass/],
   ])('%s', (_name, config, states, state, sentence) => {
     const trouble = storeTrouble(
-      { config, stored: {}, helperHealth: health(states), defaultStore: 'pass' },
+      { config, dockerLogins: {}, helperHealth: health(states), defaultStore: 'pass' },
       configPath,
     );
     expect(trouble?.health).toBe(state);

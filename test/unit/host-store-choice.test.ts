@@ -1,7 +1,7 @@
 // Where `docker login` would keep a login on a host: docker's lookup (its table is test/unit/lookup.test.ts) mapped to
 // the host's stores, with the helpers that fetch their own credentials left alone.
 import { describe, expect, it } from 'vitest';
-import { chooseStore, type StoreChoice } from '../../src/host/store-choice.js';
+import { loginDestination, type LoginDestination } from '../../src/host/login-destination.js';
 
 const KEY = 'registry.example.com';
 const onPath =
@@ -9,9 +9,9 @@ const onPath =
   (name: string) =>
     programs.includes(name);
 
-describe('chooseStore', () => {
+describe('loginDestination', () => {
   const linuxWithPass = { platform: 'linux' as const, onPath: onPath('pass', 'docker-credential-pass') };
-  it.each<[string, Record<string, unknown>, StoreChoice]>([
+  it.each<[string, Record<string, unknown>, LoginDestination]>([
     [
       'a credHelpers entry: that helper',
       { credHelpers: { [KEY]: 'desktop' }, credsStore: 'pass' },
@@ -27,15 +27,15 @@ describe('chooseStore', () => {
     ['no auth at all: the platform default', {}, { kind: 'helper', name: 'pass', setBy: 'default-store' }],
     ['any auths entry: the file', { auths: { 'other.example': {} } }, { kind: 'file' }],
   ])('%s', (_, config, expected) => {
-    expect(chooseStore(config, KEY, linuxWithPass)).toEqual(expected);
+    expect(loginDestination(config, KEY, linuxWithPass)).toEqual(expected);
   });
 
   it('macOS with no auth: osxkeychain when its helper exists, else the file', () => {
-    expect(chooseStore({}, KEY, { platform: 'darwin', onPath: onPath('docker-credential-osxkeychain') })).toEqual({
+    expect(loginDestination({}, KEY, { platform: 'darwin', onPath: onPath('docker-credential-osxkeychain') })).toEqual({
       kind: 'helper',
       name: 'osxkeychain',
       setBy: 'default-store',
     });
-    expect(chooseStore({}, KEY, { platform: 'darwin', onPath: onPath() })).toEqual({ kind: 'file' });
+    expect(loginDestination({}, KEY, { platform: 'darwin', onPath: onPath() })).toEqual({ kind: 'file' });
   });
 });

@@ -1,15 +1,12 @@
-// One seam between "what the credentials are" and "where they live" (as docker/cli's credentials.Store): the config
-// file itself, or a docker-credential-<name> program.
+// One seam between "what the credentials are" and "where they live" (as docker/cli's credentials.Store): a credential
+// store is the config file's auths, or a docker-credential-<name> program (native-store.ts).
 import { decodeAuthsEntry, encodeAuth } from '../docker/auth.js';
+import { findHelper } from '../docker/helper-client.js';
 import { memberObject } from '../docker/lookup.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
 import { jsonEqual } from '../json-equal.js';
-
-/** A user name and secret as a store holds them. */
-export interface StoredCredentials {
-  username: string;
-  secret: string;
-}
+import type { Credentials } from '../types.js';
+import { NativeStore, type HelperOrigin } from './native-store.js';
 
 /**
  * A place docker keeps logins in. Failures throw an error named StoreError, whose message names the store and the fix.
@@ -18,8 +15,8 @@ export interface CredentialStore {
   /** 'file', or the helper's name (pass, osxkeychain, desktop, ...). */
   readonly name: string;
   /** The login kept for key, or undefined when there is none. */
-  get(key: string): Promise<StoredCredentials | undefined>;
-  store(key: string, credentials: StoredCredentials): Promise<void>;
+  get(key: string): Promise<Credentials | undefined>;
+  store(key: string, credentials: Credentials): Promise<void>;
   erase(key: string): Promise<void>;
 }
 
@@ -38,11 +35,11 @@ export class FileStore implements CredentialStore {
     return this.auths[key];
   }
 
-  async get(key: string): Promise<StoredCredentials | undefined> {
+  async get(key: string): Promise<Credentials | undefined> {
     return decodeAuthsEntry(this.auths[key]);
   }
 
-  async store(key: string, credentials: StoredCredentials): Promise<void> {
+  async store(key: string, credentials: Credentials): Promise<void> {
     this.set(key, { auth: encodeAuth(credentials.username, credentials.secret) });
   }
 
@@ -57,4 +54,32 @@ export class FileStore implements CredentialStore {
     else this.auths[key] = value;
     this.edits.push({ path: ['auths', key], value });
   }
+}
+
+/** What opening a credential store needs: the environment, the config being edited, and PATH lookups. */
+export interface StoreContext {
+  env: NodeJS.ProcessEnv;
+  configPath: string;
+  file: FileStore;
+  find: (program: string) => string | undefined;
+}
+
+/** Opens the credential store named 'file' (the config itself) or a helper's name. */
+export async function openStore(
+  context: StoreContext,
+  name: string,
+  origin: Omit<HelperOrigin, 'configPath'>,
+): Promise<CredentialStore> {
+  if (name === 'file') return context.file;
+  return new NativeStore(
+    name,
+    findHelper(name, context.find),
+    { ...origin, configPath: context.configPath },
+    context.env,
+  );
+}
+
+/** Whether an error is a credential store's failure (named StoreError, as NativeStore throws it). */
+export function isStoreError(error: unknown): error is Error {
+  return (error as Error | undefined)?.name === 'StoreError';
 }
