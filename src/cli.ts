@@ -22,11 +22,7 @@ const FLAGS = {
 type Flag = keyof typeof FLAGS;
 
 /** What one command line takes besides --help and --version: its options, whether registry KEYs follow, its help. */
-interface CommandSpec {
-  flags: Flag[];
-  keys?: true;
-  help: string;
-}
+type CommandSpec = { flags: Flag[]; keys?: true; help: string };
 
 /** Each command, and its --host form where it has one. */
 const COMMANDS: Record<'refresh' | 'status' | 'check' | 'logout', CommandSpec & { host?: CommandSpec }> = {
@@ -54,7 +50,7 @@ const COMMANDS: Record<'refresh' | 'status' | 'check' | 'logout', CommandSpec & 
 type Command = keyof typeof COMMANDS;
 
 /** The --help text, made from the two tables. */
-export function usage(): string {
+function usage(): string {
   const entry = (head: string, help: string, column: number) => {
     const [first, ...more] = help.split('\n').map((line) => `${' '.repeat(column)}${line}`);
     const start = `  ${head}`;
@@ -84,9 +80,9 @@ ${Object.entries(FLAGS)
 Exit codes: 0 ok; 1 a login failed or a secret has a problem; 2 usage error or unusable docker config.`;
 }
 
-/** argv read: a command to run, text to print (--help, --version), or a usage error's text. */
+/** argv read: a command to run, or text to print and the exit code (--help, --version, a usage error). */
 export type CommandLine =
-  { command: Command; flags: Partial<Record<Flag, true>>; keys: string[] } | { print: string } | { error: string };
+  { command: Command; flags: Partial<Record<Flag, true>>; keys: string[] } | { text: string; exitCode: 0 | 2 };
 
 /** Reads argv: switches anywhere, `-h`, and `--` before keys that start with a dash. */
 export function parseCommandLine(argv: string[]): CommandLine {
@@ -97,7 +93,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const flags: Partial<Record<Flag, true>> = {};
   const positionals: string[] = [];
   const error = (what: string, command?: string) => ({
-    error: `registry-login${command ? ` ${command}` : ''}: ${what}.\nRun \`registry-login --help\` for the commands and options.`,
+    exitCode: 2 as const,
+    text: `registry-login${command ? ` ${command}` : ''}: ${what}.\nRun \`registry-login --help\` for the commands and options.`,
   });
   for (const token of tokens) {
     if (token.kind === 'positional') positionals.push(token.value);
@@ -110,9 +107,9 @@ export function parseCommandLine(argv: string[]): CommandLine {
     else if (token.kind === 'option') flags[token.name as Flag] = true;
   }
   const [verb, ...keys] = positionals;
-  if (flags.version) return { print: `registry-login ${VERSION}` };
-  if (flags.help || verb === 'help') return { print: usage() };
-  if (verb === undefined) return { error: usage() };
+  if (flags.version) return { text: `registry-login ${VERSION}`, exitCode: 0 };
+  if (flags.help || verb === 'help') return { text: usage(), exitCode: 0 };
+  if (verb === undefined) return { text: usage(), exitCode: 2 };
   if (!Object.hasOwn(COMMANDS, verb))
     return error(`unknown command "${verb}"; the commands are ${names(Object.keys(COMMANDS))}`);
   const command = verb as Command;
@@ -155,13 +152,9 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   // Formatters paint; say() takes the paint off again for a stream that is not a colour terminal.
   const paint = makePaint(colour.stdout || colour.stderr);
   const line = parseCommandLine(argv);
-  if ('error' in line) {
-    say(io.stderr, [line.error]);
-    return 2;
-  }
-  if ('print' in line) {
-    say(io.stdout, [line.print]);
-    return 0;
+  if ('text' in line) {
+    say(line.exitCode === 0 ? io.stdout : io.stderr, [line.text]);
+    return line.exitCode;
   }
   const { command, flags, keys } = line;
   const emit = (result: unknown, output: Output) => {

@@ -5,9 +5,8 @@ import type { HostStatusResult } from '../commands/host-status.js';
 import type { HostLogoutResult } from '../commands/host-logout.js';
 
 /** Where a login of the named store ('file' or a helper's name) is kept, for any message. */
-export function whereKept(store: string): string {
-  return store === 'file' ? 'the docker config file' : `docker-credential-${store}`;
-}
+export const whereKept = (store: string) =>
+  store === 'file' ? 'the docker config file' : `docker-credential-${store}`;
 
 /** refresh --host: one line per login with its store; errors, problems and notes on stderr. */
 export function formatHostRefresh(result: HostRefreshResult, paint: Paint): Output {
