@@ -14,6 +14,7 @@ import {
 import { FileStore, isStoreError, openStore, type StoreContext } from '../host/credential-store.js';
 import { programFinder } from '../programs.js';
 import { placesFromEnv } from '../paths.js';
+import { whereKept } from '../host/report.js';
 
 export interface HostLogoutResult {
   configPath: string;
@@ -47,11 +48,12 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
     const helpers = snapshot.config.credHelpers as Record<string, unknown> | undefined;
     for (const key of names.length === 0 ? managed : wanted.filter((k) => managed.includes(k))) {
       const entry = ledger.entries[key]!;
-      const where = entry.store === 'file' ? snapshot.configPath : `docker-credential-${entry.store}`;
+      const where = whereKept(entry.store);
       try {
         const store = await openStore(stores, entry.store, {
           setBy: helpers?.[key] === entry.store ? 'credHelpers' : 'credsStore',
           key,
+          retry: 'registry-login logout --host',
         });
         const current = await store.get(key);
         let ours =
@@ -82,9 +84,7 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
         delete ledger.entries[key];
       } catch (error) {
         if (!isStoreError(error)) throw error;
-        out.warnings.push(
-          `${key}: not logged out: ${error.message.replace('run `registry-login refresh --host`', 'run `registry-login logout --host`')}`,
-        );
+        out.warnings.push(`${key}: not logged out: ${error.message}`);
       }
     }
     return { edits: file.edits, ledger, result: out };

@@ -26,6 +26,7 @@ import { programFinder } from '../programs.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
 import type { Credentials, Kind, Login, Problem, Resolved } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { whereKept } from '../host/report.js';
 
 /** One login's line in the report: refresh's JSON shape, plus where it is kept and whether this run wrote it. */
 export interface HostRefreshedLogin {
@@ -267,7 +268,7 @@ async function storeOne(
           ? false
           : matchesEntry(ledger, previous.keyId === undefined ? undefined : run.memory(), previous, key, current);
       if (current !== undefined && ours !== true && !run.force) {
-        const holder = name === 'file' ? run.snapshot.configPath : describeStore(name);
+        const holder = name === 'file' ? run.snapshot.configPath : whereKept(name);
         const replace = `run \`registry-login refresh --host --force\` to replace it with ${login.prefix}'s, or \`docker logout ${key}\` first.`;
         // The config no longer holds the secret the fingerprint was made of, so the fingerprint would be the one trace of
         // it on disk: it goes, and the entry stays, known to be someone else's.
@@ -316,7 +317,7 @@ async function storeOne(
   const moved =
     previous && previous.store !== name
       ? {
-          reason: `${login.prefix}: the login for ${key} is now kept in ${describeStore(name)}, where docker looks for it; the one stored earlier in ${describeStore(previous.store)} was left there.`,
+          reason: `${login.prefix}: the login for ${key} is now kept in ${whereKept(name)}, where docker looks for it; the one stored earlier in ${whereKept(previous.store)} was left there.`,
         }
       : {};
   return {
@@ -331,8 +332,4 @@ async function storeOne(
 function fileEntryIsOurs(ledger: HostLedger, previous: HostLedgerEntry, key: string, authsEntry: unknown): boolean {
   const decoded = decodeAuthsEntry(authsEntry);
   return decoded !== undefined && matchesEntry(ledger, undefined, previous, key, decoded) === true;
-}
-
-function describeStore(name: string): string {
-  return name === 'file' ? 'the docker config file' : `docker-credential-${name}`;
 }

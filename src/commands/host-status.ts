@@ -14,6 +14,7 @@ import { programFinder } from '../programs.js';
 import type { HostSnapshot } from '../host/host-config.js';
 import type { Kind } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { whereKept } from '../host/report.js';
 
 export interface HostStatusLogin {
   prefix: string;
@@ -70,12 +71,11 @@ async function judge(
   const again =
     "run `registry-login refresh --host` where the secrets are set (a dev container's initializeCommand does)";
   const choice = chooseStore(snapshot.config, key, facts);
-  const where = entry.store === 'file' ? 'the docker config file' : `docker-credential-${entry.store}`;
+  const where = whereKept(entry.store);
   if (storeName(choice) !== entry.store) {
-    const now = choice.kind === 'file' ? 'the docker config file' : `docker-credential-${choice.name}`;
     return {
       effective: false,
-      reason: `docker now looks for ${key} in ${now} (the config changed since), not in ${where}; ${again}`,
+      reason: `docker now looks for ${key} in ${whereKept(storeName(choice))} (the config changed since), not in ${where}; ${again}`,
     };
   }
   let current;

@@ -18,6 +18,8 @@ export interface HelperOrigin {
   configPath: string;
   setBy: HelperSetBy;
   key?: string;
+  /** The command to run again once the store is fixed; `registry-login refresh --host` unless given. */
+  retry?: string;
 }
 
 /** docker-credential-<name>, run from the absolute path found on PATH. */
@@ -90,11 +92,15 @@ export class NativeStore implements CredentialStore {
 
   private missing(): string {
     const install = INSTALL[this.name] ?? `install docker-credential-${this.name} or put its directory on PATH`;
-    return `${this.describe()} is not on PATH (registry-login, like docker, looks only in PATH's absolute folders), so neither docker nor registry-login can use this store; ${install}, ${this.instead()}, then run \`registry-login refresh --host\` again.`;
+    return `${this.describe()} is not on PATH (registry-login, like docker, looks only in PATH's absolute folders), so neither docker nor registry-login can use this store; ${install}, ${this.instead()}, ${this.again()}.`;
   }
 
   private badName(): string {
-    return `${this.describe()} is not a credential helper's name (a name holds no "/", "\\" or ".."), so registry-login will not run it; correct the name ${this.instead()}, then run \`registry-login refresh --host\` again.`;
+    return `${this.describe()} is not a credential helper's name (a name holds no "/", "\\" or ".."), so registry-login will not run it; correct the name ${this.instead()}, ${this.again()}.`;
+  }
+
+  private again(): string {
+    return `then run \`${this.origin.retry ?? 'registry-login refresh --host'}\` again`;
   }
 
   private instead(): string {
@@ -105,11 +111,11 @@ export class NativeStore implements CredentialStore {
   }
 
   private hint(): string {
-    return `${HINTS[this.name] ?? `check that \`docker login\` works with this store`}, then run \`registry-login refresh --host\` again.`;
+    return `${HINTS[this.name] ?? `check that \`docker login\` works with this store`}, ${this.again()}.`;
   }
 
   private hangHint(): string {
-    return `it may be waiting for a locked keychain or a dialog, or be broken (${HINTS[this.name] ?? 'check that `docker login` works with this store'}); then run \`registry-login refresh --host\` again.`;
+    return `it may be waiting for a locked keychain or a dialog, or be broken (${HINTS[this.name] ?? 'check that `docker login` works with this store'}); ${this.again()}.`;
   }
 }
 

@@ -4,6 +4,10 @@ import type { HostRefreshResult } from '../commands/host-refresh.js';
 import type { HostStatusResult } from '../commands/host-status.js';
 import type { HostLogoutResult } from '../commands/host-logout.js';
 
+/** Where a login of the named store ('file' or a helper's name) is kept, for any message. */
+export const whereKept = (store: string) =>
+  store === 'file' ? 'the docker config file' : `docker-credential-${store}`;
+
 /** refresh --host: one line per login with its store; errors, problems and notes on stderr. */
 export function formatHostRefresh(result: HostRefreshResult, paint: Paint): Output {
   const out: string[] = [];
@@ -24,7 +28,7 @@ export function formatHostRefresh(result: HostRefreshResult, paint: Paint): Outp
           l.prefix,
           l.key,
           l.kind,
-          l.store ? (l.store === 'file' ? 'in the config file' : `in docker-credential-${l.store}`) : '',
+          l.store ? `in ${whereKept(l.store)}` : '',
           l.status === 'ok' ? (l.changed ? 'stored' : 'unchanged') : '',
           l.expiresAt ? `until ${l.expiresAt}` : '',
         ]),
