@@ -8,13 +8,14 @@ import {
   sameCredentials,
   memoryKey,
   type HostLedger,
-  type HostLedgerEntry,
   type MemoryKeyLookup,
 } from '../host/ledger.js';
 import { FileStore, isStoreError, openStore, type StoreContext } from '../host/credential-store.js';
 import { programFinder } from '../programs.js';
 import { placesFromEnv } from '../paths.js';
 import { whereKept } from '../host/report.js';
+import { dictionary } from '../dictionary.js';
+import { memberObject } from '../docker/lookup.js';
 
 export interface HostLogoutResult {
   configPath: string;
@@ -37,7 +38,7 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
     const stores: StoreContext = { env, configPath: snapshot.configPath, file, find };
     const ledger: HostLedger = {
       ...snapshot.ledger,
-      entries: Object.assign(Object.create(null) as Record<string, HostLedgerEntry>, snapshot.ledger.entries),
+      entries: dictionary(snapshot.ledger.entries),
     };
     const managed = Object.keys(ledger.entries);
     const out = {
@@ -45,13 +46,13 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
       unknown: wanted.filter((key) => !managed.includes(key)),
       warnings: [] as string[],
     };
-    const helpers = snapshot.config.credHelpers as Record<string, unknown> | undefined;
+    const helpers = memberObject(snapshot.config, 'credHelpers');
     for (const key of names.length === 0 ? managed : wanted.filter((k) => managed.includes(k))) {
       const entry = ledger.entries[key]!;
       const where = whereKept(entry.store);
       try {
         const store = await openStore(stores, entry.store, {
-          setBy: helpers?.[key] === entry.store ? 'credHelpers' : 'credsStore',
+          setBy: helpers[key] === entry.store ? 'credHelpers' : 'credsStore',
           key,
           retry: 'registry-login logout --host',
         });

@@ -9,7 +9,7 @@ import {
   type MemoryKey,
 } from '../host/ledger.js';
 import { FileStore, isStoreError, openStore, type StoreContext } from '../host/credential-store.js';
-import { storeName, loginDestination as chooseStore, type HostFacts } from '../host/login-destination.js';
+import { storeName, loginDestination, type HostFacts } from '../host/login-destination.js';
 import { programFinder } from '../programs.js';
 import type { HostSnapshot } from '../host/host-config.js';
 import type { Kind } from '../types.js';
@@ -70,18 +70,18 @@ async function judge(
   const { key, entry } = login;
   const again =
     "run `registry-login refresh --host` where the secrets are set (a dev container's initializeCommand does)";
-  const choice = chooseStore(snapshot.config, key, facts);
+  const destination = loginDestination(snapshot.config, key, facts);
   const where = whereKept(entry.store);
-  if (storeName(choice) !== entry.store) {
+  if (storeName(destination) !== entry.store) {
     return {
       effective: false,
-      reason: `docker now looks for ${key} in ${whereKept(storeName(choice))} (the config changed since), not in ${where}; ${again}`,
+      reason: `docker now looks for ${key} in ${whereKept(storeName(destination))} (the config changed since), not in ${where}; ${again}`,
     };
   }
   let current;
   try {
     const store = await openStore(stores, entry.store, {
-      setBy: choice.kind === 'helper' ? choice.setBy : 'credsStore',
+      setBy: destination.kind === 'helper' ? destination.setBy : 'credsStore',
       key,
     });
     current = await store.get(key);
