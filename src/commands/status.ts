@@ -14,13 +14,20 @@ import { discoverTriples } from '../discover.js';
 import { keyLogins, needsSwap } from '../registry.js';
 import type { Kind } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { otherClientsView } from '../containers-files.js';
+import type { NotSeen } from '../containers-auth.js';
+import { secretAt, type SecretAt } from '../secret-at.js';
 
 export interface StatusLogin {
   prefix: string;
   key: string;
   kind: Kind;
   expiresAt?: string;
+  /** Where the login's secret lives. */
+  secretAt: SecretAt;
   effective: boolean;
+  /** Clients other than docker that would not use this login, and why (absent when none). */
+  notSeenBy?: NotSeen[];
   /** The verdict's code: why docker uses the entry or not. */
   verdict: VerdictCode;
   /** Why docker would not use the entry, or how it is served; absent when all is as written. */
@@ -40,6 +47,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
   const { configPath, config, ledger } = await readConfigSnapshot(places);
   const stored = readStoredLogins(places.stateDir);
   const view = { config, stored, ...(await observeHelpers(config, env)) };
+  const others = otherClientsView(places, config, env);
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
   const renewable = new Set(present.filter((l) => needsSwap(l.kind)).map((l) => l.key));
@@ -51,7 +59,9 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
         key,
         kind: entry.kind,
         ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
+        secretAt: secretAt(),
       };
+      const notSeenBy = others(key);
       const choice = dockerChoice(key, view);
       const current = entry.authHashes.includes(hashEntry(choice.authsEntry));
       const facts = {
@@ -67,6 +77,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
         effective: verdict.used,
         verdict: verdict.code,
         ...(verdict.sentence ? { reason: verdict.sentence } : {}),
+        ...(notSeenBy.length > 0 ? { notSeenBy } : {}),
       };
     });
   const store = storeTrouble(view, configPath);
