@@ -8,6 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, REPO, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
+import { dockerPull, startFakeEngine } from '../support/fake-engine.js';
 import { pushTestImage } from '../support/oci-image.js';
 import { requireCommand } from '../support/process.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -16,7 +17,7 @@ import { TempDirs } from '../support/tmp.js';
 const PASSWORD = 'clients-pw-Zq4Wn8Ts';
 const STALE = Buffer.from('alice:an-old-password').toString('base64');
 const CLIENTS = ['podman', 'buildah', 'skopeo'] as const;
-type Client = (typeof CLIENTS)[number];
+type Client = (typeof CLIENTS)[number] | 'docker-py';
 
 const dirs = new TempDirs();
 let registry: RunningRegistry;
@@ -219,15 +220,77 @@ describe('a stale login in a file podman, buildah and skopeo read before the doc
   }
 });
 
+describe('the helper binary missing from PATH', () => {
+  it('podman, buildah, skopeo and docker-py fail or send nothing, the docker CLI falls back to auths; status names them', async () => {
+    const dockerPy = await execa('/usr/bin/python3', ['-c', 'import docker'], { reject: false });
+    expect(dockerPy.exitCode, `docker-py is needed (apt-get install -y python3-docker): ${dockerPy.stderr}`).toBe(0);
+    const dir = await dirs.make('rl-pod-case-');
+    const home = await makeAgentHome(dir, triple('ACME', registry.host, 'alice', PASSWORD));
+    const runContainers = path.join(dir, 'run-containers');
+    await mkdir(runContainers, { recursive: true });
+    expect((await runAgent(['refresh'], home.env)).exitCode).toBe(0);
+    const env: Record<string, string> = {
+      ...home.env,
+      PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+      CONTAINERS_STORAGE_CONF: path.join(work, 'storage.conf'),
+      CONTAINERS_CONF: path.join(work, 'containers.conf'),
+      CONTAINERS_REGISTRIES_CONF: path.join(work, 'registries.conf'),
+    };
+    const status = await statusOf(home, env, runContainers);
+    const named = new Set((status?.notSeenBy ?? []).map((n) => n.client));
+    expect([...named].sort()).toEqual(['buildah', 'docker-py', 'podman', 'skopeo', 'testcontainers']);
+    for (const client of CLIENTS) {
+      const run = await pull(client, env, runContainers);
+      expect(run.ok, `${client} without the helper:\n${run.output}`).toBe(false);
+      results.push({
+        location: 'helper missing from PATH',
+        client,
+        staleFails: true,
+        named: named.has(client),
+        cleanPulls: false,
+      });
+    }
+    const engine = await startFakeEngine();
+    try {
+      const py = await execa(
+        '/usr/bin/python3',
+        [
+          '-c',
+          `import docker,sys\nc=docker.APIClient(base_url="${engine.dockerHost}", version="1.41")\ntry:\n  c.pull("${registry.host}/team/app", tag="v1")\nexcept Exception as e:\n  print(type(e).__name__, e, file=sys.stderr); sys.exit(3)`,
+        ],
+        { env, extendEnv: false, reject: false },
+      );
+      const sent = engine.pulls.at(-1)?.auth ?? null;
+      expect(py.exitCode === 3 || sent === null, `docker-py sent ${JSON.stringify(sent)}: ${py.stderr}`).toBe(true);
+      results.push({
+        location: 'helper missing from PATH',
+        client: 'docker-py',
+        staleFails: true,
+        named: named.has('docker-py'),
+        cleanPulls: false,
+      });
+      const cli = await dockerPull(`${registry.host}/team/app:v1`, {
+        engine,
+        dockerConfigDir: home.dockerConfigDir,
+        env,
+      });
+      expect(cli.auth?.username, cli.stderr).toBe('alice');
+      expect(named.has('docker')).toBe(false);
+    } finally {
+      await engine.stop();
+    }
+  }, 180_000);
+});
+
 async function writeResults(): Promise<void> {
   if (results.length === 0) return;
   const out = path.join(REPO, 'build', 'client-results.json');
   await mkdir(path.dirname(out), { recursive: true });
   const versions: Record<string, string> = {};
-  for (const client of CLIENTS) {
-    const v = await execa(client, ['--version'], { reject: false });
-    versions[client] = v.stdout.trim();
-  }
+  for (const client of CLIENTS)
+    versions[client] = (await execa(client, ['--version'], { reject: false })).stdout.trim();
+  const py = ['-c', 'import docker; print("docker-py " + docker.__version__)'];
+  versions['docker-py'] = (await execa('/usr/bin/python3', py, { reject: false })).stdout.trim();
   await writeFile(out, `${JSON.stringify({ versions, results }, null, 2)}\n`);
   // Keep the written file readable for scripts/client-table.mjs even when a test above failed part-way.
   JSON.parse(await readFile(out, 'utf8'));
