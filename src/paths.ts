@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './fs/errors.js';
 import { makeDirectory } from './fs/directory.js';
 import { becomeHomeOwner, otherUsersHome } from './fs/home-owner.js';
+import type { ContainersPlaces } from './containers-auth.js';
 
 /**
  * The user's home directory as docker finds it: $HOME, else (unset or empty) the account's own; undefined when that is
@@ -29,6 +30,8 @@ export interface Places {
   stateDir: string;
   /** The per-user cache (ECR tokens); undefined when no home is known, and then nothing is cached. */
   cacheDir: string | undefined;
+  /** What podman, buildah and skopeo read before (or instead of) the docker config. */
+  containers: ContainersPlaces;
 }
 
 /**
@@ -42,6 +45,32 @@ export function placesFromEnv(env: NodeJS.ProcessEnv): Places {
     configPath: configPathIn(env, home),
     stateDir: stateDirIn(env, home),
     cacheDir: xdgDirectory(env, home, 'XDG_CACHE_HOME', '.cache'),
+    containers: containersPlacesIn(env, home),
+  };
+}
+
+// containers/image 5.23 as podman 4.3, buildah 1.28 and skopeo 1.9 run it (each rule tried with the real clients):
+// the first auth file is REGISTRY_AUTH_FILE, else for podman and buildah $DOCKER_CONFIG/config.json (the docker config
+// itself, so nothing comes before it), else $XDG_RUNTIME_DIR/containers/auth.json (/run/containers/<uid>/auth.json
+// when unset); then $XDG_CONFIG_HOME/containers/auth.json (~/.config); then the docker config. registries.conf:
+// CONTAINERS_REGISTRIES_CONF (podman and buildah only; skopeo ignores it), else ~/.config/containers/registries.conf
+// when it exists, else /etc/containers/registries.conf.
+function containersPlacesIn(env: NodeJS.ProcessEnv, home: string | undefined): ContainersPlaces {
+  const runtime = env.XDG_RUNTIME_DIR
+    ? join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json')
+    : `/run/containers/${process.getuid?.() ?? 0}/auth.json`;
+  const configHome = env.XDG_CONFIG_HOME || (home === undefined ? undefined : join(home, '.config'));
+  const userFile = configHome === undefined ? [] : [join(configHome, 'containers', 'auth.json')];
+  const authFile = env.REGISTRY_AUTH_FILE ? resolve(env.REGISTRY_AUTH_FILE) : undefined;
+  const skopeo = [authFile ?? runtime, ...userFile];
+  const podman = authFile === undefined && env.DOCKER_CONFIG ? [] : skopeo;
+  const userConf = home === undefined ? [] : [join(home, '.config', 'containers', 'registries.conf')];
+  const systemConf = [...userConf, '/etc/containers/registries.conf'];
+  const podmanConf =
+    env.CONTAINERS_REGISTRIES_CONF !== undefined ? [resolve(env.CONTAINERS_REGISTRIES_CONF)] : systemConf;
+  return {
+    authFiles: { podman, buildah: podman, skopeo },
+    registriesConf: { podman: podmanConf, buildah: podmanConf, skopeo: systemConf },
   };
 }
 

@@ -3,6 +3,7 @@ import type { RefreshResult } from './commands/refresh.js';
 import type { StatusResult } from './commands/status.js';
 import type { LogoutResult } from './commands/logout.js';
 import type { CheckResult } from './commands/check.js';
+import { describeNotSeen } from './containers-auth.js';
 
 /** Styling that is a no-op without a colour terminal. */
 export interface Paint {
@@ -76,12 +77,17 @@ export function formatStatus(result: StatusResult, paint: Paint): Output {
     l.effective ? paint.ok('effective') : paint.bad('NOT effective'),
     l.reason ?? '',
   ]);
+  const others = result.logins.flatMap((l) =>
+    describeNotSeen(l.notSeenBy ?? []).map(
+      (line) => `${paint.warn('warning')}: the ${l.prefix} login for ${l.key}: ${line}`,
+    ),
+  );
   return {
     out: [
       `Managed in ${result.configPath}:`,
       ...table([['PREFIX', 'REGISTRY', 'KIND', 'TOKEN', 'STATE', ''].map(paint.dim), ...rows]),
     ],
-    err,
+    err: [...err, ...others],
   };
 }
 

@@ -20,6 +20,8 @@ import { observeHelpers } from '../docker-config/helper-probe.js';
 import { hashEntry, type Ledger } from '../docker-config/ledger.js';
 import type { Credentials, Kind, Login, Problem, Resolved } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { otherClientsView } from '../containers-files.js';
+import { describeNotSeen } from '../containers-auth.js';
 
 /** A handshake result, or `not-effective`: the secret works but docker would send something else. */
 export type CheckResultKind = HandshakeResult | 'not-effective';
@@ -74,6 +76,7 @@ export async function check(
         password: '',
       }))
     : keyed.logins;
+  const others = otherClientsView(places, config, env);
   const results: CheckedLogin[] = [];
   let logins = known;
   if (keys.length > 0) {
@@ -100,7 +103,7 @@ export async function check(
           checkResolved(entry, context),
         ),
       );
-  results.push(...checked);
+  results.push(...checked.map((r) => withOtherClients(r, others(r.key))));
   return {
     results,
     problems: keys.length > 0 ? [] : [...discovered.problems, ...keyed.problems],
@@ -211,6 +214,16 @@ function entryAgainst(key: string, choice: DockerChoice, mine: Credentials, ledg
   const entry = ledger.entries[key];
   if (!entry) return 'not-written';
   return entry.authHashes.includes(hashEntry(choice.authsEntry)) ? 'older-secret' : 'changed';
+}
+
+/** A check names the other clients that would not use the login, and the file to blame, after docker's verdict. */
+function withOtherClients(
+  result: CheckedLogin,
+  notSeen: ReturnType<ReturnType<typeof otherClientsView>>,
+): CheckedLogin {
+  if (notSeen.length === 0) return result;
+  const note = describeNotSeen(notSeen).join('; ');
+  return { ...result, detail: result.detail ? `${result.detail}; ${note}` : note };
 }
 
 function withNote(detail: string, note: string | undefined): string {

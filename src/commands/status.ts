@@ -14,6 +14,9 @@ import { discoverTriples } from '../discover.js';
 import { keyLogins, needsSwap } from '../registry.js';
 import type { Kind } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { otherClientsView } from '../containers-files.js';
+import type { NotSeen } from '../containers-auth.js';
+import { secretAt, type SecretAt } from '../secret-at.js';
 
 export interface StatusLogin {
   prefix: string;
@@ -22,7 +25,11 @@ export interface StatusLogin {
   expiresAt?: string;
   /** The role ARN the token was swapped through. */
   role?: string;
+  /** Where the login's secret lives. */
+  secretAt: SecretAt;
   effective: boolean;
+  /** Clients other than docker that would not use this login, and why (absent when none). */
+  notSeenBy?: NotSeen[];
   /** The verdict's code: why docker uses the entry or not. */
   verdict: VerdictCode;
   /** Why docker would not use the entry, or how it is served; absent when all is as written. */
@@ -42,6 +49,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
   const { configPath, config, ledger } = await readConfigSnapshot(places);
   const dockerLogins = readDockerLogins(places.stateDir);
   const view = { config, dockerLogins, ...(await observeHelpers(config, env)) };
+  const others = otherClientsView(places, config, env);
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
   const renewable = new Set(present.filter((l) => needsSwap(l.kind)).map((l) => l.key));
@@ -54,7 +62,9 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
         kind: entry.kind,
         ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
         ...(entry.role ? { role: entry.role } : {}),
+        secretAt: secretAt(),
       };
+      const notSeenBy = others(key);
       const choice = dockerChoice(key, view);
       const current = entry.authHashes.includes(hashEntry(choice.authsEntry));
       const facts = {
@@ -70,6 +80,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
         effective: verdict.used,
         verdict: verdict.code,
         ...(verdict.sentence ? { reason: verdict.sentence } : {}),
+        ...(notSeenBy.length > 0 ? { notSeenBy } : {}),
       };
     });
   const store = storeTrouble(view, configPath);

@@ -69,7 +69,24 @@ describe('placesFromEnv', () => {
       { configPath: '/d/config.json', stateDir: '/s/registry-login', cacheDir: undefined },
     ],
   ])('works out %j', (env, places) => {
-    expect(placesFromEnv(env)).toEqual(places);
+    const { containers: _containers, ...mine } = placesFromEnv(env);
+    expect(mine).toEqual(places);
+  });
+
+  it("works out podman's, buildah's and skopeo's files as containers/image 5.23 reads them", () => {
+    const uid = process.getuid?.() ?? 0;
+    expect(placesFromEnv({ HOME: '/h' }).containers.authFiles.skopeo).toEqual([
+      `/run/containers/${uid}/auth.json`,
+      '/h/.config/containers/auth.json',
+    ]);
+    const set = placesFromEnv({ HOME: '/h', XDG_RUNTIME_DIR: '/r', XDG_CONFIG_HOME: '/x', DOCKER_CONFIG: '/d' });
+    expect(set.containers.authFiles.skopeo).toEqual(['/r/containers/auth.json', '/x/containers/auth.json']);
+    expect(set.containers.authFiles.podman).toEqual([]); // $DOCKER_CONFIG/config.json comes first for podman
+    const authFile = placesFromEnv({ HOME: '/h', DOCKER_CONFIG: '/d', REGISTRY_AUTH_FILE: '/a.json' });
+    expect(authFile.containers.authFiles.buildah).toEqual(['/a.json', '/h/.config/containers/auth.json']);
+    const conf = placesFromEnv({ HOME: '/h', CONTAINERS_REGISTRIES_CONF: '/c.conf' }).containers.registriesConf;
+    expect(conf.podman).toEqual(['/c.conf']);
+    expect(conf.skopeo).toEqual(['/h/.config/containers/registries.conf', '/etc/containers/registries.conf']);
   });
 
   it('refuses a run without a usable home, naming first the docker config and then the state directory', () => {
