@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, REPO, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
+import { BIN, NODE_DIR, REPO, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
 import { dockerPull, startFakeEngine } from '../support/fake-engine.js';
 import { pushTestImage } from '../support/oci-image.js';
 import { requireCommand } from '../support/process.js';
@@ -231,7 +231,8 @@ describe('the helper binary missing from PATH', () => {
     expect((await runAgent(['refresh'], home.env)).exitCode).toBe(0);
     const env: Record<string, string> = {
       ...home.env,
-      PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+      // The tests' Node.js (its folder holds only node), so the launchers run; registry-login's bin/ is left out.
+      PATH: `${NODE_DIR}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
       CONTAINERS_STORAGE_CONF: path.join(work, 'storage.conf'),
       CONTAINERS_CONF: path.join(work, 'containers.conf'),
       CONTAINERS_REGISTRIES_CONF: path.join(work, 'registries.conf'),
