@@ -21,6 +21,13 @@ export interface LedgerEntry {
   expiresAt?: string;
   /** The role ARN the token was swapped through (not a secret). */
   role?: string;
+  /**
+   * 'memory': written in memory mode, with no auths entry; its credHelpers line is what makes it ours (authHashes stay
+   * empty, so nothing derived from the secret is kept).
+   */
+  secretAt?: 'memory';
+  /** Memory mode: the credentials the helper serves; only ever in a ledger kept in the memory directory. */
+  memory?: { username: string; secret: string };
 }
 
 /** The ledger of one config file. */

@@ -14,7 +14,8 @@ export interface StoredLogin {
 
 type Stored = Record<string, StoredLogin>;
 
-function storePath(stateDir: string): string {
+/** The store file in a state directory. */
+export function storePath(stateDir: string): string {
   return join(stateDir, 'docker-logins.json');
 }
 

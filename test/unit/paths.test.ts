@@ -69,7 +69,7 @@ describe('placesFromEnv', () => {
       { configPath: '/d/config.json', stateDir: '/s/registry-login', cacheDir: undefined },
     ],
   ])('works out %j', (env, places) => {
-    expect(placesFromEnv(env)).toEqual(places);
+    expect(placesFromEnv(env)).toEqual({ ...places, secrets: 'config' });
   });
 
   it('refuses a run without a usable home, naming first the docker config and then the state directory', () => {
