@@ -13,6 +13,7 @@ import { pushTestImage } from '../support/oci-image.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { skopeoInspect } from '../support/skopeo.js';
 import { TempDirs } from '../support/tmp.js';
+import { startEcrStandIn } from '../support/ecr-stand-in.js';
 
 const PASSWORD = 'mem-pw-Qz7Lk3Vb';
 const STORED = 'stored-pw-Hn4Xc8Rw';
@@ -224,6 +225,48 @@ describe('memory mode', () => {
     });
     expect(filesHolding(home.home, [PASSWORD, 'beta-pw-Xy4'])).toEqual([]);
   }, 120_000);
+});
+
+describe('memory mode with ECR keys', () => {
+  const KEY = { accessKeyId: 'AKIAMEMKEYA000000001', secretAccessKey: 'mem-secret-a-000000000000000000000000001' };
+  const HOST = '444444444444.dkr.ecr.us-west-2.amazonaws.com';
+
+  it('keeps the token in memory and renews it through the helper past half-life', async () => {
+    // Tokens that live 3 seconds: half-life comes quickly.
+    const standIn = await startEcrStandIn({
+      keys: [KEY],
+      reply: () => ({ kind: 'token', expiresAt: new Date(Date.now() + 3000) }),
+    });
+    try {
+      const home = await memoryHome({
+        ...memory,
+        ...triple('ECR', HOST, KEY.accessKeyId, KEY.secretAccessKey),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL_ECR: standIn.url,
+      });
+      const run = await runAgent(['refresh'], home.env);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(config(home)).toEqual({ credHelpers: { [HOST]: 'registry-login' } });
+      const first = standIn.calls.at(-1)!.password!;
+      const early = await runHelper('get', HOST, home.env);
+      expect(JSON.parse(early.stdout)).toMatchObject({ Username: 'AWS', Secret: first });
+      expect(standIn.calls).toHaveLength(1);
+
+      await new Promise((r) => setTimeout(r, 1700));
+      const late = await runHelper('get', HOST, home.env);
+      expect(late.exitCode, late.stderr).toBe(0);
+      expect(standIn.calls).toHaveLength(2);
+      const renewed = standIn.calls.at(-1)!.password!;
+      expect(renewed).not.toBe(first);
+      expect(JSON.parse(late.stdout)).toMatchObject({ Secret: renewed });
+      expect(config(home)).toEqual({ credHelpers: { [HOST]: 'registry-login' } });
+      const needles = [first, renewed, KEY.secretAccessKey, ...encodings('AWS', first), ...encodings('AWS', renewed)];
+      expect(filesHolding(home.home, needles)).toEqual([]);
+      expect(filesHolding(path.join(home.runtime, 'registry-login', 'cache'), [renewed]).length).toBe(1);
+    } finally {
+      await standIn.close();
+    }
+  }, 60_000);
 });
 
 describe('memory mode, unprivileged', () => {
