@@ -20,6 +20,7 @@ import { observeHelpers } from '../docker-config/helper-probe.js';
 import { hashEntry, type Ledger } from '../docker-config/ledger.js';
 import type { Kind, Login, Problem, Resolved } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { memoryCredentials } from '../docker-config/ledger.js';
 
 /** A handshake result, or `not-effective`: the secret works but docker would send something else. */
 export type CheckResultKind = HandshakeResult | 'not-effective';
@@ -57,7 +58,7 @@ export async function check(
   const places = placesFromEnv(env);
   const { configPath, config, ledger } = await readConfigSnapshot(places);
   const stored = readStoredLogins(places.stateDir);
-  const view = { config, stored, ...(await observeHelpers(config, env)) };
+  const view = { config, stored, memory: memoryCredentials(ledger), ...(await observeHelpers(config, env)) };
   const store = storeTrouble(view, configPath);
   const now = options.now ?? new Date();
   const context: CheckContext = { env, now, timeoutMs: timeoutFrom(env), configPath, ledger, view, secrets: [] };

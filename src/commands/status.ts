@@ -14,6 +14,7 @@ import { discoverTriples } from '../discover.js';
 import { keyLogins, needsSwap } from '../registry.js';
 import type { Kind } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { memoryCredentials } from '../docker-config/ledger.js';
 
 export interface StatusLogin {
   prefix: string;
@@ -41,7 +42,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
   const places = placesFromEnv(env);
   const { configPath, config, ledger } = await readConfigSnapshot(places);
   const stored = readStoredLogins(places.stateDir);
-  const view = { config, stored, ...(await observeHelpers(config, env)) };
+  const view = { config, stored, memory: memoryCredentials(ledger), ...(await observeHelpers(config, env)) };
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
   const renewable = new Set(present.filter((l) => needsSwap(l.kind)).map((l) => l.key));

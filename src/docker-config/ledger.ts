@@ -4,6 +4,7 @@ import { fingerprint64 } from '../fingerprint.js';
 import { ConfigError, UntrustedFileError } from '../fs/errors.js';
 import { loadPrivateFile, tightenPrivateDirectory } from '../fs/read-file.js';
 import { join } from 'node:path';
+import { dictionary } from '../dictionary.js';
 import type { Kind } from '../types.js';
 
 /** One managed registry key. */
@@ -37,6 +38,13 @@ export interface Ledger {
   entries: Record<string, LedgerEntry>;
   /** Top-level objects (auths, credHelpers) that did not exist before registry-login created them. */
   created: string[];
+}
+
+/** The credentials a memory-mode ledger holds, by key (none in config mode). */
+export function memoryCredentials(ledger: Ledger): Record<string, { username: string; secret: string }> {
+  const out = dictionary<{ username: string; secret: string }>();
+  for (const [key, entry] of Object.entries(ledger.entries)) if (entry.memory) out[key] = entry.memory;
+  return out;
 }
 
 /** A ledger for a config file nothing has been written to yet. */

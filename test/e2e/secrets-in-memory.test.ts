@@ -116,6 +116,11 @@ describe('memory mode', () => {
     });
     expect(skopeo.ok, skopeo.stderr).toBe(true);
 
+    const status = JSON.parse((await runAgent(['status', '--json'], home.env)).stdout) as {
+      logins: { key: string; effective: boolean; verdict: string }[];
+    };
+    expect(status.logins).toMatchObject([{ key: registry.host, effective: true, verdict: 'used-memory' }]);
+
     expect(filesHolding(home.home, encodings('alice', PASSWORD))).toEqual([]);
     // The memory holds it, in the user's own 0700 directory there.
     const dir = path.join(home.runtime, 'registry-login');
