@@ -232,6 +232,19 @@ describe('memory mode', () => {
   }, 120_000);
 });
 
+describe('memory mode on the host', () => {
+  it('does not apply to refresh --host: a warning says so and the host keeps its login as always', async () => {
+    const home = await memoryHome({ ...memory, ...alice() });
+    const run = await runAgent(['refresh', '--host'], home.env);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/kept in memory only .*does not apply on the host/);
+    expect(config(home).auths).toEqual({
+      [registry.host]: { auth: Buffer.from(`alice:${PASSWORD}`).toString('base64') },
+    });
+    expect(existsSync(path.join(home.runtime, 'registry-login', 'state'))).toBe(false);
+  }, 60_000);
+});
+
 describe('memory mode with ECR keys', () => {
   const KEY = { accessKeyId: 'AKIAMEMKEYA000000001', secretAccessKey: 'mem-secret-a-000000000000000000000000001' };
   const HOST = '444444444444.dkr.ecr.us-west-2.amazonaws.com';
