@@ -9,6 +9,7 @@ NODE_MIRROR="${NODEMIRROR:-https://nodejs.org/dist/}"
 NODE_VERSION="${NODEVERSION:-24.22.3}"
 NODE_SHA256="${NODESHA256:-}"
 FAIL_ON_ERROR="${FAILONERROR:-false}"
+SECRETS="${SECRETS:-config}"
 # The mirror as messages show it: a company proxy's URL may carry a user and password.
 shown_mirror=$(printf '%s' "$NODE_MIRROR" | sed 's#^\([A-Za-z][A-Za-z0-9+.-]*://\)[^/@]*@#\1***@#')
 
@@ -54,6 +55,11 @@ fi
 case "$FAIL_ON_ERROR" in
     true | false) ;;
     *) die "option failOnError must be true or false, not '$FAIL_ON_ERROR'." ;;
+esac
+
+case "$SECRETS" in
+    config | memory) ;;
+    *) die "option secrets must be \"config\" (in the docker config) or \"memory\" (in memory only), not '$SECRETS'." ;;
 esac
 
 # The agent is plain JavaScript, so any architecture Node.js runs on works; the distribution family only
@@ -458,6 +464,9 @@ cat >"$staging/feature.env" <<EOF
 NODE=$node_quoted
 FAIL_ON_ERROR=$FAIL_ON_ERROR
 EOF
+# The secrets option, where the agent reads it when REGISTRY_LOGIN_SECRETS is unset: hooks and a terminal's
+# refresh agree. Not a secret, and root's alone to change.
+printf '%s\n' "$SECRETS" >"$staging/secrets-mode"
 chown -R 0:0 "$staging"
 chmod -R u=rwX,go=rX "$staging"
 chmod 0755 "$staging/hooks/"*.sh

@@ -4,6 +4,8 @@ import { ConfigError } from './fs/errors.js';
 import { makeDirectory } from './fs/directory.js';
 import { becomeHomeOwner, otherUsersHome } from './fs/home-owner.js';
 import type { ContainersPlaces } from './containers-auth.js';
+import { memoryDir, MemoryDirError } from './fs/memory-dir.js';
+import { readFileSync } from 'node:fs';
 
 /**
  * The user's home directory as docker finds it: $HOME, else (unset or empty) the account's own; undefined when that is
@@ -32,20 +34,59 @@ export interface Places {
   cacheDir: string | undefined;
   /** What podman, buildah and skopeo read before (or instead of) the docker config. */
   containers: ContainersPlaces;
+  /** Where our secrets live: 'config' (auths entries, files under home) or 'memory' (README, Secrets in memory). */
+  secrets: SecretsMode;
+  /**
+   * In memory mode, the user's memory directory: stateDir and cacheDir are in it, and persistentStateDir and
+   * persistentCacheDir are where config mode keeps them (a switch moves what is there out).
+   */
+  memory?: { dir: string; persistentStateDir: string; persistentCacheDir: string | undefined };
+}
+
+export type SecretsMode = 'config' | 'memory';
+
+/** Where the Feature records its `secrets` option, for hooks and terminals alike (root-owned, not a secret). */
+export const SECRETS_MODE_FILE = '/usr/local/share/registry-login/secrets-mode';
+
+/** The secrets mode of a run: $REGISTRY_LOGIN_SECRETS when set, else the Feature's recorded choice, else config. */
+export function secretsMode(env: NodeJS.ProcessEnv): SecretsMode {
+  const value = env.REGISTRY_LOGIN_SECRETS ?? recordedMode();
+  if (value === undefined || value === '' || value === 'config') return 'config';
+  if (value === 'memory') return 'memory';
+  throw new ConfigError(
+    `REGISTRY_LOGIN_SECRETS is "${value}", which is neither "config" nor "memory", so registry-login changed nothing. Set it to "memory" (secrets only in memory) or "config", or unset it.`,
+  );
+}
+
+function recordedMode(): string | undefined {
+  try {
+    return readFileSync(SECRETS_MODE_FILE, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * The places of a run; refuses one with no usable home where a place needs it (ConfigError saying what to set). Root
  * with another user's HOME becomes that user here, before any of them is touched (fs/home-owner.ts).
  */
-export function placesFromEnv(env: NodeJS.ProcessEnv): Places {
+export function placesFromEnv(env: NodeJS.ProcessEnv, options: { host?: boolean } = {}): Places {
   const home = homeDirectory(env);
   becomeHomeOwner(home);
+  const configPath = configPathIn(env, home);
+  const stateDir = stateDirIn(env, home);
+  const cacheDir = xdgDirectory(env, home, 'XDG_CACHE_HOME', '.cache');
+  const containers = containersPlacesIn(env, home);
+  const secrets = options.host ? 'config' : secretsMode(env);
+  if (secrets === 'config') return { configPath, stateDir, cacheDir, containers, secrets };
+  const dir = memoryDirectory(env);
   return {
-    configPath: configPathIn(env, home),
-    stateDir: stateDirIn(env, home),
-    cacheDir: xdgDirectory(env, home, 'XDG_CACHE_HOME', '.cache'),
-    containers: containersPlacesIn(env, home),
+    configPath,
+    stateDir: join(dir, 'state'),
+    cacheDir: join(dir, 'cache'),
+    containers,
+    secrets,
+    memory: { dir, persistentStateDir: stateDir, persistentCacheDir: cacheDir },
   };
 }
 
@@ -72,6 +113,24 @@ function containersPlacesIn(env: NodeJS.ProcessEnv, home: string | undefined): C
     authFiles: { podman, buildah: podman, skopeo },
     registriesConf: { podman: podmanConf, buildah: podmanConf, skopeo: systemConf },
   };
+}
+
+// The memory directory, made when missing; a refusal names it and says what to do (nothing has been written yet).
+function memoryDirectory(env: NodeJS.ProcessEnv): string {
+  let dir;
+  try {
+    dir = memoryDir(env);
+  } catch (error) {
+    if (!(error instanceof MemoryDirError)) throw error;
+    throw new ConfigError(
+      `secrets are to be kept in memory only (REGISTRY_LOGIN_SECRETS=memory or the Feature's secrets option), but the memory directory ${error.message}. registry-login wrote nothing. Fix the directory, then run \`registry-login refresh\` again.`,
+    );
+  }
+  if (dir === undefined)
+    throw new ConfigError(
+      `secrets are to be kept in memory only (REGISTRY_LOGIN_SECRETS=memory or the Feature's secrets option), but this system has no memory file system for them (no tmpfs XDG_RUNTIME_DIR of this user, no sticky /dev/shm), so registry-login wrote nothing. Mount one, or set REGISTRY_LOGIN_SECRETS=config to keep them in the docker config.`,
+    );
+  return dir;
 }
 
 /** The docker config path alone (for a report when the run was refused before its places were known). */

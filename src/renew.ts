@@ -85,6 +85,7 @@ export async function renewedCredentials(
         write: [wantedEntry(login, resolved.credentials)],
         keep: Object.keys(ledger.entries).filter((k) => k !== key),
         remove: [],
+        secrets: places.secrets,
       }),
       undefined,
       { lockWaitMs: valid ? Math.max(0, deadline - performance.now()) : RENEWAL_BUDGET_MS },

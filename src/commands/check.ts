@@ -22,6 +22,7 @@ import type { Credentials, Kind, Login, Problem, Resolved } from '../types.js';
 import { placesFromEnv } from '../paths.js';
 import { otherClientsView } from '../containers-files.js';
 import { describeNotSeen } from '../containers-auth.js';
+import { memoryCredentials } from '../docker-config/ledger.js';
 
 /** A handshake result, or `not-effective`: the secret works but docker would send something else. */
 export type CheckResultKind = HandshakeResult | 'not-effective';
@@ -59,7 +60,7 @@ export async function check(
   const places = placesFromEnv(env);
   const { configPath, config, ledger } = await readConfigSnapshot(places);
   const dockerLogins = readDockerLogins(places.stateDir);
-  const view = { config, dockerLogins, ...(await observeHelpers(config, env)) };
+  const view = { config, dockerLogins, memory: memoryCredentials(ledger), ...(await observeHelpers(config, env)) };
   const store = storeTrouble(view, configPath);
   const now = options.now ?? new Date();
   const context: CheckContext = { env, now, timeoutMs: timeoutFrom(env), configPath, ledger, view, secrets: [] };

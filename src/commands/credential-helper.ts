@@ -12,8 +12,9 @@ import { VERSION } from '../version.js';
 import { dictionary } from '../dictionary.js';
 import type { Credentials } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { NOT_FOUND_MESSAGE } from '../docker/helper-client.js';
 
-export const NOT_FOUND = 'credentials not found in native keychain';
+export const NOT_FOUND = NOT_FOUND_MESSAGE;
 
 /** What the helper answers: docker reads stdout, a person reads stderr. */
 export interface HelperAnswer {
@@ -79,7 +80,8 @@ async function get(server: string, env: NodeJS.ProcessEnv): Promise<HelperAnswer
   const managed = Object.hasOwn(ledger.entries, key) ? ledger.entries[key] : undefined;
   // Managed: in the ledger, or sent here by a credHelpers line registry-login wrote (a login the user kept).
   if (!managed && memberObject(config, 'credHelpers')[key] !== HELPER_NAME) return notFound();
-  const current = decodeAuthsEntry(memberObject(config, 'auths')[key]);
+  // Memory mode keeps the credentials in the ledger (in memory); a login whose memory is gone is not found.
+  const current = managed?.memory ?? decodeAuthsEntry(memberObject(config, 'auths')[key]);
   const { credentials, note } = await renewedCredentials(key, managed, current, env, places);
   if (!credentials) return { ...notFound(), ...(note ? { stderr: note } : {}) };
   return found(server, credentials, note);
@@ -132,8 +134,8 @@ async function list(env: NodeJS.ProcessEnv): Promise<HelperAnswer> {
   const places = placesFromEnv(env);
   const { config, ledger } = await readConfigSnapshot(places);
   const auths = memberObject(config, 'auths');
-  for (const key of Object.keys(ledger.entries)) {
-    const credentials = decodeAuthsEntry(auths[key]);
+  for (const [key, entry] of Object.entries(ledger.entries)) {
+    const credentials = entry.memory ?? decodeAuthsEntry(auths[key]);
     if (credentials) out[key] = credentials.username;
   }
   for (const [key, login] of Object.entries(readDockerLogins(places.stateDir))) out[key] = login.username;

@@ -33,7 +33,7 @@ export async function logoutHost(env: NodeJS.ProcessEnv, names: string[]): Promi
   });
   const find = programFinder(env);
   let memory: MemoryKeyLookup | undefined;
-  const { configPath, result } = await changeHostConfig(placesFromEnv(env), async (snapshot) => {
+  const { configPath, result } = await changeHostConfig(placesFromEnv(env, { host: true }), async (snapshot) => {
     const file = new FileStore(snapshot.config);
     const stores: StoreContext = { env, configPath: snapshot.configPath, file, find };
     const ledger: HostLedger = {

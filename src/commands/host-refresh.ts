@@ -25,7 +25,7 @@ import { memberObject } from '../docker/lookup.js';
 import { programFinder } from '../programs.js';
 import type { ConfigEdit } from '../docker-config/plan.js';
 import type { Credentials, Kind, Login, Problem, Resolved } from '../types.js';
-import { placesFromEnv } from '../paths.js';
+import { placesFromEnv, secretsMode } from '../paths.js';
 import { whereKept } from '../host/report.js';
 
 /** One login's line in the report: refresh's JSON shape, plus where it is kept and whether this run wrote it. */
@@ -70,7 +70,7 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
   const discovered = discoverTriples(env);
   const keyed = keyLogins(discovered.triples);
   // Refuse an unusable config before spending any AWS call.
-  const places = placesFromEnv(env);
+  const places = placesFromEnv(env, { host: true });
   const snapshot = await readHostSnapshot(places, { editable: true });
   const resolved = await resolveLogins(keyed.logins, {
     env,
@@ -108,6 +108,10 @@ export async function refreshHost(env: NodeJS.ProcessEnv, options: HostOptions):
   }
   const warnings = [...outcomes.values()].flatMap((o) => (o.reason ? [o.reason] : []));
   if (memory?.warning) warnings.push(memory.warning);
+  if (secretsMode(env) === 'memory')
+    warnings.push(
+      "secrets are set to be kept in memory only (REGISTRY_LOGIN_SECRETS=memory or the Feature's secrets option), which does not apply on the host: refresh --host keeps each login in the host's own credential store (or the docker config), as always.",
+    );
   return {
     configPath,
     logins: resolved.map((r) =>

@@ -37,7 +37,7 @@ export async function statusHost(
   env: NodeJS.ProcessEnv,
   options: { now?: Date; platform?: NodeJS.Platform } = {},
 ): Promise<HostStatusResult> {
-  const snapshot = await readHostSnapshot(placesFromEnv(env));
+  const snapshot = await readHostSnapshot(placesFromEnv(env, { host: true }));
   const find = programFinder(env);
   const facts: HostFacts = {
     platform: options.platform ?? process.platform,

@@ -3,6 +3,7 @@ import { normalizeRegistryKey } from '../registry.js';
 import { updateDockerConfig } from '../docker-config/update.js';
 import type { PlanWarning } from '../docker-config/plan.js';
 import { placesFromEnv } from '../paths.js';
+import { settleSecretsMode } from '../secrets-switch.js';
 
 export interface LogoutResult {
   configPath: string;
@@ -19,13 +20,16 @@ export async function logout(env: NodeJS.ProcessEnv, names: string[]): Promise<L
     return keyed.ok ? keyed.key : name;
   });
   let unknown: string[] = [];
-  const { configPath, plan } = await updateDockerConfig(placesFromEnv(env), ({ ledger }) => {
+  const places = placesFromEnv(env);
+  await settleSecretsMode(places, env);
+  const { configPath, plan } = await updateDockerConfig(places, ({ ledger }) => {
     const managed = Object.keys(ledger.entries);
     unknown = wanted.filter((key) => !managed.includes(key));
     return {
       write: [],
       keep: [],
       remove: names.length === 0 ? managed : wanted.filter((key) => managed.includes(key)),
+      secrets: places.secrets,
     };
   });
   return { configPath, removed: plan.removed, unknown, warnings: plan.warnings };

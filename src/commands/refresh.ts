@@ -6,6 +6,10 @@ import { readConfigSnapshot, updateDockerConfig } from '../docker-config/update.
 import { wantedEntry, type PlanWarning, type WantedEntry } from '../docker-config/plan.js';
 import type { Kind, Problem, Resolved } from '../types.js';
 import { placesFromEnv } from '../paths.js';
+import { settleSecretsMode } from '../secrets-switch.js';
+import { HELPER_NAME } from '../docker-config/docker-view.js';
+import { memberObject } from '../docker/lookup.js';
+import { readDockerLogins } from '../docker-config/docker-logins.js';
 
 /** One login's line in the refresh report (the JSON shape in README, Commands). */
 export interface RefreshedLogin {
@@ -41,6 +45,7 @@ export async function refresh(
   const keyed = keyLogins(discovered.triples);
   // Refuse an unusable config before spending any AWS call.
   const places = placesFromEnv(env);
+  await settleSecretsMode(places, env);
   const snapshot = await readConfigSnapshot(places, { editable: true });
   const resolved = await resolveLogins(keyed.logins, {
     env,
@@ -62,16 +67,19 @@ export async function refresh(
   // A lifecycle hook (--hook) sees the container's real secrets, so there an empty environment does log out.
   const blind = !options.hook && discovered.triples.length === 0 && discovered.problems.length === 0;
   let kept: string[] = [];
+  let forget: string[] = [];
   const { configPath, plan } = await updateDockerConfig(
     places,
-    ({ ledger }) => {
+    ({ ledger, config }) => {
       kept = blind ? Object.keys(ledger.entries) : [];
-      return { write, keep: [...keep, ...kept], remove: 'stale' };
+      forget = places.secrets === 'memory' ? memoryGone(config, ledger.entries, write, places.stateDir) : [];
+      return { write, keep: [...keep, ...kept], remove: 'stale', secrets: places.secrets, forget };
     },
     snapshot,
   );
   const warnings = [...plan.warnings];
   if (kept.length > 0) warnings.push(keptWarning(kept));
+  for (const key of forget) if (plan.removed.includes(key)) warnings.push(memoryGoneWarning(key));
   return {
     configPath,
     logins: resolved.map((r) => toReport(r, plan.leftAlone)),
@@ -79,6 +87,31 @@ export async function refresh(
     removed: plan.removed,
     warnings,
     secrets: resolved.flatMap((r) => [...(r.ok ? [r.credentials.secret] : []), ...(r.hidden ?? [])]),
+  };
+}
+
+/**
+ * Memory mode: keys whose credHelpers line is registry-login's but which the memory no longer knows (it is gone with
+ * the container) and this environment does not log in: the line would only shadow docker's other credentials.
+ */
+function memoryGone(
+  config: Record<string, unknown>,
+  entries: Record<string, unknown>,
+  write: WantedEntry[],
+  memoryStateDir: string,
+): string[] {
+  const helpers = memberObject(config, 'credHelpers');
+  const ours = Object.keys(helpers).filter((key) => helpers[key] === HELPER_NAME && !Object.hasOwn(entries, key));
+  if (ours.length === 0) return [];
+  const stored = readDockerLogins(memoryStateDir);
+  return ours.filter((key) => !write.some((w) => w.key === key) && !Object.hasOwn(stored, key));
+}
+
+function memoryGoneWarning(key: string): PlanWarning {
+  return {
+    prefix: '*',
+    key,
+    message: `the login for ${key} kept its secret in memory only, and that memory is gone (the container restarted) while no *_CONTAINER_REGISTRY_* variables for ${key} are set here, so its credHelpers line was removed: docker uses its other credentials for ${key} again (a credsStore, an auths entry). Whatever registry-login had displaced there was kept in that memory too and could not be restored. To log in again, run \`registry-login refresh\` where the secrets are set.`,
   };
 }
 

@@ -17,6 +17,7 @@ import { placesFromEnv } from '../paths.js';
 import { otherClientsView } from '../containers-files.js';
 import type { NotSeen } from '../containers-auth.js';
 import { secretAt, type SecretAt } from '../secret-at.js';
+import { memoryCredentials } from '../docker-config/ledger.js';
 
 export interface StatusLogin {
   prefix: string;
@@ -48,7 +49,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
   const places = placesFromEnv(env);
   const { configPath, config, ledger } = await readConfigSnapshot(places);
   const dockerLogins = readDockerLogins(places.stateDir);
-  const view = { config, dockerLogins, ...(await observeHelpers(config, env)) };
+  const view = { config, dockerLogins, memory: memoryCredentials(ledger), ...(await observeHelpers(config, env)) };
   const others = otherClientsView(places, config, env);
   const { logins: present } = keyLogins(discoverTriples(env).triples);
   // Keys whose AWS keys are in the environment: registry-login's helper renews their tokens on `get`.
@@ -62,7 +63,7 @@ export async function status(env: NodeJS.ProcessEnv, now = new Date()): Promise<
         kind: entry.kind,
         ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}),
         ...(entry.role ? { role: entry.role } : {}),
-        secretAt: secretAt(),
+        secretAt: secretAt({ memory: entry.secretAt === 'memory' }),
       };
       const notSeenBy = others(key);
       const choice = dockerChoice(key, view);

@@ -1,5 +1,6 @@
 // The docker logins: credentials that `docker login` handed to the registry-login helper through the protocol's
 // `store` (docker keeps only an empty auths entry then).
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dictionary } from '../dictionary.js';
 import { ConfigError } from '../fs/errors.js';
@@ -61,4 +62,20 @@ export async function changeDockerLogin(
     else return;
     writeFileAtomic(path, `${JSON.stringify({ version: 1, logins }, null, 2)}\n`);
   });
+}
+
+/**
+ * Moves the docker logins of one state directory into another's, for a switch of secrets mode: a login already
+ * there wins, and the old file is removed (with it the secrets it held).
+ */
+export async function moveDockerLogins(fromDir: string, toDir: string): Promise<void> {
+  const moving = readFile(fromDir);
+  if (Object.keys(moving).length > 0) {
+    const path = loginsPath(toDir);
+    await withFileLock(path, async () => {
+      const logins = dictionary(moving, readFile(toDir));
+      writeFileAtomic(path, `${JSON.stringify({ version: 1, logins }, null, 2)}\n`);
+    });
+  }
+  rmSync(loginsPath(fromDir), { force: true });
 }

@@ -12,6 +12,8 @@ export const HELPER_NAME = 'registry-login';
 export type DockerSource =
   /** registry-login's helper serving a login that `docker login` stored through it. */
   | 'docker-login'
+  /** registry-login's helper serving a login whose secret it keeps in memory only (no auths entry). */
+  | 'memory'
   /** auths[key], read by docker directly or served by registry-login's helper. */
   | 'auths'
   /** A helper other than registry-login's, whose answer registry-login cannot see. */
@@ -40,6 +42,8 @@ export interface DockerViewInput {
   config: Record<string, unknown>;
   /** The docker logins: what `docker login` stored through registry-login's helper, by key (readDockerLogins). */
   dockerLogins: Record<string, Credentials>;
+  /** Memory mode: the credentials registry-login's helper serves from memory, by key. */
+  memory?: Record<string, Credentials>;
   /** How `docker-credential-<name>` behaves: at least whether it is on PATH; observeHelpers probes a foreign store. */
   helperHealth: (name: string) => HelperHealth;
   /** The store docker picks when the config holds no auth at all (detectDefaultStore); undefined: none. */
@@ -68,6 +72,8 @@ export function dockerChoice(key: string, input: DockerViewInput): DockerChoice 
   if (helper !== HELPER_NAME) return { source: 'other-helper', helper, helperSetBy: setBy };
   const dockerLogin = Object.hasOwn(input.dockerLogins, key) ? input.dockerLogins[key] : undefined;
   if (dockerLogin) return { source: 'docker-login', helper, helperSetBy: setBy, credentials: dockerLogin };
+  const inMemory = input.memory && Object.hasOwn(input.memory, key) ? input.memory[key] : undefined;
+  if (inMemory) return { source: 'memory', helper, helperSetBy: setBy, credentials: inMemory };
   // registry-login's helper answers from auths, as docker would without it.
   return fromAuths({ helper, helperSetBy: setBy });
 }
@@ -103,6 +109,8 @@ export type VerdictCode =
   | 'helper-hangs'
   /** auths holds nothing usable for the key. */
   | 'no-entry'
+  /** registry-login's helper serves the login from memory (memory mode). */
+  | 'used-memory'
   | 'empty-entry'
   /** auths holds credentials other than registry-login's (check compares them with the secrets). */
   | 'changed'
@@ -159,6 +167,8 @@ export function dockerVerdict(key: string, choice: DockerChoice, facts: LoginFac
         used: false,
         sentence: `no credHelpers entry for ${key}, so docker asks the credsStore helper ${helper} instead; run \`registry-login refresh\``,
       };
+    case 'memory':
+      return { code: 'used-memory', used: true, sentence: `served by ${helper} from memory (secrets in memory only)` };
     case 'docker-login':
       return { code: 'used-docker-login', used: true, sentence: 'served from the login stored by `docker login`' };
     case 'none':

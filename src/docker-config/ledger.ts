@@ -20,6 +20,13 @@ export interface LedgerEntry {
   expiresAt?: string;
   /** The role ARN the token was swapped through (not a secret). */
   role?: string;
+  /**
+   * 'memory': written in memory mode, with no auths entry; its credHelpers line is what makes it ours (authHashes stay
+   * empty, so nothing derived from the secret is kept).
+   */
+  secretAt?: 'memory';
+  /** Memory mode: the credentials the helper serves; only ever in a ledger kept in the memory directory. */
+  memory?: { username: string; secret: string };
 }
 
 /** The ledger of one config file. */
@@ -29,6 +36,13 @@ export interface Ledger {
   entries: Record<string, LedgerEntry>;
   /** Top-level objects (auths, credHelpers) that did not exist before registry-login created them. */
   created: string[];
+}
+
+/** The credentials a memory-mode ledger holds, by key (none in config mode). */
+export function memoryCredentials(ledger: Ledger): Record<string, { username: string; secret: string }> {
+  const out = dictionary<{ username: string; secret: string }>();
+  for (const [key, entry] of Object.entries(ledger.entries)) if (entry.memory) out[key] = entry.memory;
+  return out;
 }
 
 /** A ledger for a config file nothing has been written to yet. */

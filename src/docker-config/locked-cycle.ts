@@ -43,16 +43,22 @@ export async function readSnapshot<L>(
   const file = loadFile(target);
   const config = await parseDockerConfig(file.text, target);
   if (options.editable) assertEditable(file.text, target);
-  tightenPrivateDirectory(stateDir);
-  let ledgerText: string | undefined;
-  try {
-    ledgerText = loadPrivateFile(ledgerFile.path(stateDir, target)).text;
-  } catch (error) {
-    // A ledger decides what is restored or erased: one another user owns or may write is refused; an unreadable one
-    // counts as absent (the config stays the source of truth).
-    if (!(error instanceof ConfigError) || error instanceof UntrustedFileError) throw error;
-  }
+  const ledgerText = readLedgerText(stateDir, ledgerFile.path(stateDir, target));
   return { configPath, target, file, config, ledger: ledgerFile.parse(ledgerText, target), ledgerText };
+}
+
+/**
+ * A ledger's text, through the one trust check: a ledger decides what is restored or erased, so one another user owns
+ * or may write is refused; an unreadable one counts as absent (the config stays the source of truth).
+ */
+export function readLedgerText(stateDir: string, path: string): string | undefined {
+  tightenPrivateDirectory(stateDir);
+  try {
+    return loadPrivateFile(path).text;
+  } catch (error) {
+    if (!(error instanceof ConfigError) || error instanceof UntrustedFileError) throw error;
+    return undefined;
+  }
 }
 
 /** What one pass of the cycle decided. */

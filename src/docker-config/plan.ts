@@ -6,6 +6,7 @@ import { dictionary } from '../dictionary.js';
 import { encodeAuth } from '../docker/auth.js';
 import { memberObject } from '../docker/lookup.js';
 import type { Credentials, Kind, Login } from '../types.js';
+import type { SecretsMode } from '../paths.js';
 
 /** A login to write: the credentials docker should use for a key. */
 export interface WantedEntry extends Credentials {
@@ -52,6 +53,13 @@ export interface PlanInput {
   keep: string[];
   /** 'stale': remove every managed key not written or kept; a list: remove exactly those (logout). */
   remove: 'stale' | string[];
+  /** 'memory': only credHelpers lines are written, the credentials go into the ledger (kept in memory then). */
+  secrets?: SecretsMode;
+  /**
+   * Keys whose credHelpers line is registry-login's but whose memory is gone and whose secrets are not here: the line
+   * is removed so that it does not shadow what docker would use without it.
+   */
+  forget?: string[];
 }
 
 export interface Plan {
@@ -102,18 +110,32 @@ export function planConfigChange(input: PlanInput): Plan {
     Object.values(view.credHelpers).every((h) => h === HELPER_NAME);
 
   for (const want of input.write) {
+    if (input.secrets === 'memory') {
+      if (writeInMemory(draft, want, entries, warnings, leftAlone)) written.push(want.key);
+      continue;
+    }
     const auth = { auth: encodeAuth(want.username, want.secret) };
     const previous = entries[want.key];
     const current = view.auths[want.key];
     const helper = view.credHelpers[want.key];
-    if (previous && !jsonEqual(current, auth) && changedByUser(previous, current)) {
+    if (previous && previous.secretAt !== 'memory' && !jsonEqual(current, auth) && changedByUser(previous, current)) {
       entries[want.key] = { ...previous, prefix: want.prefix, kind: want.kind };
       const warning = leftAloneWarning(want.prefix, want.key);
       warnings.push(warning);
       leftAlone.push(warning);
       continue;
     }
-    const { entry, before } = entryToWrite(want, auth, previous, current, helper);
+    if (previous?.secretAt === 'memory') {
+      // Back from memory mode: an auths entry there now is the user's, displaced like any other.
+      const { memory: _memory, secretAt: _at, ...rest } = previous;
+      entries[want.key] = {
+        ...rest,
+        ...(current !== undefined && rest.displaced?.auths === undefined
+          ? { displaced: { ...rest.displaced, auths: current } }
+          : {}),
+      };
+    }
+    const { entry, before } = entryToWrite(want, auth, entries[want.key], current, helper);
     entries[want.key] = entry;
     if (before) hashesBefore.set(want.key, before);
     if (!previous && helper === HELPER_NAME && ownHelpersWithoutLedger) draft.created.add('credHelpers');
@@ -127,14 +149,23 @@ export function planConfigChange(input: PlanInput): Plan {
   for (const key of keysToRemove(input, entries)) {
     const entry = entries[key]!;
     delete entries[key];
-    if (changedByUser(entry, view.auths[key])) {
+    if (entry.secretAt !== 'memory' && changedByUser(entry, view.auths[key])) {
       // The user's own login (docker login keeps an empty auths entry and the secret with our helper): it stays
       // whole, credHelpers line included, and is no longer managed.
       warnings.push(keptWarning(entry.prefix, key));
       continue;
     }
-    set(draft, 'auths', key, entry.displaced?.auths);
+    // A memory-mode entry never wrote auths: what is there is the user's, unless a displaced one is to come back.
+    if (entry.secretAt !== 'memory' || entry.displaced?.auths !== undefined)
+      set(draft, 'auths', key, entry.displaced?.auths);
     if (view.credHelpers[key] === HELPER_NAME) set(draft, 'credHelpers', key, entry.displaced?.credHelpers);
+    removed.push(key);
+  }
+
+  for (const key of input.forget ?? []) {
+    if (Object.hasOwn(entries, key) || view.credHelpers[key] !== HELPER_NAME) continue;
+    if (ownHelpersWithoutLedger) draft.created.add('credHelpers');
+    set(draft, 'credHelpers', key, undefined);
     removed.push(key);
   }
 
@@ -142,6 +173,51 @@ export function planConfigChange(input: PlanInput): Plan {
   const ledgerAfter: Ledger = { version: 1, configPath: ledger.configPath, entries, created: [...draft.created] };
   const ledgerBefore = ledgerBeforeWrite(ledger, ledgerAfter, hashesBefore);
   return { edits: draft.edits, ledgerBefore, ledgerAfter, written, removed, leftAlone, warnings };
+}
+
+/**
+ * Memory mode: credHelpers[key] only, the credentials in the ledger entry; an auths entry registry-login wrote earlier
+ * goes, a user's own stays byte for byte (its displaced copy, if registry-login had replaced one, stays in the ledger).
+ * False when the user sent the key to another helper (a warning says so).
+ */
+function writeInMemory(
+  draft: Draft,
+  want: WantedEntry,
+  entries: Record<string, LedgerEntry>,
+  warnings: PlanWarning[],
+  leftAlone: PlanWarning[],
+): boolean {
+  const previous = entries[want.key];
+  const current = draft.view.auths[want.key];
+  const helper = draft.view.credHelpers[want.key];
+  if (previous && previous.secretAt !== 'memory' && changedByUser(previous, current)) {
+    const warning = leftAloneWarning(want.prefix, want.key);
+    warnings.push(warning);
+    leftAlone.push(warning);
+    return false;
+  }
+  const ours =
+    current !== undefined && (previous ? previous.authHashes.includes(hashEntry(current)) : helper === HELPER_NAME);
+  const entry: LedgerEntry = previous
+    ? { ...previous, prefix: want.prefix, kind: want.kind, authHashes: [] }
+    : { prefix: want.prefix, kind: want.kind, authHashes: [] };
+  if (!previous && helper !== undefined && helper !== HELPER_NAME) entry.displaced = { credHelpers: helper };
+  entry.secretAt = 'memory';
+  entry.memory = { username: want.username, secret: want.secret };
+  if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
+  else delete entry.issuedAt;
+  if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
+  else delete entry.expiresAt;
+  if (want.role) entry.role = want.role;
+  else delete entry.role;
+  entries[want.key] = entry;
+  if (ours) set(draft, 'auths', want.key, undefined);
+  if (previous && helper !== undefined && helper !== HELPER_NAME) {
+    warnings.push(otherHelperWarning(want.prefix, want.key, helper));
+    return false;
+  }
+  set(draft, 'credHelpers', want.key, HELPER_NAME);
+  return true;
 }
 
 /**

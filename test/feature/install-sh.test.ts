@@ -594,6 +594,38 @@ describe('the lifecycle hook', () => {
     expect(await managed()).toEqual([]);
   });
 
+  it('with secrets "memory": hooks and a terminal keep the secret in memory only, the config holds only credHelpers', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(imageNode, '/usr/local/bin/node');
+    expect((await image.run(installWith('SECRETS=memory'))).exitCode).toBe(0);
+    const configFile = path.join(image.upper, 'home/vscode/.docker/config.json');
+    const created = await image.run(metadata.postCreateCommand, { user: '1000:1000', env: triple });
+    expect(created.exitCode, created.stderr).toBe(0);
+    const only = { credHelpers: { 'registry.example.test:5000': 'registry-login' } };
+    expect(JSON.parse(await readFile(configFile, 'utf8'))).toEqual(only);
+    // A terminal's refresh, without REGISTRY_LOGIN_SECRETS, finds the recorded choice; the helper serves from memory
+    // (each run here is a fresh mount namespace, so a fresh /dev/shm: as after a restart, the refresh makes it again).
+    const terminal = await image.run(
+      'registry-login refresh && echo registry.example.test:5000 | docker-credential-registry-login get',
+      { user: '1000:1000', env: triple },
+    );
+    expect(terminal.exitCode, terminal.stderr).toBe(0);
+    expect(terminal.stdout).toContain(triple.TESTREG_CONTAINER_REGISTRY_PASSWORD);
+    expect(JSON.parse(await readFile(configFile, 'utf8'))).toEqual(only);
+    const scan = await image.run(
+      `grep -rl -e ${triple.TESTREG_CONTAINER_REGISTRY_PASSWORD} -e ${Buffer.from(`robot:${triple.TESTREG_CONTAINER_REGISTRY_PASSWORD}`).toString('base64')} /home /tmp /var /etc /usr/local; echo "grep=$?"`,
+    );
+    expect(scan.stdout.trim()).toBe('grep=1');
+  });
+
+  it('refuses a secrets option other than config or memory', async () => {
+    const image = await imageWithFeature();
+    await image.addFile(imageNode, '/usr/local/bin/node');
+    const run = await image.run(installWith('SECRETS=disk'));
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain('option secrets must be "config"');
+  });
+
   it('turns a failed login into a warning by default, so container creation goes on', async () => {
     const image = await imageWithFeature();
     await image.addFile(imageNode, '/usr/local/bin/node');

@@ -1,19 +1,33 @@
 // Load: dozens of concurrent `refresh` and credential-helper `get` processes on one config.
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TempDirs } from '../support/tmp.js';
 import { foreignHome, foreignIntact, leftovers, logins, runTimed, stateDirOf, type TimedRun } from './harness.js';
 import { Failures, percentile, recordFigure, size } from './figures.js';
 
 const tmp = new TempDirs();
-afterAll(() => tmp.cleanup());
+const runtimes: string[] = [];
+afterAll(async () => {
+  await Promise.all(runtimes.map((dir) => rm(dir, { recursive: true, force: true })));
+  await tmp.cleanup();
+});
+
+// Memory mode: a memory directory of the round's own (a fresh XDG_RUNTIME_DIR on the /dev/shm tmpfs).
+async function modeEnv(mode: 'config' | 'memory'): Promise<Record<string, string>> {
+  if (mode === 'config') return {};
+  const runtime = await mkdtemp('/dev/shm/rl-load-');
+  await chmod(runtime, 0o700);
+  runtimes.push(runtime);
+  return { REGISTRY_LOGIN_SECRETS: 'memory', XDG_RUNTIME_DIR: runtime };
+}
 
 const ROUNDS = size(8, 2);
 const PROCESSES = 60; // per round: half refresh, half get
 const LOGINS = 8;
 const NOT_FOUND = 'credentials not found in native keychain';
 
-describe('load', () => {
+describe.each(['config', 'memory'] as const)('load, secrets in %s', (mode) => {
   it(`keeps one config valid and complete under ${ROUNDS} round(s) of ${PROCESSES} concurrent refresh and helper get processes`, async () => {
     // Even rounds: every refresh has the same secrets. Odd rounds: two sets of secrets compete (a secret rotated
     // while refreshes run), so the end state is either set's complete file and every get answers one of them.
@@ -24,7 +38,7 @@ describe('load', () => {
       ['load', env],
       ['rotated', rotated],
     ] as const) {
-      const twin = await foreignHome(await tmp.make('rl-load-twin-'), secrets);
+      const twin = await foreignHome(await tmp.make('rl-load-twin-'), { ...secrets, ...(await modeEnv(mode)) });
       expect((await runTimed(['refresh'], twin.env)).exitCode).toBe(0);
       complete[name] = await readFile(twin.configPath, 'utf8');
     }
@@ -36,7 +50,8 @@ describe('load', () => {
     let getsNotFoundYet = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const competing = round % 2 === 1;
-      const h = await foreignHome(await tmp.make('rl-load-'), env);
+      const memory = await modeEnv(mode);
+      const h = await foreignHome(await tmp.make('rl-load-'), { ...env, ...memory });
       const envOf = (i: number) => (competing && i % 4 === 2 ? { ...h.env, ...rotated } : h.env);
       const started = performance.now();
       const runs = await Promise.all(
@@ -97,15 +112,24 @@ describe('load', () => {
         () =>
           `round ${round}: status lists ${managed.length} logins, ${managed.filter((l) => l.effective).length} effective`,
       );
-      const left = [leftovers(h.dockerConfigDir), leftovers(stateDirOf(h.home))].flatMap((l) => [
-        ...l.temps,
-        ...l.locks,
-      ]);
+      const stateDir = memory.XDG_RUNTIME_DIR
+        ? path.join(memory.XDG_RUNTIME_DIR, 'registry-login', 'state')
+        : stateDirOf(h.home);
+      if (memory.XDG_RUNTIME_DIR) {
+        const written = Array.from({ length: LOGINS }, (_, n) =>
+          ['load', 'rotated'].map((set) => Buffer.from(`user${n}:pw-${set}-${n}-Xq7`).toString('base64')),
+        ).flat();
+        failures.check(
+          !written.some((auth) => text.includes(auth)),
+          () => `round ${round}: the config holds a password in memory mode`,
+        );
+      }
+      const left = [leftovers(h.dockerConfigDir), leftovers(stateDir)].flatMap((l) => [...l.temps, ...l.locks]);
       failures.check(left.length === 0, () => `round ${round}: left behind ${left.join(', ')}`);
     }
     recordFigure({
-      id: '2-load',
-      property: `Load: ${PROCESSES} concurrent processes (${PROCESSES / 2} refresh, ${PROCESSES / 2} helper get) on one config with ${LOGINS} logins and foreign entries; every other round with two competing sets of secrets`,
+      id: mode === 'config' ? '2-load' : '2-load-memory',
+      property: `Load${mode === 'memory' ? ' (secrets in memory)' : ''}: ${PROCESSES} concurrent processes (${PROCESSES / 2} refresh, ${PROCESSES / 2} helper get) on one config with ${LOGINS} logins and foreign entries; every other round with two competing sets of secrets`,
       trials: ROUNDS * PROCESSES,
       failures: failures.count,
       examples: failures.examples(),
