@@ -204,12 +204,7 @@ function writeInMemory(
   if (!previous && helper !== undefined && helper !== HELPER_NAME) entry.displaced = { credHelpers: helper };
   entry.secretAt = 'memory';
   entry.memory = { username: want.username, secret: want.secret };
-  if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
-  else delete entry.issuedAt;
-  if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
-  else delete entry.expiresAt;
-  if (want.role) entry.role = want.role;
-  else delete entry.role;
+  recordToken(entry, want);
   entries[want.key] = entry;
   if (ours) set(draft, 'auths', want.key, undefined);
   if (previous && helper !== undefined && helper !== HELPER_NAME) {
@@ -251,12 +246,7 @@ function entryToWrite(
     entry.authHashes = hashes.after;
     before = hashes.before;
   }
-  if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
-  else delete entry.issuedAt;
-  if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
-  else delete entry.expiresAt;
-  if (want.role) entry.role = want.role;
-  else delete entry.role;
+  recordToken(entry, want);
   return { entry, before };
 }
 
@@ -345,4 +335,14 @@ function otherHelperWarning(prefix: string, key: string, helper: unknown): PlanW
 function keptWarning(prefix: string, key: string): PlanWarning {
   const message = `${prefix}: the docker config entry for ${key} was changed outside registry-login, so it was kept although its secrets are gone; remove it with \`docker logout ${key}\` if it is no longer wanted.`;
   return { prefix, key, message };
+}
+
+/** Keeps the token times and the role of the login written in its ledger entry (status shows them). */
+function recordToken(entry: LedgerEntry, want: WantedEntry): void {
+  if (want.issuedAt) entry.issuedAt = want.issuedAt.toISOString();
+  else delete entry.issuedAt;
+  if (want.expiresAt) entry.expiresAt = want.expiresAt.toISOString();
+  else delete entry.expiresAt;
+  if (want.role) entry.role = want.role;
+  else delete entry.role;
 }
