@@ -82,7 +82,7 @@ const rows = compare([
   { name: 'status, 20 logins', argv: [cli, 'status'], env },
   { name: 'helper get', argv: [helper, 'get'], env, input: 'registry7.example.com:5000' },
 ]);
-// The start-up budget (issue 11): an unchanged refresh and the helper's get within 1.35x node -e 0, peak RSS 1.15x.
+// The start-up budget the project holds: an unchanged refresh and the helper's get within 1.35x node -e 0, peak RSS 1.15x.
 const BUDGET = { ms: 1.35, rss: 1.15 };
 const budgeted = new Set(['refresh, 20 static logins, unchanged', 'helper get']);
 for (const row of rows) row.budget = budgeted.has(row.case) ? `<= ${BUDGET.ms}x, RSS <= ${BUDGET.rss}x` : '';

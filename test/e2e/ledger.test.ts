@@ -1,5 +1,4 @@
-// The ledger across failed config writes, lost ledgers and user changes (issue 14, defects 2 and 6), through the built
-// CLI.
+// The ledger across failed config writes, lost ledgers and user changes, through the built CLI.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

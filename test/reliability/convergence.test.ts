@@ -1,4 +1,4 @@
-// Convergence (issue 14, defects 2 and 6): any interleaving of refreshes with changing, removed and returning
+// Convergence: any interleaving of refreshes with changing, removed and returning
 // passwords, config writes that fail, lost or damaged ledgers, and a foreign writer (a script saving the config as
 // `docker login` and `docker logout` do) converges to the secrets' current values. Each trial is a generated sequence
 // of steps on a fresh home run with the built CLI, checked against a model after every step; the sequence ends with
@@ -18,7 +18,7 @@
 //   - every foreign entry and top-level key of the starting config is still there.
 // A refresh whose config write fails exits 2 and leaves the config byte for byte (or exits 0 if it had nothing to
 // write). A lost ledger makes registry-login claim the entries again (their credHelpers line is registry-login's own);
-// so does a ledger saved by a refresh whose config write then failed (defect 2: it must still know the config's entry).
+// so does a ledger saved by a refresh whose config write then failed (it must still know the config's entry it wrote before the failed write).
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -52,8 +52,8 @@ type Step =
   | { t: 'ledger damaged' };
 
 const key = fc.constantFrom<0 | 1>(0, 1);
-// Weighted towards the orders that broke before: a password rotated before each of several failed writes (defect 2),
-// and a lost ledger followed by a refresh and then by removed secrets (defect 6).
+// Weighted towards the orders that once lost a login or a user's entry: a password rotated before each of several
+// failed writes, and a lost ledger followed by a refresh and then by removed secrets.
 const step: fc.Arbitrary<Step[]> = fc.oneof(
   { weight: 2, arbitrary: key.map((k): Step[] => [{ t: 'new password', k }]) },
   { weight: 3, arbitrary: key.map((k): Step[] => [{ t: 'new password', k }, { t: 'refresh, config write fails' }]) },

@@ -1,5 +1,5 @@
 // The pure parts of the /v2/ handshake: challenge parsing, error sorting, loopback and proxy rules, certs.d reading.
-// The handshake itself, against in-process registries, is in test/e2e/registry-handshake.test.ts.
+// The handshake itself, against in-process registries, is in test/integration/registry-handshake.test.ts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';

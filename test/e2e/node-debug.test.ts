@@ -1,4 +1,4 @@
-// Issue 14, through the built CLI and helper: NODE_DEBUG cannot make Node print a secret whatever value Node accepts,
+// Through the built CLI and helper: NODE_DEBUG cannot make Node print a secret whatever value Node accepts,
 // the helper's `get` answers with a renewed ECR token even when the config cannot be saved, `store` takes `__proto__`
 // as a key like any other, and the unreadable-config contract of `status` and `refresh --json` (README, Commands).
 import { execa } from 'execa';
@@ -37,7 +37,10 @@ afterAll(async () => {
 });
 
 async function home(): Promise<AgentHome> {
-  return makeAgentHome(await tmp.make('rl-review-'), { AWS_ENDPOINT_URL_ECR: standIn.url, AWS_REGION: 'eu-west-1' });
+  return makeAgentHome(await tmp.make('rl-node-debug-'), {
+    AWS_ENDPOINT_URL_ECR: standIn.url,
+    AWS_REGION: 'eu-west-1',
+  });
 }
 
 const basicLogin = () => triple('BASIC', registry.host, USER, PASSWORD);
@@ -113,7 +116,7 @@ const nodeDebug = (() => {
 const allowed = (value: string) => value.split(',').every((n) => n === '' || HARMLESS.includes(n.toLowerCase()));
 
 describe('NODE_DEBUG', () => {
-  it("refuses the reviewer's NODE_DEBUG='htt*' registry-login check, printing no secret", async () => {
+  it("refuses NODE_DEBUG='htt*' for registry-login check, printing no secret", async () => {
     const h = await home();
     const result = await runAgent(['check'], { ...h.env, ...basicLogin(), NODE_DEBUG: 'htt*' });
     expect(leaked([result])).toEqual([]);
