@@ -5,6 +5,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { userInfo } from 'node:os';
 import {
   awsClientSettings,
+  callTarget,
   DEFAULT_LIMITS,
   describeError,
   type AwsKeys,
@@ -41,30 +42,23 @@ export async function assumeRole(
     useDualstackEndpoint: false,
     ...(endpoint.url ? { endpoint: endpoint.url } : {}),
   });
-  let target: URL;
-  try {
-    target = new URL(
-      endpoint.url ??
-        client.config.endpointProvider({
-          Region: endpoint.region,
-          UseFIPS: endpoint.fips,
-          UseDualStack: false,
-          UseGlobalEndpoint: false,
-        }).url.href,
-    );
-  } catch (error) {
+  const call = callTarget(
+    endpoint,
+    () =>
+      client.config.endpointProvider({
+        Region: endpoint.region,
+        UseFIPS: endpoint.fips,
+        UseDualStack: false,
+        UseGlobalEndpoint: false,
+      }).url.href,
+    route,
+    env,
+  );
+  if (!call.ok) {
     client.destroy();
-    const what = endpoint.url ? `${endpoint.urlVariable} is not a URL` : (error as Error).message;
-    return {
-      ok: false,
-      failure: { kind: 'network', code: 'InvalidEndpoint', message: what, host: '', viaProxy: false },
-    };
+    return call;
   }
-  const viaProxy = route(target, env);
-  const failure = (partial: Omit<SwapFailure, 'host' | 'viaProxy'>): AssumeResult => ({
-    ok: false,
-    failure: { ...partial, host: target.host, viaProxy },
-  });
+  const { fail: failure } = call;
   try {
     // DurationSeconds unset: the STS default of one hour, which is also the cap when the keys are temporary.
     const output = await client.send(

@@ -54,6 +54,37 @@ export interface SwapFailure {
   viaProxy: boolean;
 }
 
+/** A failed call, as every AWS call of ours reports one. */
+export interface CallFailure {
+  ok: false;
+  failure: SwapFailure;
+}
+
+/**
+ * Where a call goes: the endpoint variable's URL when set, else the one the SDK's endpoint rules give, routed (through
+ * a proxy or not) for it; with the function that reports a failure at that host. A target that is not a URL is an
+ * InvalidEndpoint failure.
+ */
+export function callTarget(
+  endpoint: { url?: string; urlVariable?: string },
+  rules: () => string,
+  route: (target: URL, env: NodeJS.ProcessEnv) => boolean,
+  env: NodeJS.ProcessEnv,
+): { ok: true; target: URL; fail: (partial: Omit<SwapFailure, 'host' | 'viaProxy'>) => CallFailure } | CallFailure {
+  let target: URL;
+  try {
+    target = new URL(endpoint.url ?? rules());
+  } catch (error) {
+    const what = endpoint.url ? `${endpoint.urlVariable} is not a URL` : (error as Error).message;
+    return {
+      ok: false,
+      failure: { kind: 'network', code: 'InvalidEndpoint', message: what, host: '', viaProxy: false },
+    };
+  }
+  const viaProxy = route(target, env);
+  return { ok: true, target, fail: (partial) => ({ ok: false, failure: { ...partial, host: target.host, viaProxy } }) };
+}
+
 export const NO_LOG = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /**

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ecr-public';
 import {
   awsClientSettings,
+  callTarget,
   DEFAULT_LIMITS,
   describeError,
   type AwsKeys,
@@ -36,30 +37,22 @@ export async function getAuthorizationToken(
     ...(endpoint.url ? { endpoint: endpoint.url } : {}),
   };
   const client = endpoint.service === 'ecr' ? new ECRClient(config) : new ECRPUBLICClient(config);
-  let target: URL;
-  try {
-    target = endpoint.url
-      ? new URL(endpoint.url)
-      : new URL(
-          client.config.endpointProvider({
-            Region: endpoint.region,
-            UseFIPS: endpoint.fips,
-            UseDualStack: endpoint.dualStack,
-          }).url.href,
-        );
-  } catch (error) {
+  const call = callTarget(
+    endpoint,
+    () =>
+      client.config.endpointProvider({
+        Region: endpoint.region,
+        UseFIPS: endpoint.fips,
+        UseDualStack: endpoint.dualStack,
+      }).url.href,
+    route,
+    env,
+  );
+  if (!call.ok) {
     client.destroy();
-    const what = endpoint.url ? `${endpoint.urlVariable} is not a URL` : (error as Error).message;
-    return {
-      ok: false,
-      failure: { kind: 'network', code: 'InvalidEndpoint', message: what, host: '', viaProxy: false },
-    };
+    return call;
   }
-  const viaProxy = route(target, env);
-  const failure = (partial: Omit<SwapFailure, 'host' | 'viaProxy'>): SwapResult => ({
-    ok: false,
-    failure: { ...partial, host: target.host, viaProxy },
-  });
+  const { fail: failure } = call;
 
   try {
     const abortSignal = AbortSignal.timeout(limits.totalTimeoutMs);
