@@ -1,6 +1,6 @@
 // The docker logins: credentials that `docker login` handed to the registry-login helper through the protocol's
 // `store` (docker keeps only an empty auths entry then).
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dictionary } from '../dictionary.js';
 import { ConfigError } from '../fs/errors.js';
@@ -69,6 +69,7 @@ export async function changeDockerLogin(
  * there wins, and the old file is removed (with it the secrets it held).
  */
 export async function moveDockerLogins(fromDir: string, toDir: string): Promise<void> {
+  if (!existsSync(loginsPath(fromDir))) return;
   const moving = readFile(fromDir);
   if (Object.keys(moving).length > 0) {
     const path = loginsPath(toDir);
