@@ -1,7 +1,6 @@
 // The one way to run a docker credential helper (docker-credential-<name>), as docker-credential-helpers' client/ does:
 // every action goes through runHelper, which passes the input on stdin, reads stdout and stderr, and ends a call on the
 // helper's exit or its deadline, never on the end of its output (a child it left behind may hold the pipes open).
-import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { isBareName } from '../programs.js';
 
@@ -76,6 +75,9 @@ export function runHelper(
   if (!isAbsolute(program))
     return Promise.resolve({ kind: 'unrunnable', reason: `${program} is not an absolute path` });
   return new Promise((resolve) => {
+    // Loaded on first use: node:child_process brings much of Node's stream and net code, which the helper's own
+    // `get` (it runs no other helper) and most refreshes never need.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(program, [action], {
       env: helperEnvironment(env),
       detached: true,
