@@ -31,7 +31,7 @@ const registries = Array.from({ length: 20 }, (_, i) => ({
 
 function env(home, list, withRole = true) {
   const out = {
-    PATH: `${join(root, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+    PATH: `${join(root, 'bin')}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
     HOME: home,
     LANG: 'C.UTF-8',
     AWS_EC2_METADATA_DISABLED: 'true',
