@@ -4,7 +4,7 @@ set -euo pipefail
 mode=${1:-test}
 case "$mode" in
   demo)  wanted="docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo openssl:openssl" ;;
-  test)  wanted="docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo openssl:openssl tinyproxy:tinyproxy dockerd:docker.io debootstrap:debootstrap unshare:util-linux script:bsdutils mkfifo:coreutils pass:pass gpg:gnupg dpkg-deb:dpkg strace:strace" ;;
+  test)  wanted="docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo openssl:openssl tinyproxy:tinyproxy dockerd:docker.io debootstrap:debootstrap unshare:util-linux script:bsdutils mkfifo:coreutils pass:pass gpg:gnupg dpkg-deb:dpkg strace:strace podman:podman buildah:buildah newuidmap:uidmap fuse-overlayfs:fuse-overlayfs slirp4netns:slirp4netns ip:iproute2 /usr/lib/python3/dist-packages/docker:python3-docker" ;;
   bench) wanted="docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo openssl:openssl /usr/bin/aws:awscli /usr/bin/time:time" ;;
   *) echo "usage: $0 [demo|test|bench]" >&2; exit 2 ;;
 esac
