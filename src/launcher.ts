@@ -76,7 +76,9 @@ function runAgent(fs: Fs, file: string, dir: string | undefined): void {
       const info = fs.statSync(file);
       stamp = `registry-login code cache 1 ${process.version} ${info.ino} ${info.size} ${info.mtimeMs} ${info.ctimeMs}\n`;
       const run = `${basename(process.argv[1] ?? '')} ${process.argv[2] ?? ''}`;
-      cacheFile = join(dir, `code-${fnv1a(`${process.version}\0${process.arch}\0${file}\0${run}`)}.bin`);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the version check, as paths.js
+      const { fingerprint64 } = require('./fingerprint.js') as typeof import('./fingerprint.js');
+      cacheFile = join(dir, `code-${fingerprint64(`${process.version}\0${process.arch}\0${file}\0${run}`)}.bin`);
       const bytes = fs.readFileSync(cacheFile);
       if (bytes.toString('latin1', 0, stamp.length) === stamp) cachedData = bytes.subarray(stamp.length);
     } catch {
@@ -115,13 +117,6 @@ function saveCode(fs: Fs, file: string, stamp: string, script: import('node:vm')
   } catch {
     fs.rmSync(temporary, { force: true });
   }
-}
-
-/** 32-bit FNV-1a of a string's UTF-16 code units, in hex: a short file name, not a check (the stamp is that). */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash.toString(16).padStart(8, '0');
 }
 
 /**
