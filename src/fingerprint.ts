@@ -1,7 +1,7 @@
 // A non-cryptographic 64-bit fingerprint (two FNV-1a lanes) for file names derived from nothing secret: a ledger
-// after its config's path, a cached ECR token after its access key ID, region and endpoint, the launcher's code
-// cache after the agent file and Node's flags. SHA-256 would load node:crypto (a fifth of a cached run's start-up)
-// for names that hide nothing. Anything derived from a secret uses src/sha256.ts.
+// after its config's path, a cached ECR token after its access key ID, region and endpoint, the launcher's compiled
+// code after Node's version, the agent file and the command. SHA-256 would load node:crypto (a fifth of a cached
+// run's start-up) for names that hide nothing. Anything derived from a secret uses src/sha256.ts.
 
 /** 16 hex digits fingerprinting text. */
 export function fingerprint64(text: string): string {

@@ -1,5 +1,5 @@
-// The launchers as a process sees them: the Node.js they accept, Node's compile cache (dist/registry-login.cjs), the
-// name they were run by, the command line, and stdin.
+// The launchers as a process sees them: the Node.js they accept, the agent's compiled code (dist/registry-login.cjs),
+// the name they were run by, the command line, and stdin.
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { chmod, cp, readdir, readFile, stat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
@@ -40,10 +40,20 @@ async function runEntry(dist: string, args: string[], env: Record<string, string
 
 const cacheDirOf = (h: AgentHome) => path.join(h.home, '.cache', 'registry-login');
 
-/** The files of Node's compile cache under a home's registry-login cache directory, sorted. */
-async function compileCache(h: AgentHome): Promise<string[]> {
-  const dir = path.join(cacheDirOf(h), 'node-compile-cache');
-  return (await readdir(dir, { recursive: true }).catch(() => [] as string[])).map(String).sort();
+/** The launcher's compiled-code files (code-*.bin) in a home's registry-login cache directory, sorted. */
+async function codeFiles(h: AgentHome): Promise<string[]> {
+  return (await readdir(cacheDirOf(h)).catch(() => [] as string[])).filter((n) => /^code-.*\.bin$/.test(n)).sort();
+}
+
+/** Each code file's inode and modification time: the same after a run that used the files and wrote none. */
+async function codeStamps(h: AgentHome): Promise<string[]> {
+  const files = await codeFiles(h);
+  return Promise.all(
+    files.map(async (n) => {
+      const info = await stat(path.join(cacheDirOf(h), n), { bigint: true });
+      return `${n} ${info.ino} ${info.mtimeNs}`;
+    }),
+  );
 }
 
 /** Runs a launcher from bin/ with raw descriptors (execa would wrap them): its exit and what it wrote to pipes. */
@@ -74,28 +84,60 @@ async function moduleProbe(): Promise<{ nodeOptions: string; loaded: () => Promi
 }
 
 describe('the code cache', () => {
-  it('is Node’s compile cache in the 0700 cache directory, written by the first run and used by the next', async () => {
+  it('is written by a run of each command into the 0700 cache directory, 0600, and used by the next', async () => {
     const h = await home();
+    // A run that loads another file of dist/ (here the JSON editor, to write the new login) compiles for that path,
+    // not for the runs that repeat: it writes no code file, and the next run does.
     const first = await runAgent(['refresh', '--json'], h.env);
     expect(first.exitCode, first.stderr).toBe(0);
     expect((await stat(cacheDirOf(h))).mode & 0o777).toBe(0o700);
-    const entries = await compileCache(h);
-    expect(entries.length).toBeGreaterThan(1);
-
-    // Node reports, when asked, that it compiled the agent from the cache, for the CLI and the helper alike.
-    const second = await runAgent(['status'], { ...h.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' });
+    expect(await codeFiles(h)).toEqual([]);
+    const second = await runAgent(['refresh', '--json'], h.env);
     expect(second.exitCode, second.stderr).toBe(0);
-    expect(second.stdout).toContain(SERVER);
-    expect(second.stderr).toContain(`${path.join(REPO, 'dist', 'agent.cjs')} was accepted`);
+    const [refreshCode, ...none] = await codeFiles(h);
+    expect(refreshCode, 'one code file after one run').toBeDefined();
+    expect(none).toEqual([]);
+    expect((await stat(path.join(cacheDirOf(h), refreshCode!))).mode & 0o777).toBe(0o600);
+    // It begins with the stamp of the agent file it was compiled from.
+    const head = (await readFile(path.join(cacheDirOf(h), refreshCode!))).subarray(0, 200).toString('latin1');
+    expect(head).toMatch(new RegExp(`^registry-login code cache 1 ${process.version} \\d+ \\d+ [\\d.]+ [\\d.]+\n`));
+
+    // The helper and another command each get a file of their own.
     const helper = await execa(path.join(BIN, 'docker-credential-registry-login'), ['get'], {
-      env: { ...h.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+      env: h.env,
       extendEnv: false,
       input: SERVER,
       reject: false,
     });
     expect(JSON.parse(helper.stdout)).toEqual({ ServerURL: SERVER, Username: 'someone', Secret: SECRET });
-    expect(helper.stderr).toContain(`${path.join(REPO, 'dist', 'agent.cjs')} was accepted`);
-    expect(await compileCache(h)).toEqual(entries);
+    expect((await runAgent(['status'], h.env)).exitCode).toBe(0);
+    const stamps = await codeStamps(h);
+    expect(stamps).toHaveLength(3);
+
+    // Used, not written again: V8 refusing a file (below) would have it written anew.
+    const again = await runAgent(['refresh', '--json'], h.env);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(JSON.parse(second.stdout));
+    const status = await runAgent(['status'], h.env);
+    expect(status.stdout).toContain(SERVER);
+    expect(await codeStamps(h)).toEqual(stamps);
+  });
+
+  it('is written anew when V8 refuses it, and the run still succeeds', async () => {
+    const h = await home();
+    expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
+    expect((await runAgent(['status'], h.env)).exitCode).toBe(0);
+    const [name] = await codeFiles(h);
+    const file = path.join(cacheDirOf(h), name!);
+    const bytes = await readFile(file);
+    const stampLength = bytes.indexOf(0x0a) + 1;
+    // The right stamp over code V8 cannot use: it must refuse it rather than run it.
+    await writeFile(file, Buffer.concat([bytes.subarray(0, stampLength), Buffer.alloc(bytes.length - stampLength, 7)]));
+    const run = await runAgent(['status'], h.env);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toContain(SERVER);
+    expect(run.stderr).toBe('');
+    expect((await readFile(file)).subarray(stampLength, stampLength + 64).equals(Buffer.alloc(64, 7))).toBe(false);
   });
 
   it('is not used with REGISTRY_LOGIN_CODE_CACHE=0, nor in a cache directory other users can write', async () => {
@@ -109,7 +151,7 @@ describe('the code cache', () => {
     await chmod(cacheDirOf(shared), 0o777);
     const run = await runAgent(['refresh'], shared.env);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(await compileCache(shared)).toEqual([]);
+    expect(await readdir(cacheDirOf(shared))).toEqual([]);
   });
 
   it('removes the v8-*.bin files of the Node 20 builds on its first run, and nothing else there', async () => {
@@ -120,7 +162,7 @@ describe('the code cache', () => {
     for (const name of [...old, 'ecr-token-0123456789abcdef.json', 'v8-notes.txt'])
       await writeFile(path.join(dir, name), 'x', { mode: 0o600 });
     expect((await runAgent(['refresh'], h.env)).exitCode).toBe(0);
-    expect((await readdir(dir)).sort()).toEqual([
+    expect((await readdir(dir)).filter((n) => !/^code-.*\.bin$/.test(n)).sort()).toEqual([
       'ecr-token-0123456789abcdef.json',
       'node-compile-cache',
       'v8-notes.txt',
@@ -130,8 +172,11 @@ describe('the code cache', () => {
   it('follows a changed agent file: the next run runs the new code', async () => {
     const h = await home();
     const dist = await distCopy();
-    expect((await runEntry(dist, ['status'], h.env)).exitCode).toBe(0);
-    // Same length, other code, and the same times: only the source itself tells them apart.
+    const before = await runEntry(dist, ['bogus'], h.env);
+    expect(before.stderr).toContain('unknown command "bogus"');
+    expect(await codeFiles(h)).toHaveLength(1);
+    // Same length, other code, and the same access and modification times: V8 checks only the length, so the stamp's
+    // change time must tell them apart.
     const agent = path.join(dist, 'agent.cjs');
     const { atime, mtime } = await stat(agent);
     const source = await readFile(agent, 'utf8');
@@ -141,6 +186,7 @@ describe('the code cache', () => {
     await utimes(agent, atime, mtime);
     const run = await runEntry(dist, ['bogus'], h.env);
     expect(run.stderr).toContain('UNKNOWN command "bogus"');
+    expect(await codeFiles(h)).toHaveLength(1);
   });
 
   it('is skipped when it cannot be written, and the run still succeeds', async () => {

@@ -47,7 +47,7 @@ async function refreshUnder(umask: number, env: Record<string, string>): Promise
 }
 
 // Every directory under root with a mode other than 0700, and every file registry-login saved that its user cannot
-// read and write. The launcher's compiled-code files (v8-*.bin) are the launcher's and only cost a recompile.
+// read and write, compiled code included.
 async function unusable(root: string, made: Set<string>): Promise<string[]> {
   const found: string[] = [];
   for (const name of await readdir(root)) {
@@ -57,7 +57,7 @@ async function unusable(root: string, made: Set<string>): Promise<string[]> {
     if (info.isDirectory()) {
       if (!made.has(file) && (info.mode & 0o777) !== 0o700) found.push(`${file} (directory, ${mode})`);
       found.push(...(await unusable(file, made)));
-    } else if (!/^v8-.*\.bin$/.test(name) && (info.mode & 0o600) !== 0o600) found.push(`${file} (file, ${mode})`);
+    } else if ((info.mode & 0o600) !== 0o600) found.push(`${file} (file, ${mode})`);
   }
   return found;
 }
