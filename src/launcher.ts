@@ -115,7 +115,12 @@ function saveCode(fs: Fs, file: string, stamp: string, script: import('node:vm')
     });
     fs.renameSync(temporary, file);
   } catch {
-    fs.rmSync(temporary, { force: true });
+    // Nothing here may throw: an exception in an 'exit' listener would replace the run's exit code.
+    try {
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // A temporary file left in the private cache directory only takes space.
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import { chmod, cp, readdir, readFile, stat, symlink, utimes, writeFile, mkdir }
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, REPO, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
+import { BIN, REPO, makeAgentHome, readableInstall, runAgent, triple, type AgentHome } from '../support/agent.js';
 import { TempDirs } from '../support/tmp.js';
 
 const tmp = new TempDirs();
@@ -138,6 +138,38 @@ describe('the code cache', () => {
     expect(run.stdout).toContain(SERVER);
     expect(run.stderr).toBe('');
     expect((await readFile(file)).subarray(stampLength, stampLength + 64).equals(Buffer.alloc(64, 7))).toBe(false);
+  });
+
+  it('that cannot be saved (a cache directory its owner cannot write) costs nothing else: same exit, no output', async () => {
+    // As another user, so that the directory's mode binds (root writes anywhere).
+    const install = await tmp.make('rl-launcher-install-');
+    const bin = await readableInstall(install);
+    const home = await tmp.make('rl-launcher-home-');
+    const cache = path.join(home, '.cache', 'registry-login');
+    await mkdir(cache, { recursive: true });
+    await execa('chown', ['-R', '54321:54321', home]);
+    await chmod(home, 0o700);
+    await chmod(cache, 0o500);
+    const env = {
+      PATH: `${bin}:/usr/bin:/bin`,
+      HOME: home,
+      LANG: 'C.UTF-8',
+      ...triple('ACME', SERVER, 'someone', SECRET),
+    };
+    for (const [args, code] of [
+      [['bogus'], 2],
+      [['--version'], 0],
+    ] as const) {
+      const run = await execa(
+        'setpriv',
+        ['--reuid=54321', '--regid=54321', '--clear-groups', path.join(bin, 'registry-login'), ...args],
+        { env, extendEnv: false, reject: false },
+      );
+      expect(run.exitCode, run.stderr).toBe(code);
+      if (code === 0) expect(run.stderr).toBe('');
+      else expect(run.stderr).toMatch(/^registry-login: unknown command "bogus"/);
+    }
+    expect(await readdir(cache)).toEqual([]);
   });
 
   it('is not used with REGISTRY_LOGIN_CODE_CACHE=0, nor in a cache directory other users can write', async () => {
