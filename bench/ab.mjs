@@ -2,10 +2,11 @@
 // Usage: node bench/ab.mjs <rootA> <rootB>   where each root holds bin/ and dist/ (a copy of the repository's after
 // `npm run build`). Runs `node -e 0` and both builds' cached start-up cases interleaved round by round, in alternating
 // order, and prints medians as ratios: each build against `node -e 0`, and B against A. BENCH_ROUNDS sets the rounds.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { median, timed } from './common.mjs';
 import { KEYS, REGIONS, startBenchStandIn } from './stand-in.mjs';
 
 const roots = process.argv.slice(2, 4).map((r) => resolve(r));
@@ -61,17 +62,8 @@ function casesOf(build) {
 }
 
 // Warm-up (asynchronous: the stand-in answers from this process) fills each build's token and code caches.
-function run(argv, env, input) {
-  return new Promise((ok, fail) => {
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`${argv.join(' ')} exited ${code}: ${err}`))));
-    child.stdin.end(input ?? '');
-  });
-}
 const builds = roots.map((r) => ({ root: r, cases: casesOf(r) }));
-for (const b of builds) for (const c of b.cases) for (let i = 0; i < 2; i++) await run(c.argv, c.env, c.input);
+for (const b of builds) for (const c of b.cases) for (let i = 0; i < 2; i++) await timed(c.argv, c.env, c.input);
 await standIn.close();
 
 /**
@@ -86,10 +78,6 @@ function measure(argv, env, input) {
   const [rss, user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   return { ms, cpu: (user + sys) * 1000, rss };
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const node = { ms: [], cpu: [], rss: [] };

@@ -4,22 +4,28 @@
 // Usage: node bench/ecr.mjs   (BENCH_ROUNDS, BENCH_AWS_ROUNDS, BENCH_HELPER_CALLS to change the rounds)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  checks,
+  cli,
+  cliEnv,
+  ecrTriple,
+  helper,
+  median,
+  requireBuild,
+  root,
+  startLoopbackRegistries,
+  timed,
+  usualWayCommand,
+  usualWayEnv,
+} from './common.mjs';
 import { KEYS, REGIONS, startBenchStandIn } from './stand-in.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin', 'registry-login');
-const helper = join(root, 'bin', 'docker-credential-registry-login');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
 const awsRounds = Number(process.env.BENCH_AWS_ROUNDS ?? 3);
 const DELAY_MS = 200;
-if (!existsSync(join(root, 'dist', 'registry-login.cjs'))) {
-  console.error('bench/ecr.mjs: dist/ is missing; run `npm run build` first.');
-  process.exit(2);
-}
+requireBuild('bench/ecr.mjs');
 
 const standIn = await startBenchStandIn(DELAY_MS);
 
@@ -31,55 +37,11 @@ const registries = Array.from({ length: 20 }, (_, i) => ({
   key: KEYS[Math.floor(i / 2) % 2],
 }));
 
-function baseEnv(home) {
-  return {
-    PATH: `${join(root, 'bin')}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-    HOME: home,
-    LANG: 'C.UTF-8',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_ENDPOINT_URL_ECR: standIn.url,
-  };
-}
-function withTriples(env, list) {
-  const out = { ...env };
-  for (const r of list) {
-    out[`${r.prefix}_CONTAINER_REGISTRY_SERVER`] = r.host;
-    out[`${r.prefix}_CONTAINER_REGISTRY_USER`] = r.key.accessKeyId;
-    out[`${r.prefix}_CONTAINER_REGISTRY_PASSWORD`] = r.key.secretAccessKey;
-  }
-  return out;
-}
-
-// Asynchronous: the stand-in answers from this same process, so the event loop must keep running.
-function timed(argv, env, input) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (code !== 0) reject(new Error(`${argv.join(' ')} exited ${code}: ${err}`));
-      else resolve(ms);
-    });
-    child.stdin.end(input ?? '');
-  });
-}
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const baseEnv = (home) => cliEnv(home, standIn.url);
+const withTriples = (env, list) => Object.assign({ ...env }, ...list.map(ecrTriple));
 const fmt = (ms) => ms.toFixed(1);
 const rows = [];
-let failed = false;
-const check = (ok, what) => {
-  if (!ok) {
-    failed = true;
-    console.error(`FAILED: ${what}`);
-  }
-};
+const { check, failed } = checks();
 
 console.log(
   `registry-login ECR benchmarks: node ${process.version}, stand-in answers after ${DELAY_MS} ms, ${rounds} interleaved rounds`,
@@ -141,30 +103,7 @@ console.log(
       target: `missing: ${missing}`,
     });
   } else {
-    // docker login checks the password at the registry: 20 loopback registries (one server, 20 ports) that accept
-    // AWS:<token>.
-    const handler = (req, res) => {
-      const auth = String(req.headers.authorization ?? '');
-      const [user, ...rest] = Buffer.from(auth.replace(/^Basic /, ''), 'base64')
-        .toString('utf8')
-        .split(':');
-      if (user === 'AWS' && standIn.calls.some((c) => c.password === rest.join(':')))
-        return res.writeHead(200, { 'docker-distribution-api-version': 'registry/2.0' }).end('{}');
-      res
-        .writeHead(401, {
-          'www-authenticate': 'Basic realm="bench"',
-          'docker-distribution-api-version': 'registry/2.0',
-        })
-        .end();
-    };
-    const servers = [];
-    const ports = [];
-    for (let i = 0; i < 20; i++) {
-      const server = createServer(handler);
-      await new Promise((r) => server.listen(0, '127.0.0.1', r));
-      servers.push(server);
-      ports.push(server.address().port);
-    }
+    const loopback = await startLoopbackRegistries(20, standIn);
     const times = [];
     const ours = [];
     for (let round = 0; round < awsRounds; round++) {
@@ -173,18 +112,9 @@ console.log(
       const start = process.hrtime.bigint();
       for (let i = 0; i < 20; i++) {
         const r = registries[i];
-        const env = {
-          PATH: '/usr/bin:/bin',
-          HOME: home,
-          DOCKER_CONFIG: join(home, '.docker'),
-          AWS_ACCESS_KEY_ID: r.key.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: r.key.secretAccessKey,
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_PAGER: '',
-        };
+        const env = usualWayEnv(home, r.key);
         const before = standIn.calls.length;
-        // The shell pipe a user would type; the token never leaves the pipe.
-        const pipeline = `"${aws}" ecr get-login-password --region ${r.region} --endpoint-url ${standIn.url} | "${docker}" login 127.0.0.1:${ports[i]} --username AWS --password-stdin`;
+        const pipeline = usualWayCommand(aws, docker, r.region, standIn.url, loopback.ports[i]);
         await new Promise((resolve, reject) => {
           const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', pipeline], {
             env,
@@ -211,7 +141,7 @@ console.log(
       'API calls': 20,
       target: 'report',
     });
-    for (const s of servers) s.close();
+    loopback.close();
   }
 }
 
@@ -337,7 +267,7 @@ console.log(
 console.table(rows);
 await standIn.close();
 rmSync(work, { recursive: true, force: true });
-if (failed) process.exitCode = 1;
+if (failed()) process.exitCode = 1;
 
 function awsVersion(aws) {
   const r = spawnSync(aws, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: work } });

@@ -3,22 +3,27 @@
 // in a credential store, as ratios against `node -e 0` interleaved in one environment, with the store and AWS calls
 // counted; and the same ECR logins the usual way on a host, 20 x (aws ecr get-login-password | docker login).
 // Usage: node bench/host.mjs   (BENCH_ROUNDS, BENCH_AWS_ROUNDS to change the rounds)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  CLI_PATH,
+  cli,
+  cliEnv,
+  ecrTriple,
+  median,
+  requireBuild,
+  startLoopbackRegistries,
+  timed,
+  usualWayCommand,
+  usualWayEnv,
+} from './common.mjs';
 import { KEYS, REGIONS, startBenchStandIn } from './stand-in.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin', 'registry-login');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 20);
 const awsRounds = Number(process.env.BENCH_AWS_ROUNDS ?? 2);
-if (!existsSync(join(root, 'dist', 'registry-login.cjs'))) {
-  console.error('bench/host.mjs: dist/ is missing; run `npm run build` first.');
-  process.exit(2);
-}
+requireBuild('bench/host.mjs');
 
 const standIn = await startBenchStandIn();
 const work = mkdtempSync(join(tmpdir(), 'rl-bench-host-'));
@@ -46,15 +51,10 @@ chmodSync(join(storeBin, 'docker-credential-benchstore'), 0o755);
 const storeCalls = () => (existsSync(storeLog) ? readFileSync(storeLog, 'utf8').split('\n').filter(Boolean).length : 0);
 
 function hostEnv(home, withStore) {
-  const env = {
-    PATH: `${withStore ? `${storeBin}:` : ''}${join(root, 'bin')}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-    HOME: home,
-    LANG: 'C.UTF-8',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_ENDPOINT_URL_ECR: standIn.url,
+  const env = cliEnv(home, standIn.url, {
+    ...(withStore ? { PATH: `${storeBin}:${CLI_PATH}` } : {}),
     ...(runtime ? { XDG_RUNTIME_DIR: runtime } : {}),
-  };
+  });
   for (let i = 0; i < 20; i++) {
     env[`STATIC${i}_CONTAINER_REGISTRY_SERVER`] = `registry${i}.example.com:5000`;
     env[`STATIC${i}_CONTAINER_REGISTRY_USER`] = `user${i}`;
@@ -76,35 +76,9 @@ function ecrRegistries(n) {
     key: KEYS[Math.floor(i / 2) % 2],
   }));
 }
-function ecrTriple(r) {
-  return {
-    [`${r.prefix}_CONTAINER_REGISTRY_SERVER`]: r.host,
-    [`${r.prefix}_CONTAINER_REGISTRY_USER`]: r.key.accessKeyId,
-    [`${r.prefix}_CONTAINER_REGISTRY_PASSWORD`]: r.key.secretAccessKey,
-  };
-}
 
-// Asynchronous: the stand-in answers from this same process.
-function run(argv, env, shell = false) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = shell
-      ? spawn('/bin/bash', ['-o', 'pipefail', '-c', argv], { env, stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(Number(process.hrtime.bigint() - start) / 1e6)
-        : reject(new Error(`${shell ? argv : argv.join(' ')} exited ${code}: ${err.slice(-800)}`)),
-    );
-  });
-}
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+// Every run here has no stdin and reports the last 800 characters of its stderr; with shell, argv is a command line.
+const run = (argv, env, shell = false) => timed(argv, env, undefined, { shell, stdin: 'ignore', stderrTail: 800 });
 
 console.log(`registry-login refresh --host benchmarks: node ${process.version}, ${rounds * 2} interleaved rounds`);
 const rows = [];
@@ -188,36 +162,8 @@ let failed = false;
     console.log('\nSKIPPED the usual-way comparison: it needs Debian awscli (/usr/bin/aws) and the docker CLI.');
   } else {
     const registries = ecrRegistries(20);
-    // docker login checks the password at the registry: loopback registries that accept AWS:<token> from the stand-in.
-    const servers = [];
-    for (let i = 0; i < 20; i++) {
-      const server = createServer((req, res) => {
-        const [user, ...rest] = Buffer.from(String(req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
-          .toString('utf8')
-          .split(':');
-        const ok = user === 'AWS' && standIn.calls.some((c) => c.password === rest.join(':'));
-        res
-          .writeHead(ok ? 200 : 401, {
-            'docker-distribution-api-version': 'registry/2.0',
-            ...(ok ? {} : { 'www-authenticate': 'Basic realm="bench"' }),
-          })
-          .end(ok ? '{}' : '');
-      });
-      await new Promise((r) => server.listen(0, '127.0.0.1', r));
-      servers.push(server);
-    }
-    const ecrEnv = (home) => {
-      const env = {
-        PATH: `${join(root, 'bin')}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-        HOME: home,
-        LANG: 'C.UTF-8',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        AWS_ENDPOINT_URL_ECR: standIn.url,
-      };
-      registries.forEach((r) => Object.assign(env, ecrTriple(r)));
-      return env;
-    };
+    const loopback = await startLoopbackRegistries(20, standIn);
+    const ecrEnv = (home) => Object.assign(cliEnv(home, standIn.url), ...registries.map(ecrTriple));
     const usual = [];
     const cold = [];
     const warm = [];
@@ -228,18 +174,9 @@ let failed = false;
       mkdirSync(join(home, '.docker'), { recursive: true });
       let total = 0;
       for (const [i, r] of registries.entries()) {
-        const env = {
-          PATH: '/usr/bin:/bin',
-          HOME: home,
-          DOCKER_CONFIG: join(home, '.docker'),
-          AWS_ACCESS_KEY_ID: r.key.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: r.key.secretAccessKey,
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_PAGER: '',
-        };
         total += await run(
-          `"${aws}" ecr get-login-password --region ${r.region} --endpoint-url ${standIn.url} | "${docker}" login 127.0.0.1:${servers[i].address().port} --username AWS --password-stdin`,
-          env,
+          usualWayCommand(aws, docker, r.region, standIn.url, loopback.ports[i]),
+          usualWayEnv(home, r.key),
           true,
         );
       }
@@ -252,7 +189,7 @@ let failed = false;
       warm.push(await run([cli, 'refresh', '--host'], ecrEnv(ours)));
       warmCalls.push(standIn.calls.length - before);
     }
-    for (const s of servers) s.close();
+    loopback.close();
     const awsVersion =
       (/aws-cli\/(\S+)/.exec(
         spawnSync(aws, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: work } }).stdout,

@@ -3,79 +3,38 @@
 // wall time near one role registry's; with every token cached no call and a start-up near `node -e 0`. Ratios are
 // measured interleaved in one run and one environment.
 // Usage: node bench/roles.mjs   (BENCH_ROUNDS to change the rounds)
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { checks, cli, cliEnv, ecrTriple, helper, median, requireBuild, timed } from './common.mjs';
 import { KEYS, REGIONS, ROLES, startBenchStandIn } from './stand-in.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin', 'registry-login');
-const helper = join(root, 'bin', 'docker-credential-registry-login');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 11);
 const DELAY_MS = 200;
-if (!existsSync(join(root, 'dist', 'assume-role.cjs'))) {
-  console.error('bench/roles.mjs: dist/ is missing; run `npm run build` first.');
-  process.exit(2);
-}
+requireBuild('bench/roles.mjs', 'assume-role.cjs');
 
 const standIn = await startBenchStandIn(DELAY_MS);
 const work = mkdtempSync(join(tmpdir(), 'rl-bench-roles-'));
-// Twenty registries in twenty accounts whose repository policies let the two roles pull: 2 roles x 2 regions.
+// Twenty registries in twenty accounts whose repository policies let the two roles pull: 2 roles x 2 regions, all
+// reached with KEYS[0], which may assume both roles.
 const registries = Array.from({ length: 20 }, (_, i) => ({
   prefix: `ROLE${String(i).padStart(2, '0')}`,
   host: `${String(300000000000 + i)}.dkr.ecr.${REGIONS[i % 2]}.amazonaws.com`,
+  key: KEYS[0],
   role: ROLES[Math.floor(i / 2) % 2].roleArn,
 }));
 
 function env(home, list, withRole = true) {
-  const out = {
-    PATH: `${join(root, 'bin')}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-    HOME: home,
-    LANG: 'C.UTF-8',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_ENDPOINT_URL_ECR: standIn.url,
-    AWS_ENDPOINT_URL_STS: standIn.url,
-  };
+  const out = cliEnv(home, standIn.url, { AWS_ENDPOINT_URL_STS: standIn.url });
   for (const r of list) {
-    out[`${r.prefix}_CONTAINER_REGISTRY_SERVER`] = r.host;
-    out[`${r.prefix}_CONTAINER_REGISTRY_USER`] = KEYS[0].accessKeyId;
-    out[`${r.prefix}_CONTAINER_REGISTRY_PASSWORD`] = KEYS[0].secretAccessKey;
+    Object.assign(out, ecrTriple(r));
     if (withRole) out[`${r.prefix}_CONTAINER_REGISTRY_ROLE_ARN`] = r.role;
   }
   return out;
 }
 
-// Asynchronous: the stand-in answers from this same process, so the event loop must keep running.
-function timed(argv, environment, input) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { env: environment, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (code !== 0) reject(new Error(`${argv.join(' ')} exited ${code}: ${err}`));
-      else resolve(ms);
-    });
-    child.stdin.end(input ?? '');
-  });
-}
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const rows = [];
-let failed = false;
-const check = (ok, what) => {
-  if (!ok) {
-    failed = true;
-    console.error(`FAILED: ${what}`);
-  }
-};
+const { check, failed } = checks();
 const kinds = (calls) => ({
   assume: calls.filter((c) => c.target === 'STS.AssumeRole').length,
   ecr: calls.filter((c) => c.target !== 'STS.AssumeRole').length,
@@ -177,4 +136,4 @@ console.log(
 console.table(rows);
 await standIn.close();
 rmSync(work, { recursive: true, force: true });
-if (failed) process.exitCode = 1;
+if (failed()) process.exitCode = 1;

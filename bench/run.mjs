@@ -4,11 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, helper, median, root } from './common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin', 'registry-login');
-const helper = join(root, 'bin', 'docker-credential-registry-login');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 40);
 if (!existsSync('/usr/bin/time')) {
   console.error('bench needs GNU time for peak RSS: apt-get install -y time');
@@ -25,11 +22,6 @@ function measure(argv, env, input) {
   const rss = Number(r.stderr.trim().split('\n').pop());
   return { ms, rss };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Interleaves the baseline and each case, round by round, so drift hits all of them alike. */
 function compare(cases) {

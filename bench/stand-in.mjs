@@ -1,10 +1,9 @@
 // The tests' SigV4-verifying ECR stand-in, bundled for plain Node, with the two key pairs and regions the benchmarks
 // use.
-import { join, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { root } from './common.mjs';
 
 export const KEYS = [
   { accessKeyId: 'AKIABENCHKEY00000001', secretAccessKey: 'bench-secret-0000000000000000000000000001' },
