@@ -4,12 +4,10 @@
 // (nothing leaves).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { NODE_DIR, REPO, runAgent } from '../support/agent.js';
+import { type ConnectProxy, startConnectProxy } from '../support/connect-proxy.js';
 import { freePort } from '../support/ports.js';
-import { requireCommand, spawnTracked, stopTracked, type TrackedChild } from '../support/process.js';
 import { makeTempDir, removeTempDir } from '../support/tmp.js';
 import { startEcrStandIn, type EcrStandIn } from '../support/ecr-stand-in.js';
 
@@ -17,44 +15,18 @@ const KEY = { accessKeyId: 'AKIAPROXYKEY00000001', secretAccessKey: 'proxy-secre
 
 let standIn: EcrStandIn;
 let work: string;
-let proxy: TrackedChild | undefined;
-let proxyPort: number;
-let proxyLog: string;
-
-async function waitForPort(port: number, child: TrackedChild, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.hasExited()) throw new Error(`tinyproxy exited before listening: ${child.output()}`);
-    const ok = await new Promise<boolean>((r) => {
-      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), r(true)));
-      socket.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`tinyproxy did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-}
+let proxy: ConnectProxy | undefined;
 
 beforeAll(async () => {
   if (!existsSync(join(REPO, 'dist/registry-login.cjs')))
     throw new Error('dist/registry-login.cjs is missing: run `npm run build` first (npm test does).');
-  const tinyproxy = await requireCommand('tinyproxy', 'tinyproxy');
   standIn = await startEcrStandIn({ keys: [KEY] });
   work = await makeTempDir('ecr-proxy-');
-  proxyPort = await freePort();
-  proxyLog = join(work, 'tinyproxy.log');
-  const conf = join(work, 'tinyproxy.conf');
-  // Foreground (-d), loopback only, log every connection; stopped by PID in afterAll.
-  await writeFile(
-    conf,
-    `Port ${proxyPort}\nListen 127.0.0.1\nTimeout 30\nLogFile "${proxyLog}"\nLogLevel Connect\nMaxClients 20\nAllow 127.0.0.1\n`,
-  );
-  proxy = spawnTracked(tinyproxy, ['-d', '-c', conf]);
-  await waitForPort(proxyPort, proxy);
+  proxy = await startConnectProxy(work);
 });
 
 afterAll(async () => {
-  if (proxy) await stopTracked(proxy);
+  await proxy?.stop();
   await standIn?.close();
   if (work) await removeTempDir(work);
 });
@@ -77,20 +49,15 @@ function env(extra: Record<string, string>): Record<string, string> {
 }
 
 async function proxiedConnects(): Promise<number> {
-  const log = existsSync(proxyLog) ? await readFile(proxyLog, 'utf8') : '';
-  return log
-    .split('\n')
-    .filter(
-      (line) =>
-        line.includes(`CONNECT 0.0.0.0:${standIn.port} `) || line.includes(`CONNECT 127.0.0.1:${standIn.port} `),
-    ).length;
+  const wanted = [`0.0.0.0:${standIn.port}`, `127.0.0.1:${standIn.port}`];
+  return (await proxy!.connectTargets()).filter((target) => wanted.includes(target)).length;
 }
 
 describe('AWS calls and proxies', () => {
   it('go through HTTP_PROXY to an http endpoint (the proxy logs the CONNECT)', async () => {
     const calls = standIn.calls.length;
     const connects = await proxiedConnects();
-    const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: `http://127.0.0.1:${proxyPort}` }));
+    const result = await runAgent(['refresh', '--force'], env({ HTTP_PROXY: proxy!.url }));
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(standIn.calls.length - calls).toBe(1);
@@ -100,7 +67,7 @@ describe('AWS calls and proxies', () => {
 
   it('go through a lower-case http_proxy too', async () => {
     const connects = await proxiedConnects();
-    const result = await runAgent(['refresh', '--force'], env({ http_proxy: `127.0.0.1:${proxyPort}` }));
+    const result = await runAgent(['refresh', '--force'], env({ http_proxy: proxy!.url.replace('http://', '') }));
     expect(result.exitCode).toBe(0);
     expect((await proxiedConnects()) - connects).toBe(1);
   });
@@ -111,8 +78,8 @@ describe('AWS calls and proxies', () => {
     const result = await runAgent(
       ['refresh', '--force'],
       env({
-        HTTP_PROXY: `http://127.0.0.1:${proxyPort}`,
-        HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`,
+        HTTP_PROXY: proxy!.url,
+        HTTPS_PROXY: proxy!.url,
         NO_PROXY: 'localhost,0.0.0.0',
       }),
     );
@@ -124,7 +91,7 @@ describe('AWS calls and proxies', () => {
   it('never carry a loopback endpoint through the proxy (it would see the key ID and the signature)', async () => {
     const calls = standIn.calls.length;
     const connects = await proxiedConnects();
-    const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+    const proxyUrl = proxy!.url;
     const result = await runAgent(
       ['refresh', '--force'],
       env({ AWS_ENDPOINT_URL_ECR: standIn.url, HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl }),

@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { makeAgentHome, REPO, runAgent, triple, type AgentHome, type AgentResult } from '../support/agent.js';
 import {
@@ -15,8 +14,7 @@ import {
   type RecordedCall,
 } from '../support/ecr-stand-in.js';
 import { dockerPull, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
-import { freePort } from '../support/ports.js';
-import { requireCommand, spawnTracked, stopTracked, type TrackedChild } from '../support/process.js';
+import { type ConnectProxy, startConnectProxy } from '../support/connect-proxy.js';
 import { makeTempDir, removeTempDir } from '../support/tmp.js';
 
 const USER_KEY = { accessKeyId: 'AKIAROLEUSER00000001', secretAccessKey: 'role-user-secret-0000000000000000000001' };
@@ -408,34 +406,14 @@ describe("the host side's refresh --host with a role", () => {
 });
 
 describe('the STS host a role is assumed at, without an endpoint override (through a logging proxy)', () => {
-  let proxy: TrackedChild | undefined;
-  let proxyPort: number;
-  let proxyLog: string;
+  let proxy: ConnectProxy | undefined;
 
   beforeAll(async () => {
-    const tinyproxy = await requireCommand('tinyproxy', 'tinyproxy');
-    proxyPort = await freePort();
-    proxyLog = join(work, 'tinyproxy.log');
-    const conf = join(work, 'tinyproxy.conf');
-    await writeFile(
-      conf,
-      `Port ${proxyPort}\nListen 127.0.0.1\nTimeout 30\nLogFile "${proxyLog}"\nLogLevel Connect\nMaxClients 20\nAllow 127.0.0.1\n`,
-    );
-    proxy = spawnTracked(tinyproxy, ['-d', '-c', conf]);
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const ok = await new Promise<boolean>((r) => {
-        const socket = connect(proxyPort, '127.0.0.1', () => (socket.destroy(), r(true)));
-        socket.on('error', () => r(false));
-      });
-      if (ok) break;
-      if (Date.now() > deadline || proxy.hasExited()) throw new Error(`tinyproxy did not start: ${proxy.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    proxy = await startConnectProxy(work);
   });
 
   afterAll(async () => {
-    if (proxy) await stopTracked(proxy);
+    await proxy?.stop();
   });
 
   it('China, GovCloud FIPS and commercial FIPS registries reach STS in their own region and partition', async () => {
@@ -447,14 +425,13 @@ describe('the STS host a role is assumed at, without an endpoint override (throu
       ...keys('FIPS', '111111111111.dkr.ecr-fips.us-east-2.amazonaws.com'),
       ...role('FIPS', ROLE_A),
     });
-    const env = { ...where.env, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` };
+    const env = { ...where.env, HTTPS_PROXY: proxy!.url };
     for (const name of ['AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL_ECR_PUBLIC', 'AWS_ENDPOINT_URL_STS'])
       delete (env as Record<string, string | undefined>)[name];
     const result = await runAgent(['refresh', '--json'], env, { timeoutMs: 60_000 });
     // Nothing answers behind the proxy here: each role fails, saying which STS host it tried, through the proxy.
     expect(result.exitCode).toBe(1);
-    const log = await readFile(proxyLog, 'utf8');
-    const targets = [...log.matchAll(/CONNECT (\S+) HTTP/g)].map((m) => m[1]);
+    const targets = await proxy!.connectTargets();
     expect(new Set(targets)).toEqual(
       new Set([
         'sts.cn-northwest-1.amazonaws.com.cn:443',

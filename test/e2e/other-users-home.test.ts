@@ -8,26 +8,22 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readableInstall, triple } from '../support/agent.js';
 import { dockerCli } from '../support/docker-cli.js';
+import { type SystemUser, addSystemUser } from '../support/system-user.js';
 import { TempDirs } from '../support/tmp.js';
 
 const tmp = new TempDirs();
 const NAME = `rlhome${process.pid}`;
-let user: { uid: number; gid: number };
+let user: SystemUser;
 let install: string;
 
 beforeAll(async () => {
-  const added = await execa('useradd', ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', NAME], {
-    reject: false,
-  });
-  if (added.exitCode !== 0) throw new Error(`useradd ${NAME} failed (this test needs root): ${added.stderr}`);
-  const id = (flag: string) => execa('id', [flag, NAME]).then((r) => Number(r.stdout.trim()));
-  user = { uid: await id('-u'), gid: await id('-g') };
+  user = await addSystemUser(NAME);
   install = await tmp.make('rl-home-install-');
   await readableInstall(install);
 });
 afterAll(async () => {
   await tmp.cleanup();
-  await execa('userdel', [NAME], { reject: false });
+  await user?.remove();
 });
 
 // A home of the user's inside a folder of root's that the user may pass through.

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readableInstall, triple } from '../support/agent.js';
 import { startEcrStandIn, type EcrStandIn } from '../support/ecr-stand-in.js';
+import { type SystemUser, addSystemUser } from '../support/system-user.js';
 import { TempDirs } from '../support/tmp.js';
 import { Failures, recordFigure, size } from './figures.js';
 
@@ -14,17 +15,12 @@ const tmp = new TempDirs();
 const NAME = `rlrel${process.pid}`;
 const TRIALS = size(20, 2);
 const KEYS = { accessKeyId: 'AKIAOTHERUSERSHOME01', secretAccessKey: 'other-users-home-secret-0000000000000000' };
-let user: { uid: number; gid: number };
+let user: SystemUser;
 let install: string;
 let standIn: EcrStandIn;
 
 beforeAll(async () => {
-  const added = await execa('useradd', ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', NAME], {
-    reject: false,
-  });
-  if (added.exitCode !== 0) throw new Error(`useradd ${NAME} failed (this test needs root): ${added.stderr}`);
-  const id = (flag: string) => execa('id', [flag, NAME]).then((r) => Number(r.stdout.trim()));
-  user = { uid: await id('-u'), gid: await id('-g') };
+  user = await addSystemUser(NAME);
   install = await tmp.make('rl-rel-home-install-');
   await readableInstall(install);
   standIn = await startEcrStandIn({ keys: [KEYS] });
@@ -32,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await standIn?.close();
   await tmp.cleanup();
-  await execa('userdel', [NAME], { reject: false });
+  await user?.remove();
 });
 
 async function notTheUsers(root: string): Promise<string[]> {
