@@ -12,12 +12,12 @@
 // refresh, a third of the agent's cost). So the agent, which every run executes, is compiled here through vm.Script,
 // and its V8 cache is made as the run exits, holding every function that run compiled: one file per program name and
 // first argument (refresh, helper get, status...), written when it is missing or V8 refused it (another Node.js,
-// other V8 flags), by a run that needed no other file of dist/, and never otherwise. Each file begins with a stamp of the agent file (inode, size, modification and
-// change times; Node's version): an agent file that changed in any way is compiled afresh, since V8 itself checks
-// only the source's length. The SDK files that only a login from AWS keys loads go through Node's compile cache in
-// node-compile-cache beside them. Both live in <cache dir>, the per-user directory that also holds ECR tokens, and
-// only when it is this user's and no one else can write it; a cache that cannot be read or written only costs the
-// compile time. REGISTRY_LOGIN_CODE_CACHE=0 turns both off.
+// other V8 flags), by a run that needed no other file of dist/, and never otherwise. Each file begins with a stamp
+// of the agent file (inode, size, modification and change times; Node's version): an agent file that changed in any
+// way is compiled afresh, since V8 itself checks only the source's length. The SDK files that only a login from AWS
+// keys loads go through Node's compile cache in node-compile-cache beside them. Both live in <cache dir>, the
+// per-user directory that also holds ECR tokens, and only when it is this user's and no one else can write it; a
+// cache that cannot be read or written only costs the compile time. REGISTRY_LOGIN_CODE_CACHE=0 turns both off.
 const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
 if (major < 22 || (major === 22 && minor < 12)) {
   process.stderr.write(
@@ -53,10 +53,10 @@ function privateCacheDir(fs: Fs): string | undefined {
   // Required here, not imported: an import would run before the version check above.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { cacheDir } = require('./paths.js') as typeof import('./paths.js');
+  // cacheDir has made the directory (0700 where it made it), or says undefined.
   const dir = cacheDir(process.env);
   if (dir === undefined) return undefined;
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const info = fs.statSync(dir);
     return (!process.getuid || info.uid === process.getuid()) && (info.mode & 0o022) === 0 ? dir : undefined;
   } catch {
