@@ -44,14 +44,29 @@ describe('crash safety', () => {
       const env = { ...h.env, ...(update ? ENV_B : ENV_A) };
       const expected = update ? newB : newA;
       const label = `trial ${trial} (${update ? 'update' : 'first write'})`;
-      await writeFile(h.configPath, FOREIGN);
-      await rm(stateDirOf(h.home), { recursive: true, force: true });
-      if (update) ran(await runTimed(['refresh'], { ...h.env, ...ENV_A }));
-      const old = await readFile(h.configPath, 'utf8');
+      const prepare = async () => {
+        await writeFile(h.configPath, FOREIGN);
+        await rm(stateDirOf(h.home), { recursive: true, force: true });
+        if (update) ran(await runTimed(['refresh'], { ...h.env, ...ENV_A }));
+        return readFile(h.configPath, 'utf8');
+      };
+      let old = await prepare();
 
-      // Half the kills anywhere in the run, half in its second half, where the files are written.
-      const at = trial % 4 < 2 ? Math.random() * lifetime * 1.2 : lifetime * (0.5 + Math.random() * 0.6);
-      const killed = await runTimed(['refresh'], env, { killAfterMs: at });
+      // Half the kills anywhere in the run, half in its second half, where the files are written. A run that exited
+      // before its kill was no crash: the trial is set up again and the kill drawn again within that run's own
+      // duration (up to 3 attempts), since beside the rest of the suite the load, and so a run's length, can differ a
+      // lot from when the twin was timed.
+      let span = lifetime;
+      let at = 0;
+      let killed: Awaited<ReturnType<typeof runTimed>>;
+      for (let attempt = 1; ; attempt++) {
+        at = trial % 4 < 2 ? Math.random() * span * 1.2 : span * (0.5 + Math.random() * 0.6);
+        killed = await runTimed(['refresh'], env, { killAfterMs: at });
+        if (killed.killed || attempt === 3) break;
+        ran(killed);
+        span = killed.ms;
+        old = await prepare();
+      }
       if (killed.killed) outcome.killedBeforeExit++;
       const after = await readFile(h.configPath, 'utf8');
       failures.check(
