@@ -6,14 +6,16 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 const BEGIN = '<!-- client-table: begin (scripts/client-table.mjs renders it from test/e2e/client-results.json) -->';
 const END = '<!-- client-table: end -->';
 const COMMITTED = 'test/e2e/client-results.json';
-const CLIENTS = ['podman', 'buildah', 'skopeo', 'docker-py'];
+const CLIENTS = ['podman', 'buildah', 'skopeo', 'docker-py', 'testcontainers'];
 
 function render({ versions, results }) {
   const locations = [...new Set(results.map((r) => r.location))];
   const cell = (location, client) => {
     const row = results.find((r) => r.location === location && r.client === client);
     if (!row) return 'not run';
-    const what = row.staleFails ? 'does not use our login' : 'uses our login';
+    // A client that uses our login has nothing for status to name; one that status names anyway would show here.
+    if (!row.staleFails) return row.named ? 'uses our login, yet `status` names it' : 'uses our login';
+    const what = 'does not use our login';
     const named = row.named ? ', `status` names it' : ', `status` does NOT name it';
     const clean = location === 'helper missing from PATH' ? '' : row.cleanPulls ? '; pulls once removed' : '';
     return `${what}${named}${clean}`;

@@ -2,13 +2,16 @@
 // registry makes the real client fail to use registry-login's login, and `status`/`check` name that file and client;
 // once the stale entry is gone, the clients pull and status says nothing. Each run is in a private mount namespace with
 // a test directory over /run and /var/lib/containers/cache, so root's machine-wide files are never touched.
+// With registry-login's login alone (secrets in the config or in memory) every client uses it: podman, buildah and
+// skopeo pull from the registry, and the libraries docker-py and testcontainers send it to a test Engine API. Without
+// the helper on PATH, all but the docker CLI fail or send nothing.
 // The results are written to build/client-results.json, from which scripts/client-table.mjs renders the README table.
 import { execa } from 'execa';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, NODE_DIR, REPO, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
-import { dockerPull, startFakeEngine } from '../support/fake-engine.js';
+import { dockerPull, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
 import { pushTestImage } from '../support/oci-image.js';
 import { requireCommand } from '../support/process.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -17,7 +20,10 @@ import { TempDirs } from '../support/tmp.js';
 const PASSWORD = 'clients-pw-Zq4Wn8Ts';
 const STALE = Buffer.from('alice:an-old-password').toString('base64');
 const CLIENTS = ['podman', 'buildah', 'skopeo'] as const;
-type Client = (typeof CLIENTS)[number] | 'docker-py';
+// The two client libraries, which send the credentials to the Engine API (here the fake Engine records them).
+const LIBRARIES = ['docker-py', 'testcontainers'] as const;
+type Client = (typeof CLIENTS)[number] | (typeof LIBRARIES)[number];
+const PULL_WITH_TESTCONTAINERS = path.join(REPO, 'test', 'support', 'testcontainers-pull.mjs');
 
 const dirs = new TempDirs();
 let registry: RunningRegistry;
@@ -26,6 +32,8 @@ const results: { location: string; client: Client; staleFails: boolean; named: b
 
 beforeAll(async () => {
   for (const tool of ['podman', 'buildah', 'skopeo'] as const) await requireCommand(tool, tool);
+  const dockerPy = await execa('/usr/bin/python3', ['-c', 'import docker'], { reject: false });
+  expect(dockerPy.exitCode, `docker-py is needed (apt-get install -y python3-docker): ${dockerPy.stderr}`).toBe(0);
   await requireCommand('unshare', 'util-linux');
   registry = await startRegistry({ auth: { kind: 'htpasswd', users: [{ user: 'alice', password: PASSWORD }] } });
   await pushTestImage(registry.host, 'team/app', 'v1', { creds: { user: 'alice', password: PASSWORD } });
@@ -184,13 +192,7 @@ describe('a stale login in a file podman, buildah and skopeo read before the doc
       const refreshed = await runAgent(['refresh'], home.env);
       expect(refreshed.exitCode, refreshed.stderr).toBe(0);
       const { file, env: extra = {}, clients = [...CLIENTS] } = await location.stale(home, dir);
-      const env: Record<string, string> = {
-        ...home.env,
-        CONTAINERS_STORAGE_CONF: path.join(work, 'storage.conf'),
-        CONTAINERS_CONF: path.join(work, 'containers.conf'),
-        CONTAINERS_REGISTRIES_CONF: path.join(work, 'registries.conf'),
-        ...extra,
-      };
+      const env = clientEnv(home, extra);
 
       const status = await statusOf(home, env, runContainers);
       expect(status?.secretAt).toBe('config');
@@ -220,56 +222,89 @@ describe('a stale login in a file podman, buildah and skopeo read before the doc
   }
 });
 
+describe("registry-login's login alone, with the helper on PATH", () => {
+  for (const secrets of ['config', 'memory'] as const) {
+    it(`podman, buildah and skopeo pull with it, docker-py and testcontainers send it to the Engine (secrets in ${secrets})`, async () => {
+      const dir = await dirs.make('rl-lib-case-');
+      // Memory mode keeps the secret only behind the credential helper: the docker config has no auths entry for it.
+      const runtime = secrets === 'memory' ? await mkdtemp('/dev/shm/rl-lib-test-') : undefined;
+      try {
+        const extra: Record<string, string> = runtime
+          ? { XDG_RUNTIME_DIR: runtime, REGISTRY_LOGIN_SECRETS: 'memory' }
+          : {};
+        if (runtime) await chmod(runtime, 0o700);
+        const home = await makeAgentHome(dir, { ...triple('ACME', registry.host, 'alice', PASSWORD), ...extra });
+        const refreshed = await runAgent(['refresh'], home.env);
+        expect(refreshed.exitCode, refreshed.stderr).toBe(0);
+        const config = await readFile(path.join(home.dockerConfigDir, 'config.json'), 'utf8');
+        expect(config.includes(Buffer.from(`alice:${PASSWORD}`).toString('base64'))).toBe(secrets === 'config');
+        const runContainers = path.join(dir, 'run-containers');
+        await mkdir(runContainers, { recursive: true });
+        const env = clientEnv(home);
+        const location = `registry-login's login alone (secrets in ${secrets})`;
+        for (const client of CLIENTS) {
+          const run = await pull(client, env, runContainers);
+          expect(run.ok, `${client} with registry-login's login:\n${run.output}`).toBe(true);
+        }
+        const engine = await startFakeEngine();
+        try {
+          const py = await dockerPyPull(engine, env);
+          expect(py.exitCode, py.stderr).toBe(0);
+          expect(engine.pulls.length).toBe(1);
+          expect(engine.pulls[0]?.auth, 'what docker-py sent').toMatchObject({ username: 'alice', password: PASSWORD });
+          const tc = await testcontainersPull(engine, env);
+          expect(tc.ok, `testcontainers: ${tc.error ?? ''}\n${tc.stderr}`).toBe(true);
+          expect(engine.pulls.length).toBe(2);
+          expect(engine.pulls[1]?.auth, 'what testcontainers sent').toMatchObject({
+            username: 'alice',
+            password: PASSWORD,
+          });
+        } finally {
+          await engine.stop();
+        }
+        for (const client of [...CLIENTS, ...LIBRARIES])
+          results.push({ location, client, staleFails: false, named: false, cleanPulls: true });
+      } finally {
+        if (runtime) await rm(runtime, { recursive: true, force: true });
+      }
+    }, 180_000);
+  }
+});
+
 describe('the helper binary missing from PATH', () => {
-  it('podman, buildah, skopeo and docker-py fail or send nothing, the docker CLI falls back to auths; status names them', async () => {
-    const dockerPy = await execa('/usr/bin/python3', ['-c', 'import docker'], { reject: false });
-    expect(dockerPy.exitCode, `docker-py is needed (apt-get install -y python3-docker): ${dockerPy.stderr}`).toBe(0);
+  it('podman, buildah, skopeo, docker-py and testcontainers fail or send nothing, the docker CLI falls back to auths; status names them', async () => {
     const dir = await dirs.make('rl-pod-case-');
     const home = await makeAgentHome(dir, triple('ACME', registry.host, 'alice', PASSWORD));
     const runContainers = path.join(dir, 'run-containers');
     await mkdir(runContainers, { recursive: true });
     expect((await runAgent(['refresh'], home.env)).exitCode).toBe(0);
-    const env: Record<string, string> = {
-      ...home.env,
-      // The tests' Node.js (its folder holds only node), so the launchers run; registry-login's bin/ is left out.
-      PATH: `${NODE_DIR}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
-      CONTAINERS_STORAGE_CONF: path.join(work, 'storage.conf'),
-      CONTAINERS_CONF: path.join(work, 'containers.conf'),
-      CONTAINERS_REGISTRIES_CONF: path.join(work, 'registries.conf'),
-    };
+    // The tests' Node.js (its folder holds only node), so the launchers run; registry-login's bin/ is left out.
+    const env = clientEnv(home, { PATH: `${NODE_DIR}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin` });
     const status = await statusOf(home, env, runContainers);
     const named = new Set((status?.notSeenBy ?? []).map((n) => n.client));
     expect([...named].sort()).toEqual(['buildah', 'docker-py', 'podman', 'skopeo', 'testcontainers']);
     for (const client of CLIENTS) {
       const run = await pull(client, env, runContainers);
       expect(run.ok, `${client} without the helper:\n${run.output}`).toBe(false);
-      results.push({
-        location: 'helper missing from PATH',
-        client,
-        staleFails: true,
-        named: named.has(client),
-        cleanPulls: false,
-      });
     }
     const engine = await startFakeEngine();
     try {
-      const py = await execa(
-        '/usr/bin/python3',
-        [
-          '-c',
-          `import docker,sys\nc=docker.APIClient(base_url="${engine.dockerHost}", version="1.41")\ntry:\n  c.pull("${registry.host}/team/app", tag="v1")\nexcept Exception as e:\n  print(type(e).__name__, e, file=sys.stderr); sys.exit(3)`,
-        ],
-        { env, extendEnv: false, reject: false },
-      );
-      const sent = engine.pulls.at(-1)?.auth ?? null;
+      const before = engine.pulls.length;
+      const py = await dockerPyPull(engine, env);
+      const sent = engine.pulls.length > before ? (engine.pulls.at(-1)?.auth ?? null) : null;
       expect(py.exitCode === 3 || sent === null, `docker-py sent ${JSON.stringify(sent)}: ${py.stderr}`).toBe(true);
-      results.push({
-        location: 'helper missing from PATH',
-        client: 'docker-py',
-        staleFails: true,
-        named: named.has('docker-py'),
-        cleanPulls: false,
-      });
+      const tcBefore = engine.pulls.length;
+      const tc = await testcontainersPull(engine, env);
+      const tcSent = engine.pulls.length > tcBefore ? (engine.pulls.at(-1)?.auth ?? null) : null;
+      expect(!tc.ok || tcSent === null, `testcontainers sent ${JSON.stringify(tcSent)}: ${tc.error ?? ''}`).toBe(true);
+      for (const client of [...CLIENTS, ...LIBRARIES])
+        results.push({
+          location: 'helper missing from PATH',
+          client,
+          staleFails: true,
+          named: named.has(client),
+          cleanPulls: false,
+        });
       const cli = await dockerPull(`${registry.host}/team/app:v1`, {
         engine,
         dockerConfigDir: home.dockerConfigDir,
@@ -283,6 +318,47 @@ describe('the helper binary missing from PATH', () => {
   }, 180_000);
 });
 
+/** The environment the clients run with: the home's, this test's containers files, then extra. */
+function clientEnv(home: AgentHome, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...home.env,
+    CONTAINERS_STORAGE_CONF: path.join(work, 'storage.conf'),
+    CONTAINERS_CONF: path.join(work, 'containers.conf'),
+    CONTAINERS_REGISTRIES_CONF: path.join(work, 'registries.conf'),
+    ...extra,
+  };
+}
+
+/** docker-py's APIClient.pull at the engine; exit code 3 when it raised (its error on stderr). */
+async function dockerPyPull(engine: FakeEngine, env: Record<string, string>) {
+  return execa(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `import docker,sys\nc=docker.APIClient(base_url="${engine.dockerHost}", version="1.41")\ntry:\n  c.pull("${registry.host}/team/app", tag="v1")\nexcept Exception as e:\n  print(type(e).__name__, e, file=sys.stderr); sys.exit(3)`,
+    ],
+    { env: { ...env, DOCKER_HOST: engine.dockerHost }, extendEnv: false, reject: false, timeout: 60_000 },
+  );
+}
+
+/** testcontainers' image pull at the engine, in a child process with exactly env (and Ryuk, its reaper, off). */
+async function testcontainersPull(engine: FakeEngine, env: Record<string, string>) {
+  const run = await execa(process.execPath, [PULL_WITH_TESTCONTAINERS, `${registry.host}/team/app:v1`], {
+    env: { ...env, DOCKER_HOST: engine.dockerHost, TESTCONTAINERS_RYUK_DISABLED: 'true' },
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
+  const line = run.stdout.trim().split('\n').at(-1) ?? '';
+  let outcome: { ok: boolean; error?: string };
+  try {
+    outcome = JSON.parse(line) as { ok: boolean; error?: string };
+  } catch {
+    throw new Error(`testcontainers-pull.mjs printed no result (exit ${String(run.exitCode)}): ${run.stderr}`);
+  }
+  return { ...outcome, stderr: run.stderr };
+}
+
 async function writeResults(): Promise<void> {
   if (results.length === 0) return;
   const out = path.join(REPO, 'build', 'client-results.json');
@@ -292,6 +368,8 @@ async function writeResults(): Promise<void> {
     versions[client] = (await execa(client, ['--version'], { reject: false })).stdout.trim();
   const py = ['-c', 'import docker; print("docker-py " + docker.__version__)'];
   versions['docker-py'] = (await execa('/usr/bin/python3', py, { reject: false })).stdout.trim();
+  const testcontainers = path.join(REPO, 'node_modules', 'testcontainers', 'package.json');
+  versions.testcontainers = `testcontainers ${(JSON.parse(await readFile(testcontainers, 'utf8')) as { version: string }).version}`;
   await writeFile(out, `${JSON.stringify({ versions, results }, null, 2)}\n`);
   // Keep the written file readable for scripts/client-table.mjs even when a test above failed part-way.
   JSON.parse(await readFile(out, 'utf8'));

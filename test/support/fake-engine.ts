@@ -47,7 +47,11 @@ export function decodeRegistryAuth(header: string | undefined): CapturedAuth | n
   if (header === undefined || header === '') return null;
   // Docker sends base64url *with* padding; Node's base64 decoder accepts both alphabets.
   const json = Buffer.from(header, 'base64').toString('utf8');
-  const parsed = JSON.parse(json) as CapturedAuth;
+  // dockerd decodes with Go's encoding/json, which matches member names whatever their case: docker-py forwards the
+  // helper's "Username"/"Secret" answer as "Username"/"Password".
+  const parsed = Object.fromEntries(
+    Object.entries(JSON.parse(json) as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]),
+  ) as CapturedAuth;
   return Object.keys(parsed).length === 0 ? null : parsed;
 }
 
@@ -91,6 +95,29 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
           Components: [],
         }),
       );
+      return;
+    }
+    if (route === '/info' && req.method === 'GET') {
+      // What testcontainers reads before it pulls (it logs the engine's facts).
+      res.writeHead(200, { ...common, 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          ServerVersion: '20.10.24-fake',
+          OperatingSystem: 'fake',
+          OSType: 'linux',
+          Architecture: 'x86_64',
+          NCPU: 1,
+          MemTotal: 1 << 30,
+          Labels: [],
+          IndexServerAddress: 'https://index.docker.io/v1/',
+        }),
+      );
+      return;
+    }
+    if (/^\/images\/.+\/json$/.test(route) && req.method === 'GET') {
+      // No image is ever present, so a client that looks first (testcontainers) goes on to pull.
+      res.writeHead(404, { ...common, 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `No such image: ${decodeURIComponent(route.slice(8, -5))}` }));
       return;
     }
     if (route === '/images/create' && req.method === 'POST') {
