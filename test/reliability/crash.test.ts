@@ -36,7 +36,15 @@ describe('crash safety', () => {
 
     const h = await foreignHome(await tmp.make('rl-crash-'), {});
     const failures = new Failures();
-    const outcome = { killedBeforeExit: 0, leftOld: 0, leftNew: 0, lockLeft: 0, tempLeft: 0, lockAfterNoopRefresh: 0 };
+    const outcome = {
+      killedBeforeExit: 0,
+      redrawn: 0,
+      leftOld: 0,
+      leftNew: 0,
+      lockLeft: 0,
+      tempLeft: 0,
+      lockAfterNoopRefresh: 0,
+    };
     const recoveryMs: number[] = [];
     const recoveryAfterLockMs: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -64,6 +72,7 @@ describe('crash safety', () => {
         killed = await runTimed(['refresh'], env, { killAfterMs: at });
         if (killed.killed || attempt === 3) break;
         ran(killed);
+        outcome.redrawn++;
         span = killed.ms;
         old = await prepare();
       }
@@ -151,6 +160,7 @@ describe('crash safety', () => {
       facts: {
         'refresh lifetime here (median, ms)': Math.round(lifetime),
         'killed before it exited': outcome.killedBeforeExit,
+        'kills drawn again (the run had exited first)': outcome.redrawn,
         'left the complete old file': outcome.leftOld,
         'left the complete new file': outcome.leftNew,
         'left any other file': TRIALS - outcome.leftOld - outcome.leftNew,
