@@ -260,10 +260,11 @@ describe('bad input', () => {
           () => `${label}: refresh exited ${first.code}: ${first.stderr.slice(0, 300)}`,
         );
         failures.check(!/unexpected failure/.test(first.stderr), () => `${label}: ${first.stderr.slice(0, 300)}`);
-        // Secrets as discovery defines them: a variable named <PREFIX>_CONTAINER_REGISTRY_PASSWORD (a non-empty
-        // prefix).
+        // Secrets as discovery defines them (SPEC, Discovery): a variable named <PREFIX>_CONTAINER_REGISTRY_PASSWORD,
+        // any case, a non-empty prefix without a line break (the pattern's `.`). A name with one is no registry
+        // variable: its value is never read, and may equal words the output holds anyway ("e.g. ghcr.io").
         const passwords = Object.entries(vars)
-          .filter(([k]) => /^.+_CONTAINER_REGISTRY_(PASSWORD|SESSION_TOKEN)$/is.test(k))
+          .filter(([k]) => /^.+_CONTAINER_REGISTRY_(PASSWORD|SESSION_TOKEN)$/i.test(k))
           .map(([, v]) => v);
         for (const secret of passwords) {
           for (const form of leakForms(secret)) {

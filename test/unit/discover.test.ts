@@ -22,6 +22,17 @@ describe('discoverTriples', () => {
     expect(triples).toEqual([{ prefix: 'ACME', server: 'ghcr.io', user: 'octo', password: 'p4ss' }]);
   });
 
+  it("counts no name whose prefix holds a line break (the SPEC pattern's `.`), so it is neither a login nor a problem", () => {
+    const { triples, problems } = discoverTriples({
+      'A\nB_CONTAINER_REGISTRY_SERVER': 'ghcr.io',
+      'A\nB_CONTAINER_REGISTRY_USER': 'octo',
+      'A\nB_CONTAINER_REGISTRY_PASSWORD': 'p4ss',
+      'C\n_CONTAINER_REGISTRY_PASSWORD': 'stray',
+    });
+    expect(triples).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
   it('passes the optional session token', () => {
     const { triples } = discoverTriples({
       A_CONTAINER_REGISTRY_SERVER: 's',
