@@ -11,7 +11,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, NODE_DIR, REPO, makeAgentHome, runAgent, triple, type AgentHome } from '../support/agent.js';
-import { dockerPull, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
+import { dockerPull, startFakeEngine, type CapturedAuth, type FakeEngine } from '../support/fake-engine.js';
 import { pushTestImage } from '../support/oci-image.js';
 import { requireCommand } from '../support/process.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -248,17 +248,11 @@ describe("registry-login's login alone, with the helper on PATH", () => {
         }
         const engine = await startFakeEngine();
         try {
-          const py = await dockerPyPull(engine, env);
-          expect(py.exitCode, py.stderr).toBe(0);
-          expect(engine.pulls.length).toBe(1);
-          expect(engine.pulls[0]?.auth, 'what docker-py sent').toMatchObject({ username: 'alice', password: PASSWORD });
-          const tc = await testcontainersPull(engine, env);
-          expect(tc.ok, `testcontainers: ${tc.error ?? ''}\n${tc.stderr}`).toBe(true);
-          expect(engine.pulls.length).toBe(2);
-          expect(engine.pulls[1]?.auth, 'what testcontainers sent').toMatchObject({
-            username: 'alice',
-            password: PASSWORD,
-          });
+          for (const library of [dockerPyPull, testcontainersPull]) {
+            const run = await library(engine, env);
+            expect(run.ok, `${run.client}: ${run.error}`).toBe(true);
+            expect(run.sent, `what ${run.client} sent`).toMatchObject({ username: 'alice', password: PASSWORD });
+          }
         } finally {
           await engine.stop();
         }
@@ -289,14 +283,10 @@ describe('the helper binary missing from PATH', () => {
     }
     const engine = await startFakeEngine();
     try {
-      const before = engine.pulls.length;
-      const py = await dockerPyPull(engine, env);
-      const sent = engine.pulls.length > before ? (engine.pulls.at(-1)?.auth ?? null) : null;
-      expect(py.exitCode === 3 || sent === null, `docker-py sent ${JSON.stringify(sent)}: ${py.stderr}`).toBe(true);
-      const tcBefore = engine.pulls.length;
-      const tc = await testcontainersPull(engine, env);
-      const tcSent = engine.pulls.length > tcBefore ? (engine.pulls.at(-1)?.auth ?? null) : null;
-      expect(!tc.ok || tcSent === null, `testcontainers sent ${JSON.stringify(tcSent)}: ${tc.error ?? ''}`).toBe(true);
+      for (const library of [dockerPyPull, testcontainersPull]) {
+        const run = await library(engine, env);
+        expect(!run.ok || run.sent === null, `${run.client} sent ${JSON.stringify(run.sent)}: ${run.error}`).toBe(true);
+      }
       for (const client of [...CLIENTS, ...LIBRARIES])
         results.push({
           location: 'helper missing from PATH',
@@ -329,26 +319,47 @@ function clientEnv(home: AgentHome, extra: Record<string, string> = {}): Record<
   };
 }
 
-/** docker-py's APIClient.pull at the engine; exit code 3 when it raised (its error on stderr). */
-async function dockerPyPull(engine: FakeEngine, env: Record<string, string>) {
-  return execa(
-    '/usr/bin/python3',
-    [
-      '-c',
-      `import docker,sys\nc=docker.APIClient(base_url="${engine.dockerHost}", version="1.41")\ntry:\n  c.pull("${registry.host}/team/app", tag="v1")\nexcept Exception as e:\n  print(type(e).__name__, e, file=sys.stderr); sys.exit(3)`,
-    ],
-    { env: { ...env, DOCKER_HOST: engine.dockerHost }, extendEnv: false, reject: false, timeout: 60_000 },
+/** How a client library's pull went, and the credentials the engine received during it (null: none, or no pull). */
+interface LibraryPull {
+  client: (typeof LIBRARIES)[number];
+  ok: boolean;
+  error: string;
+  sent: CapturedAuth | null;
+}
+
+/** What the engine received while run ran: at most one image pull (one at a time per engine). */
+async function sentDuring<T>(engine: FakeEngine, run: () => Promise<T>): Promise<[T, CapturedAuth | null]> {
+  const before = engine.pulls.length;
+  const result = await run();
+  const records = engine.pulls.slice(before);
+  if (records.length > 1) throw new Error(`${String(records.length)} image pulls reached the engine during one pull`);
+  return [result, records[0]?.auth ?? null];
+}
+
+/** docker-py's APIClient.pull at the engine; the script exits 3 when it raised (its error on stderr). */
+async function dockerPyPull(engine: FakeEngine, env: Record<string, string>): Promise<LibraryPull> {
+  const script = `import docker,sys\nc=docker.APIClient(base_url="${engine.dockerHost}", version="1.41")\ntry:\n  c.pull("${registry.host}/team/app", tag="v1")\nexcept Exception as e:\n  print(type(e).__name__, e, file=sys.stderr); sys.exit(3)`;
+  const [run, sent] = await sentDuring(engine, () =>
+    execa('/usr/bin/python3', ['-c', script], {
+      env: { ...env, DOCKER_HOST: engine.dockerHost },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    }),
   );
+  return { client: 'docker-py', ok: run.exitCode === 0, error: run.stderr, sent };
 }
 
 /** testcontainers' image pull at the engine, in a child process with exactly env (and Ryuk, its reaper, off). */
-async function testcontainersPull(engine: FakeEngine, env: Record<string, string>) {
-  const run = await execa(process.execPath, [PULL_WITH_TESTCONTAINERS, `${registry.host}/team/app:v1`], {
-    env: { ...env, DOCKER_HOST: engine.dockerHost, TESTCONTAINERS_RYUK_DISABLED: 'true' },
-    extendEnv: false,
-    reject: false,
-    timeout: 60_000,
-  });
+async function testcontainersPull(engine: FakeEngine, env: Record<string, string>): Promise<LibraryPull> {
+  const [run, sent] = await sentDuring(engine, () =>
+    execa(process.execPath, [PULL_WITH_TESTCONTAINERS, `${registry.host}/team/app:v1`], {
+      env: { ...env, DOCKER_HOST: engine.dockerHost, TESTCONTAINERS_RYUK_DISABLED: 'true' },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    }),
+  );
   const line = run.stdout.trim().split('\n').at(-1) ?? '';
   let outcome: { ok: boolean; error?: string };
   try {
@@ -356,7 +367,7 @@ async function testcontainersPull(engine: FakeEngine, env: Record<string, string
   } catch {
     throw new Error(`testcontainers-pull.mjs printed no result (exit ${String(run.exitCode)}): ${run.stderr}`);
   }
-  return { ...outcome, stderr: run.stderr };
+  return { client: 'testcontainers', ok: outcome.ok, error: `${outcome.error ?? ''}\n${run.stderr}`.trim(), sent };
 }
 
 async function writeResults(): Promise<void> {
